@@ -1,0 +1,76 @@
+# mlcourse — the two commands that matter: `make lab` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EXECUTED := _build/executed
+NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
+
+.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench clean help
+
+help:
+	@echo "make lab    set up if needed, open the course in JupyterLab"
+	@echo "make test   set up if needed, run everything (library, chapters, grader, site, browser)"
+	@echo "make release | site | grade SUBMISSIONS=dir | bench | clean"
+
+# --- set-up: a virtual environment, re-installed when pyproject.toml changes -------------
+$(VENV)/.installed-dev: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "mlcourse needs Python 3.10+, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(VENV)/.installed-site: $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -e ".[dev,site]"
+	@touch $@
+
+lab: $(VENV)/.installed-dev
+	$(VENV)/bin/jupyter lab notebooks/
+
+# --- the whole test suite ---------------------------------------------------------------
+test: $(VENV)/.installed-site browser-deps
+	$(MAKE) unit
+	$(MAKE) notebooks
+	$(MAKE) site-only
+	$(MAKE) browser-tests
+
+unit: $(VENV)/.installed-dev
+	$(PY) -m pytest tests -m "not browser"
+
+# Executes every chapter once (solutions and released student versions) under nbval and
+# keeps the executed solutions for the site.
+notebooks: $(VENV)/.installed-dev
+	rm -rf $(EXECUTED)
+	MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions notebooks
+	@cat $(EXECUTED)/timings.json
+
+release: $(VENV)/.installed-dev
+	$(PY) -m grading.release
+
+# --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
+site: $(VENV)/.installed-site
+	@test -d $(EXECUTED) || MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions
+	$(MAKE) site-only
+
+site-only: $(VENV)/.installed-site
+	$(PY) -m book.build --executed $(EXECUTED)
+
+browser-deps:
+	@bash .ci/ensure-chromium
+
+browser-tests: $(VENV)/.installed-site
+	$(PY) -m pytest tests -m browser
+
+# --- grading and benchmarks -------------------------------------------------------------
+grade: $(VENV)/.installed-dev
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [OUT=gradebook]" && exit 2)
+	$(PY) -m grading $(SUBMISSIONS) --out $(or $(OUT),_build/gradebook)
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/mnist_mlp.py
+	$(PY) benchmarks/per_sample_vs_batch.py
+	$(PY) benchmarks/conv.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,135 @@
+"""Compare a student's result with the reference and name the symptom.
+
+Every function here returns ``None`` when the values agree, or one short sentence that
+says what is wrong (wrong shape and a hint why, wrong dtype, NaN, off by a constant
+factor, first mismatching element). The grader calls the same functions, in its own
+process, on plain data sent back from the student's process.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _shape_hint(got: tuple, expected: tuple) -> str:
+    if len(got) == 2 and got == expected[::-1]:
+        return " — did you transpose?"
+    if len(expected) == 1 and len(got) == 2 and got[-1] == expected[0]:
+        return " — did you forget to sum over the batch axis (axis=0)?"
+    if len(got) == 0 and len(expected) > 0:
+        return " — a single number where an array was expected; did you sum over everything?"
+    if int(np.prod(got)) == int(np.prod(expected)):
+        return " — same number of elements, so check your reshape / ravel / keepdims"
+    if len(got) == len(expected) - 1:
+        return " — a dimension is missing (keepdims=True?)"
+    return ""
+
+
+def _constant_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """The factor c with got ≈ c · expected, if there is one (None otherwise)."""
+    mask = np.abs(expected) > 1e-8 * max(1.0, float(np.max(np.abs(expected))))
+    if mask.sum() < 2 and expected.size > 1:
+        return None
+    if not mask.any():
+        return None
+    ratios = got[mask] / expected[mask]
+    c = float(np.median(ratios))
+    if abs(c) < 1e-12 or not np.allclose(got, c * expected, rtol=1e-4, atol=1e-9):
+        return None
+    return c
+
+
+def factor_hint(c: float, batch: int | None) -> str:
+    """Explain a constant factor ``c`` between got and expected."""
+    if np.isclose(c, -1.0):
+        return "has its sign flipped (check the direction of the gradient / the order of a subtraction)"
+    if batch and batch > 1 and np.isclose(c, batch, rtol=1e-3):
+        return f"is off by a factor of {batch} (the batch size): looks like a sum where a mean is expected"
+    if batch and batch > 1 and np.isclose(c, 1.0 / batch, rtol=1e-3):
+        return f"is off by a factor of 1/{batch} (the batch size): looks like a mean where a sum is expected"
+    if np.isclose(c, 2.0, rtol=1e-3) or np.isclose(c, 0.5, rtol=1e-3):
+        return f"is off by a factor of {_fmt(c)}: check the factor 2 from differentiating a square"
+    return f"is off by a constant factor of {_fmt(c)}"
+
+
+def compare_array(
+    name: str,
+    got: Any,
+    expected: np.ndarray,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    batch: int | None = None,
+    check_dtype: bool = False,
+) -> str | None:
+    """Compare one array; ``name`` is how the message calls it (e.g. "grad_W")."""
+    expected = np.asarray(expected)
+    if got is None:
+        return f"{name} is None — did you forget to `return` it?"
+    if isinstance(got, (list, tuple)) and expected.ndim == 0:
+        return f"{name} is a {type(got).__name__}, expected a single number"
+    try:
+        arr = np.asarray(got)
+    except Exception:
+        return f"{name} is a {type(got).__name__}, expected a NumPy array of shape {expected.shape}"
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return f"{name} is a {type(got).__name__} holding {arr.dtype} values, expected numbers"
+    if arr.shape != expected.shape:
+        return f"{name} has shape {arr.shape}, expected {expected.shape}{_shape_hint(arr.shape, expected.shape)}"
+    if np.issubdtype(expected.dtype, np.floating):
+        if not np.issubdtype(arr.dtype, np.floating) and not np.issubdtype(arr.dtype, np.integer):
+            return f"{name} has dtype {arr.dtype}, expected {expected.dtype}"
+        if check_dtype and arr.dtype != expected.dtype:
+            return f"{name} has dtype {arr.dtype}, expected {expected.dtype} — keep the dtype of the inputs"
+        bad = ~np.isfinite(arr) & np.isfinite(expected)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            kind = "NaN" if np.isnan(arr[idx]) else "inf"
+            return (f"{name} contains {kind} (first at index {idx}) where a finite value is expected — "
+                    "an overflow, a log(0) or a division by zero? Use the numerically stable form")
+    elif np.issubdtype(expected.dtype, np.integer) and not np.issubdtype(arr.dtype, np.integer):
+        if not np.allclose(arr, np.round(arr)):
+            return f"{name} has dtype {arr.dtype} with non-integer values, expected integers ({expected.dtype})"
+    arr64, exp64 = arr.astype(np.float64), expected.astype(np.float64)
+    if np.allclose(arr64, exp64, rtol=rtol, atol=atol, equal_nan=True):
+        return None
+    if exp64.size and np.issubdtype(expected.dtype, np.floating):
+        c = _constant_factor(arr64, exp64)
+        if c is not None:
+            return f"{name} {factor_hint(c, batch)}"
+    diff = np.abs(arr64 - exp64) > atol + rtol * np.abs(exp64)
+    idx = tuple(int(i) for i in np.argwhere(diff)[0])
+    denom = np.maximum(np.abs(arr64) + np.abs(exp64), 1e-12)
+    rel = float(np.max(np.abs(arr64 - exp64) / denom))
+    where = f" at index {idx}" if idx else ""
+    return (f"{name} differs{where}: got {_fmt(float(arr64[idx]))}, expected {_fmt(float(exp64[idx]))} "
+            f"(max relative error {rel:.1e}, {int(diff.sum())} of {diff.size} elements differ)")
+
+
+def compare_outputs(
+    names: tuple[str, ...],
+    got: Any,
+    expected: Any,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    batch: int | None = None,
+    check_dtype: bool = False,
+) -> str | None:
+    """Compare a function's return value (one value or a tuple named by ``names``)."""
+    if len(names) == 1:
+        return compare_array(names[0], got, expected, rtol, atol, batch, check_dtype)
+    if got is None:
+        return f"returned None — expected {len(names)} values ({', '.join(names)}); did you forget `return`?"
+    if not isinstance(got, (tuple, list)):
+        return f"returned one {type(got).__name__}, expected a tuple of {len(names)} values ({', '.join(names)})"
+    if len(got) != len(names):
+        return f"returned {len(got)} values, expected {len(names)} ({', '.join(names)})"
+    for n, g, e in zip(names, got, expected):
+        problem = compare_array(n, g, e, rtol, atol, batch, check_dtype)
+        if problem:
+            return problem
+    return None

@@ -1,0 +1,131 @@
+"""The pipeline: solutions/ is the source, notebooks/ is generated and in sync, every
+exercise has a check that passes on the solution and says "not implemented yet" on the stub."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading import release
+from grading.extract import definitions
+from mlcourse.checks import evaluate, get_check
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _exercises() -> list[dict]:
+    path = ROOT / "grading" / "exercises.toml"
+    if not path.exists():
+        return []
+    return tomllib.loads(path.read_text())["exercise"]
+
+
+def _namespace(path: Path) -> dict:
+    source, problems = definitions(nbformat.read(path, as_version=4))
+    assert not problems, problems
+    ns: dict = {"__name__": path.stem}
+    exec(compile(source, str(path), "exec"), ns)
+    return ns
+
+
+def test_there_is_a_course():
+    assert SOLUTIONS, "no chapters in solutions/"
+    assert [p.name for p in NOTEBOOKS] == [p.name for p in SOLUTIONS]
+
+
+def test_notebooks_are_in_sync_with_solutions():
+    stale = release.release(check=True)
+    assert not stale, f"run `make release`: out of date: {stale}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_notebooks_hold_no_outputs_and_no_solutions(path):
+    nb = nbformat.read(path, as_version=4)
+    solution_code = [b for s in SOLUTIONS if s.name == path.name
+                     for b in release.solution_blocks(nbformat.read(s, as_version=4))]
+    text = "\n".join(c.source for c in nb.cells)
+    assert release.BEGIN not in text and release.END not in text
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    for block in solution_code:
+        for line in block.splitlines():
+            if len(line.strip()) > 25:  # a distinctive line of solution code
+                assert line.strip() not in text, f"solution code leaked into {path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_exercise_is_followed_by_a_check_cell(path):
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    for i, cell in enumerate(cells):
+        if release.BEGIN in cell.source:
+            following = cells[i + 1].source if i + 1 < len(cells) else ""
+            assert "check(" in following, f"{path.name}: no check cell after the exercise:\n{cell.source[:200]}"
+
+
+def test_every_check_is_in_the_manifest_and_every_manifest_entry_has_a_check():
+    from mlcourse.checks import all_checks
+
+    listed = {e["check"] for e in _exercises()}
+    assert set(all_checks()) == listed
+    for e in _exercises():
+        assert (ROOT / "solutions" / f"{e['chapter']}.ipynb").exists(), e
+
+
+@pytest.mark.parametrize("ex", _exercises(), ids=lambda e: e["check"])
+def test_solution_passes_and_stub_is_not_implemented(ex):
+    chk = get_check(ex["check"])
+    solution = _namespace(ROOT / "solutions" / f"{ex['chapter']}.ipynb")
+    student = _namespace(ROOT / "notebooks" / f"{ex['chapter']}.ipynb")
+    good = evaluate(chk, solution[ex["function"]])
+    assert good.passed, good.message
+    assert "public checks passed" in good.message
+    stub = evaluate(chk, student[ex["function"]])
+    assert not stub.passed and stub.status == "not_implemented", stub.message
+    assert "not implemented yet" in stub.message
+
+
+def test_strip_solutions_keeps_indentation_and_reports_unclosed_blocks():
+    src = "def f(x):\n    \"\"\"Doc.\"\"\"\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n"
+    out, blocks = release.strip_solutions(src)
+    assert out == "def f(x):\n    \"\"\"Doc.\"\"\"\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert blocks == ["    return x + 1"]
+    with pytest.raises(ValueError, match="never closed"):
+        release.strip_solutions("### BEGIN SOLUTION\nx = 1\n")
+    with pytest.raises(ValueError, match="without"):
+        release.strip_solutions("x = 1\n### END SOLUTION\n")
+
+
+def test_student_version_tags_cells_that_use_exercises_and_drops_solution_only():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("f()", metadata={"tags": ["uses-exercise"]}),
+        nbformat.v4.new_code_cell("secret = 42", metadata={"tags": ["solution-only"]}),
+    ])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="x")]
+    student = release.student_version(nb)
+    assert len(student.cells) == 2
+    assert "raise NotImplementedError()" in student.cells[0].source
+    assert student.cells[0].outputs == []
+    assert "raises-exception" in student.cells[1].metadata["tags"]
+
+
+def test_definitions_keep_defs_imports_and_constants_only():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nEPS = 1e-8\nX = np.ones(3)\n%matplotlib inline"),
+        nbformat.v4.new_code_cell("def f(x):\n    # why\n    return x + EPS\nprint('training...')"),
+        nbformat.v4.new_code_cell("def broken(:\n"),
+    ])
+    source, problems = definitions(nb)
+    assert "import numpy as np" in source and "EPS = 1e-8" in source and "# why" in source
+    assert "np.ones" not in source and "print" not in source
+    assert len(problems) == 1 and "cell 3" in problems[0]
