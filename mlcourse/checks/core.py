@@ -60,6 +60,10 @@ class Result:
     def __str__(self) -> str:
         return self.message
 
+    def _ipython_display_(self) -> None:
+        # check() has already printed the verdict; a check cell's value must not repeat it.
+        pass
+
 
 @dataclass
 class Check:

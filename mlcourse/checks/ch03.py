@@ -1,0 +1,415 @@
+"""Checks for chapter 03: activations, their derivatives, softmax, losses, numerical gradients.
+
+Every case is built from the ``rng`` it is given (the grader adds hidden seeds) and includes
+the inputs where naive code breaks: exactly 0 (the kink of ReLU), ±1000 (overflow in exp),
+probabilities exactly 0 and 1 (log(0)), and float32 (no silent upcast to float64).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from .compare import compare_array, compare_outputs
+from .core import Case, define
+
+CHAPTER = "03"
+EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
+
+
+# --------------------------------------------------------------------------------------
+# Shared pieces
+# --------------------------------------------------------------------------------------
+
+def _watch(fn: Callable, args: tuple) -> dict:
+    """Call fn(*args) and record NumPy's RuntimeWarnings (overflow, divide by zero, …).
+
+    Runs in the student's process; returns plain data: {"out": ..., "warnings": [...]}.
+    """
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        out = fn(*args)
+    msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+    return {"out": out, "warnings": msgs}
+
+
+_ADVICE = (
+    ("overflow", "exp() of a large positive number overflowed to inf: only ever exponentiate numbers ≤ 0 "
+                 "(subtract the row maximum, or use exp(-|x|)); np.where evaluates both of its branches, "
+                 "so it does not prevent this"),
+    ("divide by zero", "a log(0) or a division by zero: clip probabilities to [eps, 1 − eps], "
+                       "or take logs of scores with log-sum-exp instead of logs of probabilities"),
+    ("invalid value", "a NaN was produced (inf/inf, 0/0 or inf − inf): use the numerically stable form"),
+)
+
+
+def _warning_problem(got: Any) -> tuple[Any, str | None]:
+    """(the function's output, a sentence about its NumPy warnings or None)."""
+    if not isinstance(got, dict) or "out" not in got:
+        return got, None
+    for key, advice in _ADVICE:
+        for w in got.get("warnings", []):
+            if key in w:
+                return got["out"], f"NumPy warned “{w}” — {advice}"
+    if got.get("warnings"):
+        return got["out"], f"NumPy warned “{got['warnings'][0]}” — use the numerically stable form"
+    return got["out"], None
+
+
+def _same(got: Any, expected: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    """True when got has expected's shape and values (quietly False for anything odd)."""
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+        exp = np.asarray(expected, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return arr.shape == exp.shape and bool(np.allclose(arr, exp, rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return False
+
+
+def _activation_cases(rng: np.random.Generator) -> list[Case]:
+    x = rng.standard_normal((4, 5)) * 3
+    x[0, :2] = 0.0  # the kink: the derivative's convention at 0 matters
+    x32 = np.concatenate([rng.standard_normal(5) * 2, EXTREMES]).astype(np.float32)
+    return [
+        Case(args=(x,), label="a (4, 5) float64 array with some exact zeros"),
+        Case(args=(x32,), label="a float32 vector including ±1000 and 0"),
+    ]
+
+
+def _leaky_cases(rng: np.random.Generator) -> list[Case]:
+    cases = _activation_cases(rng)
+    cases[0].args = (cases[0].args[0], 0.01)
+    cases[1].args = (cases[1].args[0], float(np.float32(rng.uniform(0.05, 0.3))))
+    cases[1].label += ", with another alpha"
+    return cases
+
+
+def _elementwise_judge(extra: Callable[[Case, Any], str | None] | None = None) -> Callable:
+    """Judge for an elementwise function: warnings, then dtype/shape/values, then ``extra``."""
+
+    def judge(case: Case, got: Any) -> str | None:
+        out, problem = _warning_problem(got)
+        if problem:
+            return problem
+        problem = compare_array("output", out, case.expected, rtol=1e-6, atol=1e-9, check_dtype=True)
+        if problem and extra is not None and "dtype" not in problem:
+            return extra(case, out) or problem
+        return problem
+
+    return judge
+
+
+def _kink_hint(case: Case, out: Any) -> str | None:
+    """The derivative is right except at x == 0: name the convention."""
+    x = np.asarray(case.args[0])
+    arr = np.asarray(out, dtype=np.float64) if np.shape(out) == x.shape else None
+    if arr is None:
+        return None
+    exp = np.asarray(case.expected, dtype=np.float64)
+    wrong = ~np.isclose(arr, exp)
+    if wrong.any() and np.all(x[wrong] == 0):
+        return (f"only wrong where x == 0 (got {arr[wrong][0]:g}, expected {exp[wrong][0]:g}): "
+                "the derivative at the kink is a convention — use the left side's value "
+                "(`x > 0`, not `x >= 0`)")
+    return None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# --------------------------------------------------------------------------------------
+# Activations and their derivatives
+# --------------------------------------------------------------------------------------
+
+define(name="relu", chapter=CHAPTER, function="relu",
+       description="max(0, x) elementwise, same shape and dtype as x",
+       cases=_activation_cases, reference=lambda x: np.maximum(x, 0), run=_watch,
+       judge=_elementwise_judge())
+
+define(name="relu_derivative", chapter=CHAPTER, function="relu_derivative",
+       description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
+       cases=_activation_cases, reference=lambda x: (x > 0).astype(x.dtype), run=_watch,
+       judge=_elementwise_judge(_kink_hint))
+
+
+def _leaky(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, x * x.dtype.type(alpha))
+
+
+def _leaky_derivative(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, 1, alpha).astype(x.dtype)
+
+
+def _leaky_hint(case: Case, out: Any) -> str | None:
+    x, alpha = case.args
+    x64 = x.astype(np.float64)
+    if _same(out, np.maximum(x64, 0)):
+        return "negative inputs give 0 — that is ReLU; LeakyReLU gives alpha·x there"
+    if _same(out, np.where(x64 > 0, x64, alpha)):
+        return "negative inputs give the constant alpha; LeakyReLU gives alpha·x there"
+    if alpha != 0.01 and _same(out, np.where(x64 > 0, x64, 0.01 * x64)):
+        return f"uses alpha = 0.01 although alpha = {alpha:g} was passed: use the alpha argument"
+    return None
+
+
+define(name="leaky_relu", chapter=CHAPTER, function="leaky_relu",
+       description="x where x > 0, else alpha·x, for two values of alpha",
+       cases=_leaky_cases, reference=_leaky, run=_watch, judge=_elementwise_judge(_leaky_hint))
+
+define(name="leaky_relu_derivative", chapter=CHAPTER, function="leaky_relu_derivative",
+       description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
+       cases=_leaky_cases, reference=_leaky_derivative, run=_watch,
+       judge=_elementwise_judge(_kink_hint))
+
+define(name="sigmoid", chapter=CHAPTER, function="sigmoid",
+       description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
+       cases=_activation_cases, reference=_sigmoid, run=_watch, judge=_elementwise_judge())
+
+
+def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
+    x = np.asarray(case.args[0], dtype=np.float64)
+    if _same(out, x * (1 - x)):
+        return "looks like x·(1 − x): the formula is σ(x)·(1 − σ(x)) — apply the sigmoid first"
+    if _same(out, _sigmoid(x)):
+        return "returned σ(x) itself, not its derivative σ(x)·(1 − σ(x))"
+    return None
+
+
+define(name="sigmoid_derivative", chapter=CHAPTER, function="sigmoid_derivative",
+       description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
+       cases=_activation_cases, reference=lambda x: _sigmoid(x) * (1 - _sigmoid(x)), run=_watch,
+       judge=_elementwise_judge(_sigmoid_derivative_hint))
+
+define(name="tanh", chapter=CHAPTER, function="tanh",
+       description="tanh(x) without overflow at ±1000, dtype kept",
+       cases=_activation_cases, reference=np.tanh, run=_watch, judge=_elementwise_judge())
+
+
+def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
+    x = np.asarray(case.args[0], dtype=np.float64)
+    if _same(out, 1 - x ** 2):
+        return "looks like 1 − x²: the formula is 1 − tanh(x)² — apply tanh first"
+    if _same(out, 1 - np.tanh(x)):
+        return "looks like 1 − tanh(x): the tanh must be squared, 1 − tanh(x)²"
+    return None
+
+
+define(name="tanh_derivative", chapter=CHAPTER, function="tanh_derivative",
+       description="1 − tanh(x)², dtype kept",
+       cases=_activation_cases, reference=lambda x: 1 - np.tanh(x) ** 2, run=_watch,
+       judge=_elementwise_judge(_tanh_derivative_hint))
+
+
+# --------------------------------------------------------------------------------------
+# Softmax
+# --------------------------------------------------------------------------------------
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _softmax_cases(rng: np.random.Generator) -> list[Case]:
+    z = rng.standard_normal((5, 3)) * 2
+    big = rng.standard_normal((3, 4)) * 1000  # exp(1000) overflows without the max-subtraction
+    big[0] = [1000.0, 1000.0, -1000.0, 999.0]
+    return [
+        Case(args=(z,), label="scores of 5 samples × 3 classes"),
+        Case(args=(big,), label="scores around ±1000 (overflow test)"),
+        Case(args=(z.astype(np.float32)[:4],), label="float32 scores"),
+    ]
+
+
+def _softmax_judge(case: Case, got: Any) -> str | None:
+    out, problem = _warning_problem(got)
+    if problem:
+        return problem
+    problem = compare_array("probabilities", out, case.expected, rtol=1e-6, atol=1e-12, check_dtype=True)
+    if problem is None or "dtype" in problem or "NaN" in problem or "shape" in problem:
+        return problem
+    arr = np.asarray(out, dtype=np.float64)
+    if np.allclose(arr.sum(axis=0), 1) and not np.allclose(arr.sum(axis=1), 1):
+        return ("each column sums to 1, not each row: normalise over the classes of one sample "
+                "(axis=1, keepdims=True), not over the batch")
+    if np.isclose(arr.sum(), 1) and arr.shape[0] > 1:
+        return "the whole array sums to 1: normalise each row separately (sum over axis=1, keepdims=True)"
+    if not np.allclose(arr.sum(axis=1), 1):
+        return problem + " — and the rows do not sum to 1: divide by the row sums"
+    return problem
+
+
+define(name="softmax", chapter=CHAPTER, function="softmax",
+       description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
+       cases=_softmax_cases, reference=_softmax, run=_watch, judge=_softmax_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Losses: (loss, gradient) pairs
+# --------------------------------------------------------------------------------------
+
+def _mse_ref(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    diff = pred - target
+    return float(np.mean(diff ** 2)), 2 * diff / diff.size
+
+
+def _mse_cases(rng: np.random.Generator) -> list[Case]:
+    p, t = rng.standard_normal(6), rng.standard_normal(6)
+    P, T = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    return [Case(args=(p, t), batch=6, label="6 predictions"),
+            Case(args=(P, T), batch=12, label="4 samples × 3 outputs")]
+
+
+def _loss_judge(case: Case, got: Any) -> str | None:
+    out, problem = _warning_problem(got)
+    if problem:
+        return problem
+    return compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
+
+
+define(name="mse_with_grad", chapter=CHAPTER, function="mse_with_grad",
+       description="mean of (pred − target)² and its gradient 2(pred − target)/size",
+       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
+
+BCE_EPS = 1e-7
+
+
+def _bce_ref(p: np.ndarray, y: np.ndarray, eps: float = BCE_EPS) -> tuple[float, np.ndarray]:
+    pc = np.clip(p, eps, 1 - eps)
+    loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
+    return float(loss), (pc - y) / (pc * (1 - pc)) / p.size
+
+
+def _bce_cases(rng: np.random.Generator) -> list[Case]:
+    p = rng.uniform(0.05, 0.95, 8)
+    y = (rng.uniform(size=8) < 0.5).astype(np.float64)
+    edge_p = np.array([0.0, 1.0, 0.0, 1.0, rng.uniform(0.2, 0.8)])
+    edge_y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])  # right at 0/1 and confidently wrong
+    return [Case(args=(p, y), batch=8, label="8 probabilities"),
+            Case(args=(edge_p, edge_y), batch=5, label="probabilities exactly 0 and 1")]
+
+
+define(name="bce_with_grad", chapter=CHAPTER, function="bce_with_grad",
+       description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
+
+
+def _ce_ref(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    n = len(y)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    grad = np.exp(log_p)
+    grad[np.arange(n), y] -= 1
+    return float(-log_p[np.arange(n), y].mean()), grad / n
+
+
+def _ce_cases(rng: np.random.Generator) -> list[Case]:
+    s = rng.standard_normal((6, 4)) * 2
+    y = rng.integers(0, 4, 6)
+    big = rng.standard_normal((4, 3)) * 1000
+    ybig = np.argmin(big, axis=1)  # confidently wrong: log(softmax) underflows to log(0)
+    ybig[0] = np.argmax(big[0])
+    return [Case(args=(s, y), batch=6, label="6 samples × 4 classes"),
+            Case(args=(big, ybig), batch=4, label="scores around ±1000, mostly confidently wrong")]
+
+
+def _ce_judge(case: Case, got: Any) -> str | None:
+    out, problem = _warning_problem(got)
+    if problem:
+        return problem
+    problem = compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
+    if problem and problem.startswith("grad differs") and isinstance(out, (tuple, list)) and len(out) == 2:
+        scores, y = case.args
+        n = len(y)
+        p = _softmax(scores)
+        onehot = np.zeros_like(p)
+        onehot[np.arange(n), y] = 1
+        if _same(out[1], p / n):
+            return "grad is softmax(scores)/N: subtract the one-hot targets, (p − y)/N"
+        if _same(out[1], (p - onehot)):
+            return "grad is off by a factor of N (the batch size): the loss is a mean, so divide by N"
+    return problem
+
+
+define(name="softmax_cross_entropy", chapter=CHAPTER, function="softmax_cross_entropy",
+       description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
+       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_watch, judge=_ce_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Numerical gradient
+# --------------------------------------------------------------------------------------
+
+def _test_function(kind: str, A: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The scalar functions the numerical gradient is checked on (built from plain data)."""
+    if kind == "sin_square":
+        return lambda v: float(np.sum(A * np.sin(v)) + 0.5 * np.sum(v) ** 2)
+    if kind == "logsumexp":
+        return lambda v: float(np.log(np.sum(np.exp(A * v))))
+    raise ValueError(f"unknown test function {kind!r}")
+
+
+def _central(kind: str, A: np.ndarray, x: np.ndarray, h: float, one_sided: bool = False,
+             restore: bool = True) -> np.ndarray:
+    f = _test_function(kind, A)
+    x = x.copy()
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old if one_sided else old - h
+        minus = f(x)
+        if restore:
+            x[i] = old
+        grad[i] = (plus - minus) / (h if one_sided else 2 * h)
+    return grad
+
+
+def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
+    # h = 1e-3 is large on purpose: a forward difference is then visibly worse (error ~h)
+    # than a central one (error ~h²), so the check can tell them apart.
+    A = rng.standard_normal((3, 4))
+    x = rng.standard_normal((3, 4))
+    a = rng.standard_normal(5)
+    v = rng.standard_normal(5)
+    return [Case(args=("sin_square", A, x, 1e-3), label="f(x) = Σ A·sin(x) + ½(Σx)² on a (3, 4) matrix"),
+            Case(args=("logsumexp", a, v, 1e-3), label="f(x) = log Σ exp(a·x) on a vector of 5")]
+
+
+def _numgrad_run(fn: Callable, args: tuple) -> dict:
+    kind, A, x, h = args
+    grad = fn(_test_function(kind, A), x, h)
+    return {"grad": grad, "x_after": x}
+
+
+def _numgrad_judge(case: Case, got: dict) -> str | None:
+    kind, A, x, h = case.args
+    grad = got["grad"]
+    if grad is not None and _same(grad, case.expected, rtol=1e-6, atol=1e-9):
+        if not np.array_equal(np.asarray(got["x_after"]), x):
+            return ("x was left changed after the call: put every x[i] back to its old value "
+                    "after evaluating f(x + h) and f(x − h)")
+        return None
+    if grad is not None and np.shape(grad) == np.shape(x):
+        if _same(grad, _central(kind, A, x, h, one_sided=True), rtol=1e-6, atol=1e-9):
+            return ("looks like a one-sided difference (f(x + h) − f(x)) / h: use the central difference "
+                    "(f(x + h) − f(x − h)) / (2h), whose error shrinks like h² instead of h")
+        if _same(grad, 2 * case.expected, rtol=1e-6, atol=1e-9):
+            return "grad is twice the expected gradient: the central difference divides by 2h, not h"
+        if _same(grad, case.expected / 2, rtol=1e-6, atol=1e-9):
+            return "grad is half the expected gradient: divide by 2h (not 4h, and not h twice)"
+        if _same(grad, _central(kind, A, x, h, restore=False), rtol=1e-6, atol=1e-9):
+            return ("x[i] is not restored before moving on to the next entry, so later entries are "
+                    "evaluated at the wrong point: set x[i] back to its old value")
+    return compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
+
+
+define(name="numerical_gradient", chapter=CHAPTER, function="numerical_gradient",
+       description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
+       cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
+       run=_numgrad_run, judge=_numgrad_judge)

@@ -1,0 +1,237 @@
+"""Chapter 03 checks: the solution passes, realistic mistakes fail with a message naming them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlcourse.checks import evaluate, get_check
+from tests.checks.conftest import load_solution_functions
+
+SOL = load_solution_functions("03")
+
+EXERCISES = ["relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "sigmoid",
+             "sigmoid_derivative", "tanh", "tanh_derivative", "softmax", "mse_with_grad",
+             "bce_with_grad", "softmax_cross_entropy", "numerical_gradient"]
+
+
+def message(name: str, fn) -> str:
+    result = evaluate(get_check(name), fn)
+    assert not result.passed, f"{name}: a wrong implementation passed"
+    return result.message
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_solution_passes(name, seed):
+    result = evaluate(get_check(name), SOL[name], seed=seed)
+    assert result.passed, result.message
+    assert "public checks passed" in result.message
+
+
+def test_every_chapter_check_is_tested():
+    from mlcourse.checks import all_checks
+
+    assert sorted(n for n, c in all_checks().items() if c.chapter == "03") == sorted(EXERCISES)
+
+
+# --- activations ---------------------------------------------------------------------------
+
+def test_relu_mistakes():
+    assert "dtype float64, expected float32" in message("relu", lambda x: np.maximum(x, 0).astype(np.float64))
+    assert "differs" in message("relu", np.abs)
+
+
+def test_relu_derivative_mistakes():
+    m = message("relu_derivative", lambda x: (x >= 0).astype(x.dtype))
+    assert "only wrong where x == 0" in m and "x > 0" in m
+    assert "dtype bool" in message("relu_derivative", lambda x: x > 0)
+    assert "dtype float64, expected float32" in message("relu_derivative", lambda x: (x > 0) * 1.0)
+
+
+def test_leaky_relu_mistakes():
+    assert "the constant alpha" in message("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, alpha))
+    assert "that is ReLU" in message("leaky_relu", lambda x, alpha=0.01: np.maximum(x, 0))
+    # ignores its alpha argument: only the second case (another alpha) catches it
+    m = message("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, x * x.dtype.type(0.01)))
+    assert "use the alpha argument" in m and "another alpha" in m
+
+
+def test_leaky_relu_derivative_mistakes():
+    m = message("leaky_relu_derivative", lambda x, alpha=0.01: np.where(x >= 0, 1, alpha).astype(x.dtype))
+    assert "only wrong where x == 0" in m
+    assert "dtype float64, expected float32" in message(
+        "leaky_relu_derivative", lambda x, alpha=0.01: np.where(x > 0, 1.0, alpha))
+
+
+def test_sigmoid_mistakes():
+    assert "overflow" in message("sigmoid", lambda x: 1 / (1 + np.exp(-x)))
+    both_branches = lambda x: np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))  # noqa: E731
+    m = message("sigmoid", both_branches)
+    assert "overflow" in m and "np.where evaluates both of its branches" in m
+    assert "differs" in message("sigmoid", lambda x: SOL["sigmoid"](-x))
+
+
+def test_sigmoid_derivative_mistakes():
+    assert "x·(1 − x)" in message("sigmoid_derivative", lambda x: x * (1 - x))
+    assert "returned σ(x) itself" in message("sigmoid_derivative", SOL["sigmoid"])
+    naive = lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2  # noqa: E731
+    assert "overflow" in message("sigmoid_derivative", naive)
+
+
+def test_tanh_mistakes():
+    naive = lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))  # noqa: E731
+    assert "overflow" in message("tanh", naive)
+    assert "differs" in message("tanh", lambda x: 2 * SOL["sigmoid"](x) - 1)
+
+
+def test_tanh_derivative_mistakes():
+    assert "1 − x²" in message("tanh_derivative", lambda x: 1 - x ** 2)
+    assert "must be squared" in message("tanh_derivative", lambda x: 1 - np.tanh(x))
+
+
+# --- softmax ---------------------------------------------------------------------------------
+
+def test_softmax_mistakes():
+    naive = lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)  # noqa: E731
+    assert "overflow" in message("softmax", naive)
+
+    def wrong_axis(z):
+        e = np.exp(z - z.max(axis=0, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+
+    assert "each column sums to 1" in message("softmax", wrong_axis)
+
+    def no_keepdims(z):
+        e = np.exp(z - z.max(axis=1))
+        return e / e.sum(axis=1)
+
+    m = message("softmax", no_keepdims)
+    assert "raised ValueError" in m and "z.max(axis=1)" in m
+
+    def whole_array(z):
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    assert "whole array sums to 1" in message("softmax", whole_array)
+
+
+# --- losses ----------------------------------------------------------------------------------
+
+def test_mse_mistakes():
+    def summed(pred, target):
+        d = pred - target
+        return float(np.sum(d ** 2)), 2 * d
+
+    assert "sum where a mean is expected" in message("mse_with_grad", summed)
+
+    def no_two(pred, target):
+        d = pred - target
+        return float(np.mean(d ** 2)), d / d.size
+
+    assert "factor 2" in message("mse_with_grad", no_two)
+
+    def flipped(pred, target):
+        d = pred - target
+        return float(np.mean(d ** 2)), 2 * (target - pred) / d.size
+
+    assert "sign flipped" in message("mse_with_grad", flipped)
+
+
+def test_bce_mistakes():
+    def unclipped(p, y, eps=1e-7):
+        loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return float(loss), (p - y) / (p * (1 - p)) / p.size
+
+    m = message("bce_with_grad", unclipped)
+    assert "divide by zero" in m and "probabilities exactly 0 and 1" in m
+
+    def flipped(p, y, eps=1e-7):
+        loss, grad = SOL["bce_with_grad"](p, y, eps)
+        return loss, -grad
+
+    assert "sign flipped" in message("bce_with_grad", flipped)
+
+    def summed(p, y, eps=1e-7):
+        loss, grad = SOL["bce_with_grad"](p, y, eps)
+        return loss * p.size, grad * p.size
+
+    assert "sum where a mean is expected" in message("bce_with_grad", summed)
+
+
+def test_cross_entropy_mistakes():
+    def naive(scores, y):
+        n = len(y)
+        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        grad = p.copy()
+        grad[np.arange(n), y] -= 1
+        return float(-np.log(p[np.arange(n), y]).mean()), grad / n
+
+    assert "overflow" in message("softmax_cross_entropy", naive)
+
+    def no_mean(scores, y):
+        loss, grad = SOL["softmax_cross_entropy"](scores, y)
+        return loss, grad * len(y)
+
+    assert "sum where a mean is expected" in message("softmax_cross_entropy", no_mean)
+
+    def no_onehot(scores, y):
+        loss, _ = SOL["softmax_cross_entropy"](scores, y)
+        return loss, SOL["softmax"](scores) / len(y)
+
+    assert "subtract the one-hot targets" in message("softmax_cross_entropy", no_onehot)
+
+    def log_of_clipped_softmax(scores, y):  # stable softmax, but log(p) of an underflowed p
+        n = len(y)
+        p = SOL["softmax"](scores)
+        grad = p.copy()
+        grad[np.arange(n), y] -= 1
+        return float(-np.log(p[np.arange(n), y]).mean()), grad / n
+
+    m = message("softmax_cross_entropy", log_of_clipped_softmax)
+    assert "divide by zero" in m or "inf" in m
+
+
+# --- numerical gradient ------------------------------------------------------------------------
+
+def test_numerical_gradient_mistakes():
+    def forward(f, x, h=1e-5):
+        grad = np.zeros_like(x)
+        fx = f(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            grad[i] = (f(x) - fx) / h
+            x[i] = old
+        return grad
+
+    assert "one-sided difference" in message("numerical_gradient", forward)
+
+    def by_h(f, x, h=1e-5):
+        return SOL["numerical_gradient"](f, x, h) * 2
+
+    assert "divides by 2h, not h" in message("numerical_gradient", by_h)
+
+    def no_restore(f, x, h=1e-5):
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            plus = f(x)
+            x[i] = old - h
+            grad[i] = (plus - f(x)) / (2 * h)
+        return grad
+
+    assert "not restored" in message("numerical_gradient", no_restore)
+
+    def all_at_once(f, x, h=1e-5):  # a directional derivative, not a gradient
+        return np.full_like(x, (f(x + h) - f(x - h)) / (2 * h))
+
+    assert "grad differs" in message("numerical_gradient", all_at_once)
+
+
+def test_stub_is_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for name in EXERCISES:
+        assert evaluate(get_check(name), stub).status == "not_implemented"

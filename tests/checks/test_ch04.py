@@ -1,0 +1,227 @@
+"""Chapter 04 checks: the solution passes, realistic mistakes fail with a message naming them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlcourse.checks import evaluate, get_check
+from tests.checks.conftest import load_solution_functions
+
+SOL = load_solution_functions("04")
+
+# check name → the notebook function it checks
+EXERCISES = {"dense_forward": "dense_forward", "dense_backward": "dense_backward",
+             "activation_backward": "activation_backward", "init_network": "init_network",
+             "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network"}
+
+
+def message(name: str, fn) -> str:
+    result = evaluate(get_check(name), fn)
+    assert not result.passed, f"{name}: a wrong implementation passed"
+    return result.message
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_solution_passes(name, seed):
+    result = evaluate(get_check(name), SOL[EXERCISES[name]], seed=seed)
+    assert result.passed, result.message
+    assert "public checks passed" in result.message
+
+
+def test_every_chapter_check_is_tested():
+    from mlcourse.checks import all_checks
+
+    assert sorted(n for n, c in all_checks().items() if c.chapter == "04") == sorted(EXERCISES)
+
+
+def test_xor_settings_solve_xor_for_many_seeds():
+    """The grader draws hidden seeds: a correct network must pass for every one of them."""
+    chk = get_check("train_xor")
+    for seed in range(3, 23):
+        result = evaluate(chk, SOL["train_network"], seed=seed)
+        assert result.passed, result.message
+
+
+def test_stub_is_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for name in EXERCISES:
+        assert evaluate(get_check(name), stub).status == "not_implemented"
+
+
+# --- Dense layer ---------------------------------------------------------------------------
+
+def test_dense_forward_mistakes():
+    assert "the bias b is missing" in message("dense_forward", lambda x, W, b: x @ W)
+    assert "added, not subtracted" in message("dense_forward", lambda x, W, b: x @ W - b)
+
+    def wrong_order(x, W, b):
+        return W @ x + b
+
+    m = message("dense_forward", wrong_order)
+    assert "raised ValueError" in m and "W @ x" in m
+
+
+def test_dense_backward_mistakes():
+    m = message("dense_backward", lambda d, x, W: (d @ W.T, d.T @ x, d.sum(0)))
+    assert "dW has shape (4, 3), expected (3, 4)" in m and "transpose" in m
+    assert "mean where a sum is expected" in message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d.mean(0)))
+    assert "sum over the batch axis" in message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d))
+    m = message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d / len(x), d.sum(0)))
+    assert "dW is off by a factor of 1/5" in m and "mean where a sum is expected" in m
+    assert "returned 2 values, expected 3" in message("dense_backward", lambda d, x, W: (x.T @ d, d.sum(0)))
+
+
+# --- activation backward -------------------------------------------------------------------
+
+def _act_backward(derivative):
+    def backward(dout, z, name):
+        return derivative(dout, z, name)
+    return backward
+
+
+def test_activation_backward_mistakes():
+    correct = SOL["activation_backward"]
+
+    def no_dout(dout, z, name):
+        return correct(np.ones_like(dout), z, name)
+
+    assert "multiply by the upstream gradient" in message("activation_backward", no_dout)
+
+    def tanh_of_z(dout, z, name):
+        return dout * (1 - z ** 2) if name == "tanh" else correct(dout, z, name)
+
+    assert "1 − tanh(z)²" in message("activation_backward", tanh_of_z)
+
+    def sigmoid_of_z(dout, z, name):
+        return dout * z * (1 - z) if name == "sigmoid" else correct(dout, z, name)
+
+    assert "σ(z)·(1 − σ(z))" in message("activation_backward", sigmoid_of_z)
+
+    def relu_ge(dout, z, name):
+        return dout * (z >= 0) if name == "relu" else correct(dout, z, name)
+
+    assert "wrong only where z == 0" in message("activation_backward", relu_ge)
+
+    def forward_instead(dout, z, name):
+        return dout * SOL["activation_forward"](z, name)
+
+    assert "use the derivative f'(z)" in message("activation_backward", forward_instead)
+
+
+# --- init_network ----------------------------------------------------------------------------
+
+def _init(draw, bias=np.zeros, keys=lambda l: (f"W{l}", f"b{l}"), rng_of=np.random.default_rng):
+    def init_network(sizes, seed=0):
+        rng = rng_of(seed)
+        params = {}
+        for l, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            kw, kb = keys(l)
+            params[kw] = draw(rng, i, o)
+            params[kb] = bias(o)
+        return params
+    return init_network
+
+
+def test_init_network_mistakes():
+    he = lambda rng, i, o: rng.standard_normal((i, o)) * np.sqrt(2 / i)  # noqa: E731
+    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o))))
+    assert "standard deviation" in m and "sqrt(2 / fan_in)" in m
+    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o)) * np.sqrt(2 / (i + o))))
+    assert "W1 has standard deviation" in m and "He initialisation" in m
+    assert "centred at 0" in message("init_network", _init(lambda rng, i, o: rng.random((i, o))))
+    assert "all entries of W1 are equal" in message("init_network", _init(lambda rng, i, o: np.zeros((i, o))))
+    assert "not reproducible" in message("init_network", _init(he, rng_of=lambda seed: np.random.default_rng()))
+    assert "seed is ignored" in message("init_network", _init(he, rng_of=lambda seed: np.random.default_rng(0)))
+    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((o, i)) * np.sqrt(2 / i)))
+    assert "did you transpose" in m
+    m = message("init_network", _init(he, keys=lambda l: (f"W{l - 1}", f"b{l - 1}")))
+    assert "numbered from 1" in m
+    assert "start the biases at 0" in message("init_network", _init(he, bias=np.ones))
+    assert "b1 has shape (1," in message("init_network", _init(he, bias=lambda o: np.zeros((1, o))))
+    assert "expected a dict" in message("init_network", lambda sizes, seed=0: [np.zeros((a, b)) for a, b in
+                                                                               zip(sizes[:-1], sizes[1:])])
+
+
+# --- MLP forward / backward ------------------------------------------------------------------
+
+def _forward(output_activation=False, hidden_activation=True, cache_a=False):
+    f = SOL["activation_forward"]
+
+    def mlp_forward(params, x, activation="relu"):
+        n = len(params) // 2
+        h, cache = x, []
+        for l in range(1, n + 1):
+            z = h @ params[f"W{l}"] + params[f"b{l}"]
+            a = f(z, activation) if (l < n and hidden_activation) or (l == n and output_activation) else z
+            cache.append((h, a if cache_a else z))
+            h = a
+        return h, cache
+    return mlp_forward
+
+
+def test_mlp_forward_mistakes():
+    assert "no activation on the output layer" in message("mlp_forward", _forward(output_activation=True))
+    assert "never applied" in message("mlp_forward", _forward(hidden_activation=False))
+    assert "holds f(z)" in message("mlp_forward", _forward(cache_a=True))
+    assert "expected a pair (scores, cache)" in message(
+        "mlp_forward", lambda params, x, activation="relu": _forward()(params, x, activation)[0])
+
+
+def _backward(skip_activation=False, with_bias=True, last_activation=False, mean_dw=False):
+    dense_backward, act_backward = SOL["dense_backward"], SOL["activation_backward"]
+
+    def mlp_backward(dscores, params, cache, activation="relu"):
+        n = len(cache)
+        grads, d = {}, dscores
+        for l in range(n, 0, -1):
+            h, z = cache[l - 1]
+            if (l < n and not skip_activation) or last_activation:
+                d = act_backward(d, z, activation)
+            d, dW, db = dense_backward(d, h, params[f"W{l}"])
+            grads[f"W{l}"] = dW / len(h) if mean_dw else dW
+            if with_bias:
+                grads[f"b{l}"] = db
+        return grads
+    return mlp_backward
+
+
+def test_mlp_backward_mistakes():
+    assert "ignore the activation" in message("mlp_backward", _backward(skip_activation=True))
+    assert "bias gradients are missing" in message("mlp_backward", _backward(with_bias=False))
+    assert "applied at the output layer too" in message("mlp_backward", _backward(last_activation=True))
+    assert "mean where a sum is expected" in message("mlp_backward", _backward(mean_dw=True))
+    assert "expected a dict" in message("mlp_backward", lambda d, p, c, a="relu": list(_backward()(d, p, c, a).values()))
+
+
+# --- train_network on XOR --------------------------------------------------------------------
+
+def _train(update=lambda p, g, lr: p - lr * g, record="each", fixed_lr=None, in_place=True):
+    init, fwd, bwd, ce = SOL["init_network"], SOL["mlp_forward"], SOL["mlp_backward"], SOL["softmax_cross_entropy"]
+
+    def train_network(X, y, sizes, activation="tanh", lr=0.5, epochs=500, seed=0):
+        params = init(sizes, seed)
+        step = lr if fixed_lr is None else fixed_lr
+        losses = []
+        for _ in range(epochs):
+            scores, cache = fwd(params, X, activation)
+            loss, dscores = ce(scores, y)
+            grads = bwd(dscores, params, cache, activation)
+            for k in params:
+                new = update(params[k], grads[k], step)
+                if in_place:
+                    params[k] = new
+            losses.append(loss)
+        return params, (losses if record == "each" else [losses[-1]])
+    return train_network
+
+
+def test_train_xor_mistakes():
+    assert "loss went up" in message("train_xor", _train(update=lambda p, g, lr: p + lr * g))
+    assert "loss never changed" in message("train_xor", _train(in_place=False))
+    assert "losses has 1 entry, expected one per epoch" in message("train_xor", _train(record="last"))
+    m = message("train_xor", _train(fixed_lr=0.01))
+    assert "XOR points right" in m or "final loss" in m
+    assert "expected (params, losses)" in message("train_xor", lambda *args: _train()(*args)[0])
