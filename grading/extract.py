@@ -11,8 +11,10 @@ reported, so one broken cell does not hide the rest of the submission.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # only for the annotation: importing nbformat costs seconds in a worker
+    import nbformat
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -54,7 +56,7 @@ def _strip_magics(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
-def definitions(nb: nbformat.NotebookNode) -> tuple[str, list[str]]:
+def definitions(nb: "nbformat.NotebookNode") -> tuple[str, list[str]]:
     """(Python source with the notebook's definitions, problems found) for notebook ``nb``."""
     parts: list[str] = []
     problems: list[str] = []

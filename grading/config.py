@@ -1,0 +1,135 @@
+"""The rubric (grading/rubric.toml) and the exercise manifest (grading/exercises.toml).
+
+Both are data: the rubric lists the items of the gradebook, the manifest maps every
+checked exercise of a chapter to one item and says how many of the item's points it earns.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+HERE = Path(__file__).resolve().parent
+RUBRIC = HERE / "rubric.toml"
+MANIFEST = HERE / "exercises.toml"
+CATEGORIES = ("required", "standard", "advanced", "bonus")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One rubric item (a gradebook column)."""
+
+    id: str
+    description: str
+    points: float
+    category: str
+    chapters: tuple[str, ...]
+    partial: bool
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One checked function of a chapter notebook, worth ``points`` of rubric item ``rubric``."""
+
+    chapter: str      # notebook stem, e.g. "04_mlp_backprop"
+    function: str
+    check: str
+    rubric: str
+    points: float
+    hidden_seeds: tuple[int, ...] | None = None  # None: the rubric's default
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.chapter}.ipynb"
+
+
+@dataclass
+class Rubric:
+    items: list[Item]
+    exercises: list[Exercise]
+    hidden_seeds: tuple[int, ...] = (1, 2)
+    problems: list[str] = field(default_factory=list)
+
+    def item(self, item_id: str) -> Item:
+        return next(i for i in self.items if i.id == item_id)
+
+    def chapters(self) -> list[str]:
+        """Notebook stems in manifest order, each once."""
+        return list(dict.fromkeys(e.chapter for e in self.exercises))
+
+    def seeds(self, ex: Exercise) -> tuple[int, ...]:
+        return (0,) + (self.hidden_seeds if ex.hidden_seeds is None else ex.hidden_seeds)
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def load(rubric: Path = RUBRIC, manifest: Path = MANIFEST) -> Rubric:
+    """Read and validate both files; raises ValueError naming the file and the entry."""
+    data = _read(rubric)
+    items = []
+    for n, raw in enumerate(data.get("item", []), 1):
+        try:
+            item = Item(id=str(raw["id"]), description=str(raw["description"]), points=float(raw["points"]),
+                        category=str(raw["category"]), chapters=tuple(str(c) for c in raw.get("chapters", [])),
+                        partial=bool(raw.get("partial", True)))
+        except KeyError as exc:
+            raise ValueError(f"{rubric}: item {n} has no {exc.args[0]!r}") from None
+        if item.category not in CATEGORIES:
+            raise ValueError(f"{rubric}: item {item.id!r}: category must be one of {CATEGORIES}")
+        if any(i.id == item.id for i in items):
+            raise ValueError(f"{rubric}: item {item.id!r} is listed twice")
+        items.append(item)
+    seeds = tuple(int(s) for s in data.get("grader", {}).get("hidden_seeds", [1, 2]))
+    ids = {i.id for i in items}
+    exercises = []
+    for n, raw in enumerate(_read(manifest).get("exercise", []), 1):
+        try:
+            hidden = raw.get("hidden_seeds")
+            ex = Exercise(chapter=str(raw["chapter"]), function=str(raw["function"]), check=str(raw["check"]),
+                          rubric=str(raw["rubric"]), points=float(raw["points"]),
+                          hidden_seeds=None if hidden is None else tuple(int(s) for s in hidden))
+        except KeyError as exc:
+            raise ValueError(f"{manifest}: exercise {n} has no {exc.args[0]!r}") from None
+        if ex.rubric not in ids:
+            raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) names rubric item "
+                             f"{ex.rubric!r}; known items: {', '.join(sorted(ids))}")
+        if ex.points <= 0:
+            raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) must be worth > 0 points")
+        if any((e.chapter, e.check) == (ex.chapter, ex.check) for e in exercises):
+            raise ValueError(f"{manifest}: check {ex.check!r} of {ex.chapter} is listed twice")
+        exercises.append(ex)
+    return Rubric(items=items, exercises=exercises, hidden_seeds=seeds)
+
+
+def load_check_modules(paths: list[Path]) -> list[tuple[str, str]]:
+    """Import extra check definitions (files of ``define(...)`` calls, e.g. test fixtures).
+
+    They are registered in ``mlcourse.checks`` under ``mlcourse.checks.<stem>``; the worker
+    receives the same source so both sides know the same checks. Returns (name, source) pairs.
+    """
+    import mlcourse.checks  # noqa: F401
+
+    sources = []
+    for path in paths:
+        path = Path(path).resolve()
+        name = f"mlcourse.checks.{path.stem}"
+        source = path.read_text(encoding="utf-8")
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        sources.append((name, source))
+    return sources

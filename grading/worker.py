@@ -1,0 +1,256 @@
+"""The student's side of grading: one process per notebook, started by grading.sandbox.
+
+    python -I -m grading.worker        (stdin/stdout: frames of grading.wire)
+
+The worker first reads its configuration and confines itself (grading.confine) while it
+still runs only trusted code; then it moves the protocol to private file descriptors,
+points fd 0 at /dev/null and fds 1 and 2 at ``output.log`` in its (temporary) working
+directory, and serves requests:
+
+* ``{"op": "load", "notebook": name}`` — execute the notebook's definitions (imports,
+  functions, classes, literal constants: grading.extract) statement by statement;
+* ``{"op": "call", "check": c, "function": f, "args": [...]}`` — ``get_check(c).call(f, args)``
+  and send back the plain output (or what went wrong);
+* ``{"op": "run"}`` — execute every cell top to bottom in an IPython shell (nbval-lax
+  style), sending ``{"cell": i}`` before each cell and a summary at the end.
+
+Nothing a worker says is trusted: the grader validates every frame and judges every output
+itself. This module must import nothing heavy before :func:`grading.confine.confine`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+REFERENCE_FIELDS = ("reference", "judge", "cases")
+WORKER_FAILED = 70  # exit status when the worker's own code breaks (see grading.sandbox)
+
+
+def _read_config(fd: int) -> dict:
+    head = os.read(fd, 8)
+    n = int.from_bytes(head, "big")
+    body = b""
+    while len(body) < n:
+        chunk = os.read(fd, n - len(body))
+        if not chunk:
+            raise SystemExit(3)
+        body += chunk
+    return json.loads(body)  # plain JSON: written by the grader (trusted)
+
+
+def _redirect_output() -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+    # Past the file-size limit a write fails with an error instead of killing the process,
+    # so "printing gigabytes" becomes an OSError in the student's code.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+class Worker:
+    def __init__(self, proto_in: int, proto_out: int, measures: list[str], cfg: dict) -> None:
+        import types
+
+        import numpy as np  # noqa: F401  (trusted imports happen before any student code)
+
+        from mlcourse.checks import all_checks
+
+        for name, source in cfg.get("extra_checks", []):  # check files given to the grader (e.g. test fixtures)
+            module = types.ModuleType(name)
+            module.__package__ = "mlcourse.checks"
+            sys.modules[name] = module
+            exec(compile(source, name, "exec"), module.__dict__)
+
+        from . import wire
+
+        self.wire = wire
+        self.inp, self.out = proto_in, proto_out
+        self.ns: dict = {"__name__": "__main__"}
+        self.checks = all_checks()
+        self.limit = int(cfg.get("reply_mb", 64)) << 20
+        # To grade, the student's process needs only how to *call* a function: the references,
+        # case generators and judges stay with the grader. (Running the whole notebook needs
+        # them: its check cells print the public verdicts, as in Jupyter.)
+        if not cfg.get("run_mode"):
+            for chk in self.checks.values():
+                for name in REFERENCE_FIELDS:
+                    setattr(chk, name, None)
+        self.send({"ready": True, "measures": measures})
+
+    def send(self, message: dict) -> None:
+        self.wire.send_blocking(self.out, message)
+
+    def serve(self) -> None:
+        import builtins
+
+        saved = dict(builtins.__dict__)
+        while True:
+            # Whatever the student's code did to the builtins (isinstance = …), undo it so the
+            # worker's own code keeps working; numpy and mlcourse patches only hurt the student.
+            builtins.__dict__.clear()
+            builtins.__dict__.update(saved)
+            req = self.wire.recv_blocking(self.inp)
+            op = req.get("op")
+            if op == "load":
+                self.send(self.load(req["notebook"]))
+            elif op == "call":
+                frame = self.call(req)
+                view = memoryview(frame)
+                while view:
+                    view = view[os.write(self.out, view):]
+            elif op == "run":
+                self.run_notebook(req["notebook"])
+            else:
+                return
+
+    # -- load ------------------------------------------------------------------------
+    def load(self, notebook: str) -> dict:
+        import ast
+        import linecache
+
+        from mlcourse.checks import describe_exception
+
+        _keep, _strip_magics = _extract_helpers()
+        cells = _code_cells(notebook)
+        problems = []
+        for i, source in enumerate(cells, 1):
+            source = _strip_magics(source)
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                problems.append(f"code cell {i} is not valid Python ({_syntax(exc)}); it was skipped")
+                continue
+            name = f"<code cell {i}>"
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            for stmt in tree.body:
+                if not _keep(stmt):
+                    continue
+                try:
+                    code = compile(ast.Module([stmt], []), name, "exec")
+                    exec(code, self.ns)
+                except BaseException as exc:  # noqa: BLE001 — SystemExit too: it is the student's
+                    problems.append(f"code cell {i}: {_short(describe_exception(exc))}")
+        names = sorted(k for k, v in list(self.ns.items())
+                       if isinstance(k, str) and not k.startswith("__") and callable(v))
+        return {"ok": True, "problems": problems[:20], "names": names[:2000]}
+
+    # -- call ------------------------------------------------------------------------
+    def call(self, req: dict) -> bytes:
+        """The reply frame for one call of the student's function."""
+        from mlcourse.checks import describe_exception
+
+        dumps = self.wire.dumps
+        fn = self.ns.get(req["function"])
+        if fn is None:
+            return dumps({"status": "missing"})
+        chk = self.checks[req["check"]]
+        try:
+            out = chk.call(fn, tuple(req["args"]))
+        except NotImplementedError:
+            return dumps({"status": "not_implemented"})
+        except BaseException as exc:  # noqa: BLE001 — SystemExit, KeyboardInterrupt: the student's
+            return dumps({"status": "error", "message": _short(describe_exception(exc))})
+        try:
+            frame = dumps({"status": "ok", "value": out}, self.limit)
+        except self.wire.TooLarge:
+            return dumps({"status": "too_large"})
+        except self.wire.Unencodable as exc:
+            return dumps({"status": "unencodable", "message": _short(str(exc))})
+        except (MemoryError, OverflowError):
+            return dumps({"status": "too_large"})
+        except BaseException as exc:  # noqa: BLE001 — a hostile object's methods may raise anything
+            return dumps({"status": "unencodable",
+                          "message": f"converting the result raised {type(exc).__name__}"})
+        return frame if len(frame) <= self.limit else dumps({"status": "too_large"})
+
+    # -- run the whole notebook ------------------------------------------------------
+    def run_notebook(self, notebook: str) -> None:
+        from IPython.core.interactiveshell import InteractiveShell
+
+        from mlcourse.checks import describe_exception
+
+        shell = InteractiveShell.instance(colors="nocolor")
+        shell.history_manager.enabled = False
+        cells = _code_cells(notebook, with_tags=True)
+        for i, (source, tags) in enumerate(cells, 1):
+            self.send({"cell": i})
+            result = shell.run_cell(source, store_history=False, silent=False)
+            err = result.error_before_exec or result.error_in_exec
+            if err is not None and "raises-exception" not in tags:
+                self.send({"done": True, "ok": False, "cell": i, "cells": len(cells),
+                           "error": _short(describe_exception(err))})
+                return
+        self.send({"done": True, "ok": True, "cells": len(cells)})
+
+
+def _extract_helpers():
+    """grading.extract's statement filter, without importing nbformat.
+
+    extract.py imports nbformat only for a type annotation, and importing nbformat costs
+    seconds (jsonschema); a stand-in module serves that import and is removed again, so a
+    notebook that imports nbformat itself still gets the real one.
+    """
+    import types
+
+    stub = "nbformat" not in sys.modules
+    if stub:
+        sys.modules["nbformat"] = types.ModuleType("nbformat")
+    try:
+        from .extract import _keep, _strip_magics
+    finally:
+        if stub:
+            del sys.modules["nbformat"]
+    return _keep, _strip_magics
+
+
+def _code_cells(notebook: str, with_tags: bool = False) -> list:
+    """The code cells of a format-4 notebook (the grader checked the format already)."""
+    with open(notebook, encoding="utf-8") as f:
+        nb = json.load(f)
+    out = []
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = src if isinstance(src, str) else "".join(src)
+        tags = list(cell.get("metadata", {}).get("tags", []) or [])
+        out.append((src, tags) if with_tags else src)
+    return out
+
+
+def _syntax(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"line {exc.lineno}: {exc.msg}"
+    return type(exc).__name__
+
+
+def _short(text: str, n: int = 400) -> str:
+    text = "".join(ch if ch.isprintable() or ch == " " else " " for ch in str(text))
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def main() -> None:
+    proto_in, proto_out = os.dup(0), os.dup(1)  # non-inheritable: child processes never get them
+    cfg = _read_config(proto_in)
+    from .confine import confine
+
+    measures = confine(cfg)
+    _redirect_output()
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
+    try:
+        Worker(proto_in, proto_out, measures, cfg).serve()
+    except BaseException:  # noqa: BLE001 — the worker's own code failed (student patched it?)
+        os._exit(WORKER_FAILED)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
