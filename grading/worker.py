@@ -190,22 +190,9 @@ class Worker:
 
 
 def _extract_helpers():
-    """grading.extract's statement filter, without importing nbformat.
+    """grading.extract's statement filter (it imports nbformat only for type checking)."""
+    from .extract import _keep, _strip_magics
 
-    extract.py imports nbformat only for a type annotation, and importing nbformat costs
-    seconds (jsonschema); a stand-in module serves that import and is removed again, so a
-    notebook that imports nbformat itself still gets the real one.
-    """
-    import types
-
-    stub = "nbformat" not in sys.modules
-    if stub:
-        sys.modules["nbformat"] = types.ModuleType("nbformat")
-    try:
-        from .extract import _keep, _strip_magics
-    finally:
-        if stub:
-            del sys.modules["nbformat"]
     return _keep, _strip_magics
 
 
