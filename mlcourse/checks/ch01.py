@@ -1,0 +1,379 @@
+"""Checks for chapter 01 (linear regression).
+
+Exercises: ``predict``, ``mse_loss``, ``mse_gradient``, ``gradient_descent``,
+``minibatch_gd`` and ``least_squares``. Each judge first compares with the reference; when
+that fails it compares with the wrong versions students actually write (a forgotten bias, a
+½ in front of the MSE, the loss recorded before the update, the same shuffle every epoch, a
+fit through the origin, …) so the message names the mistake instead of only a number.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .compare import compare_array, compare_outputs
+from .core import Case, define
+
+_RTOL, _ATOL = 1e-6, 1e-9
+
+
+def _close(a: Any, b: Any, rtol: float = _RTOL, atol: float = _ATOL) -> bool:
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _ones(X: np.ndarray) -> np.ndarray:
+    """[X | 1]: (N, D) → (N, D+1), the bias as one more weight."""
+    return np.hstack([X, np.ones((len(X), 1))])
+
+
+# --------------------------------------------------------------------------------------
+# predict
+# --------------------------------------------------------------------------------------
+
+def _predict_ref(X, w, b):
+    return X @ w + b
+
+
+def _predict_cases(rng: np.random.Generator) -> list[Case]:
+    X, w, b = rng.standard_normal((6, 3)), rng.standard_normal(3), float(rng.uniform(0.5, 2.0))
+    X1, w1, b1 = rng.uniform(0, 3, (5, 1)), rng.uniform(0.5, 2.0, 1), float(rng.uniform(-2.0, -0.5))
+    return [Case(args=(X, w, b), label="6 samples with 3 features"),
+            Case(args=(X1, w1, b1), label="5 samples with 1 feature")]
+
+
+def _predict_judge(case: Case, out: Any) -> str | None:
+    problem = compare_array("y_pred", out, case.expected, _RTOL, _ATOL)
+    if problem is None:
+        return None
+    X, w, b = case.args
+    n, d = X.shape
+    shape = np.shape(out) if out is not None else None
+    if shape == (n, d) and d > 1:
+        return (f"y_pred has shape {shape}, expected ({n},): `X * w` multiplies element by element — "
+                "use the matrix product `X @ w`, which sums over the features")
+    if shape == (n, 1):
+        return (f"y_pred has shape {shape}, expected ({n},): return one number per sample, a 1-D array "
+                "(keep w 1-D with shape (D,) and don't reshape the result)")
+    if _close(out, X @ w):
+        return "y_pred ignores the bias: the model is ŷ = X @ w + b"
+    if _close(out, X @ w - b):
+        return "y_pred subtracts the bias: the model is ŷ = X @ w + b"
+    return problem
+
+
+define(name="predict", chapter="01", function="predict",
+       description="ŷ = X @ w + b, shape (N,), for one and for several features",
+       cases=_predict_cases, reference=_predict_ref, judge=_predict_judge)
+
+
+# --------------------------------------------------------------------------------------
+# mse_loss
+# --------------------------------------------------------------------------------------
+
+def _mse_ref(y_pred, y):
+    return float(np.mean((y_pred - y) ** 2))
+
+
+def _mse_cases(rng: np.random.Generator) -> list[Case]:
+    y = rng.standard_normal(8)
+    y_pred = y + 0.4 + 0.8 * rng.standard_normal(8)  # a mean error ≠ 0 tells (mean e)² apart
+    y2 = rng.uniform(1, 3, 5)
+    return [Case(args=(y_pred, y), batch=8, label="8 predictions"),
+            Case(args=(y2 - 1.5 * rng.uniform(0.2, 1, 5), y2), batch=5, label="5 predictions")]
+
+
+def _mse_judge(case: Case, out: Any) -> str | None:
+    y_pred, y = case.args
+    expected = case.expected
+    if out is not None and np.ndim(out) == 1 and np.shape(out) == y.shape:
+        return (f"loss has shape {np.shape(out)}: one value per sample — average the squared errors "
+                "(np.mean) to get one number")
+    problem = compare_array("loss", out, expected, _RTOL, _ATOL, case.batch)
+    if problem is None:
+        return None
+    e = y_pred - y
+    if _close(out, np.sqrt(expected)):
+        return "loss is the square root of the MSE (the RMSE): drop the np.sqrt"
+    if _close(out, 0.5 * expected):
+        return "loss is half the MSE: this course's MSE is mean((ŷ − y)²), without a ½ in front"
+    if _close(out, np.mean(np.abs(e))):
+        return "loss is the mean absolute error: square the differences instead of taking abs"
+    if _close(out, np.mean(e) ** 2):
+        return "loss squares the mean error: average the squared errors, mean((ŷ − y)**2), not mean(ŷ − y)**2"
+    if _close(out, np.mean(e)) or _close(out, -np.mean(e)):
+        return "loss is the mean error, not squared: square the differences before averaging"
+    return problem
+
+
+define(name="mse_loss", chapter="01", function="mse_loss",
+       description="the mean squared error, one number",
+       cases=_mse_cases, reference=_mse_ref, judge=_mse_judge)
+
+
+# --------------------------------------------------------------------------------------
+# mse_gradient
+# --------------------------------------------------------------------------------------
+
+def _grad_ref(X, y, w, b):
+    err = X @ w + b - y
+    return 2.0 / len(y) * (X.T @ err), float(2.0 * err.mean())
+
+
+def _grad_cases(rng: np.random.Generator) -> list[Case]:
+    X, w = rng.standard_normal((8, 3)), rng.standard_normal(3)
+    y, b = rng.standard_normal(8), float(rng.uniform(0.5, 1.5))
+    X1, w1 = rng.uniform(0, 3, (6, 1)), rng.uniform(-1, 1, 1)
+    y1, b1 = 2 * X1[:, 0] + 1 + rng.standard_normal(6), float(rng.uniform(-1, -0.3))
+    return [Case(args=(X, y, w, b), batch=8, label="8 samples with 3 features"),
+            Case(args=(X1, y1, w1, b1), batch=6, label="6 samples with 1 feature")]
+
+
+def _grad_judge(case: Case, out: Any) -> str | None:
+    X, y, w, b = case.args
+    n, d = X.shape
+    problem = compare_outputs(("grad_w", "grad_b"), out, case.expected, _RTOL, _ATOL, case.batch)
+    if problem is None:
+        return None
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        gw, gb = out
+        if np.shape(gb) == (n,):
+            return (f"grad_b has shape {np.shape(gb)}, one value per sample: average over the batch, "
+                    "∂L/∂b = 2·mean(ŷ − y)")
+        if np.shape(gw) == (n,):
+            return (f"grad_w has shape {np.shape(gw)}, expected ({d},): the gradient has the shape of w — "
+                    "X.T @ err sums over the samples")
+        e0 = X @ w - y  # the error without the bias
+        if _close(gw, 2.0 / n * (X.T @ e0)) and not _close(gw, case.expected[0]):
+            return "your error ignores b: compute ŷ = X @ w + b inside the gradient, then ŷ − y"
+    return problem
+
+
+define(name="mse_gradient", chapter="01", function="mse_gradient",
+       description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
+       cases=_grad_cases, reference=_grad_ref, outputs=("grad_w", "grad_b"), judge=_grad_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Gradient descent, full batch and minibatch (reference with the classic variants)
+# --------------------------------------------------------------------------------------
+
+def _descend(X, y, lr, epochs, batch_size=None, seed=0, variant=""):
+    """Reference gradient descent from w = 0, b = 0.
+
+    Returns {"w", "b", "losses" (after each epoch), "before" (before each epoch)}.
+    variant: "" or one wrong version: "ascent", "frozen_b", "no_shuffle", "reseed"
+    (the same order every epoch), "drop_last", "misaligned" (X shuffled, y not).
+    """
+    n, d = X.shape
+    w, b = np.zeros(d), 0.0
+    rng = np.random.default_rng(seed)
+    losses, before = [], []
+    sign = -1.0 if variant == "ascent" else 1.0
+    with np.errstate(all="ignore"):
+        for _ in range(epochs):
+            before.append(float(np.mean((X @ w + b - y) ** 2)))
+            if batch_size is None:
+                batches = [(X, y)]
+            else:
+                if variant == "reseed":
+                    rng = np.random.default_rng(seed)
+                order = np.arange(n) if variant == "no_shuffle" else rng.permutation(n)
+                batches = []
+                for start in range(0, n, batch_size):
+                    idx = order[start:start + batch_size]
+                    if variant == "drop_last" and len(idx) < batch_size:
+                        break
+                    yb = y[start:start + batch_size] if variant == "misaligned" else y[idx]
+                    batches.append((X[idx], yb))
+            for Xb, yb in batches:
+                err = Xb @ w + b - yb
+                w = w - sign * lr * 2.0 / len(yb) * (Xb.T @ err)
+                if variant != "frozen_b":
+                    b = b - sign * lr * 2.0 * float(err.mean())
+            losses.append(float(np.mean((X @ w + b - y) ** 2)))
+    return {"w": w, "b": float(b), "losses": np.array(losses), "before": np.array(before)}
+
+
+def _run_descent(fn: Callable, args: tuple) -> dict:
+    """Call the student's loop; plain data back: {"w", "b", "losses"} or {"problem"}."""
+    with np.errstate(all="ignore"):  # a diverging version overflows; the verdict says so
+        out = fn(*args)
+    if out is None:
+        return {"problem": "returned None — expected (w, b, losses); did you forget `return`?"}
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        what = f"{len(out)} values" if isinstance(out, (tuple, list)) else f"one {type(out).__name__}"
+        return {"problem": f"returned {what}, expected a tuple of 3 values (w, b, losses)"}
+    w, b, losses = out
+    try:
+        w, b = np.array(w, dtype=float), np.array(b, dtype=float)
+        losses = np.array([np.asarray(v, dtype=float) for v in losses]) if len(losses) else np.zeros(0)
+    except (TypeError, ValueError):
+        return {"problem": "could not read (w, b, losses) as numbers: return w as an array (D,), "
+                           "b as a number and losses as a list of numbers"}
+    return {"w": w, "b": b, "losses": losses}
+
+
+def _judge_descent(variants: list[tuple[str, dict]], plausible_hint: str) -> Callable:
+    def judge(case: Case, out: dict) -> str | None:
+        if "problem" in out:
+            return out["problem"]
+        exp = case.expected
+        X, y = case.args[0], case.args[1]
+        epochs = case.args[3]
+        w, b, losses = out["w"], out["b"], out["losses"]
+        problem = compare_array("w", w, exp["w"], _RTOL, _ATOL)
+        if problem and np.shape(w) != np.shape(exp["w"]):
+            return problem
+        if np.shape(b) != ():
+            return f"b has shape {np.shape(b)}, expected a single number"
+        if problem or not _close(b, exp["b"]):
+            for message, kwargs in variants:
+                alt = _descend(*case.args[:4], **{**_extra_kwargs(case), **kwargs})
+                if _close(w, alt["w"]) and _close(b, alt["b"]):
+                    return message
+            lr = case.args[2]
+            n = len(y)
+            for factor, size in ((0.5, "half"), (2.0, "twice"), (float(n), f"{n} times (N ×)"),
+                                 (1.0 / n, f"1/{n} of (1/N ×)")):
+                alt = _descend(X, y, lr * factor, epochs, **_extra_kwargs(case))
+                if _close(w, alt["w"]) and _close(b, alt["b"]):
+                    return (f"your steps are {size} the expected size: the step is lr · gradient, with the "
+                            "gradient (2/N)·Xᵀ(ŷ − y) — check the factor 2 and the 1/N (and that "
+                            "`mse_gradient` passes its check)")
+            with np.errstate(all="ignore"):
+                got_loss = float(np.mean((X @ w + b - y) ** 2))
+            start_loss = float(np.mean(y ** 2))  # the loss at w = 0, b = 0
+            if not np.isfinite(got_loss) or got_loss > 10 * start_loss:
+                return (f"the run diverged: the training MSE went from {start_loss:.3g} at w = 0, b = 0 to "
+                        f"{got_loss:.3g}, although the reference converges with lr = {lr:g} — check the sign "
+                        "and the size of your step (and that `mse_gradient` passes its check)")
+            if got_loss <= 1.1 * exp["losses"][-1] + 1e-9 and plausible_hint:
+                return plausible_hint
+            return (problem or compare_array("b", b, exp["b"], _RTOL, _ATOL)) + \
+                " (if `mse_gradient` does not pass its check yet, fix that first)"
+        if losses.ndim != 1:
+            return (f"losses has shape {losses.shape}: expected one number per epoch — the loss is the "
+                    "mean over the whole training set")
+        if len(losses) != epochs:
+            extra = (" — record the loss once per epoch, after the update, not also before the first"
+                     if len(losses) == epochs + 1 else "")
+            return f"losses has {len(losses)} entries, expected one per epoch ({epochs}){extra}"
+        if _close(losses, exp["before"]):
+            return ("losses is one epoch behind: you record the loss before each epoch's update; record "
+                    "it after, so losses[-1] is the loss of the w, b you return")
+        return compare_array("losses", losses, exp["losses"], _RTOL, _ATOL)
+    return judge
+
+
+def _extra_kwargs(case: Case) -> dict:
+    args = case.args
+    return {} if len(args) == 4 else {"batch_size": args[4], "seed": args[5]}
+
+
+def _descent_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.standard_normal((n, d))
+    y = X @ rng.uniform(-2, 2, d) + rng.uniform(-1, 1) + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+def _gd_cases(rng: np.random.Generator) -> list[Case]:
+    X, y = _descent_data(rng, 20, 3)
+    X1 = rng.uniform(0, 3, (15, 1))
+    y1 = 2 * X1[:, 0] + 1 + 0.5 * rng.standard_normal(15)
+    return [Case(args=(X, y, 0.1, 25), label="20 samples, 3 features, lr=0.1, 25 epochs"),
+            Case(args=(X1, y1, 0.05, 40), label="15 samples, 1 feature, lr=0.05, 40 epochs")]
+
+
+_GD_VARIANTS = [
+    ("w and b move *up* the gradient (the loss grows): subtract lr·grad to go downhill", {"variant": "ascent"}),
+    ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
+]
+
+define(name="gradient_descent", chapter="01", function="gradient_descent",
+       description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
+       cases=_gd_cases, reference=lambda X, y, lr, epochs: _descend(X, y, lr, epochs),
+       run=_run_descent, judge=_judge_descent(_GD_VARIANTS, ""))
+
+
+def _mb_cases(rng: np.random.Generator) -> list[Case]:
+    X, y = _descent_data(rng, 23, 2)
+    X2, y2 = _descent_data(rng, 16, 3)
+    return [Case(args=(X, y, 0.05, 4, 5, int(rng.integers(1000))),
+                 label="23 samples in batches of 5 (the last one has 3), 4 epochs"),
+            Case(args=(X2, y2, 0.05, 3, 4, int(rng.integers(1000))),
+                 label="16 samples in batches of 4, 3 epochs")]
+
+
+_MB_VARIANTS = [
+    ("the samples are never shuffled: draw a new order = rng.permutation(N) at the start of every epoch",
+     {"variant": "no_shuffle"}),
+    ("every epoch visits the samples in the same order: create the generator once, before the loop, "
+     "and draw a new order = rng.permutation(N) in every epoch", {"variant": "reseed"}),
+    ("the last, smaller batch is skipped: keep it (order[start:start + batch_size] may be shorter "
+     "than batch_size at the end)", {"variant": "drop_last"}),
+    ("X and y are not shuffled together: index both with the same idx, X[idx] and y[idx]",
+     {"variant": "misaligned"}),
+    ("w and b move *up* the gradient (the loss grows): subtract lr·grad to go downhill", {"variant": "ascent"}),
+    ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
+]
+
+_MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but w and b differ from it: use "
+                 "exactly rng = np.random.default_rng(seed) once before the loop, order = rng.permutation(N) "
+                 "at the start of each epoch, and the batches order[start:start + batch_size] in turn")
+
+define(name="minibatch_gd", chapter="01", function="minibatch_gd",
+       description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
+                   "loss after every epoch",
+       cases=_mb_cases,
+       reference=lambda X, y, lr, epochs, batch_size, seed: _descend(X, y, lr, epochs, batch_size, seed),
+       run=_run_descent, judge=_judge_descent(_MB_VARIANTS, _MB_PLAUSIBLE))
+
+
+# --------------------------------------------------------------------------------------
+# least_squares
+# --------------------------------------------------------------------------------------
+
+def _lstsq_ref(X, y):
+    theta = np.linalg.lstsq(_ones(X), y, rcond=None)[0]
+    return theta[:-1], float(theta[-1])
+
+
+def _lstsq_cases(rng: np.random.Generator) -> list[Case]:
+    X, y = _descent_data(rng, 30, 3)
+    y = y + 2.5  # a clearly non-zero bias, so a fit through the origin shows
+    X1 = rng.uniform(0, 3, (10, 1))
+    y1 = 1.5 * X1[:, 0] + 3 + 0.3 * rng.standard_normal(10)
+    return [Case(args=(X, y), label="30 samples with 3 features"),
+            Case(args=(X1, y1), label="10 samples with 1 feature")]
+
+
+def _lstsq_judge(case: Case, out: Any) -> str | None:
+    problem = compare_outputs(("w", "b"), out, case.expected, _RTOL, _ATOL)
+    if problem is None:
+        return None
+    X, y = case.args
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        w, b = out
+        w0 = np.linalg.lstsq(X, y, rcond=None)[0]
+        if _close(w, w0):
+            return ("w is the fit through the origin (no bias): append a column of ones to X, "
+                    "A = [X | 1], so that the last entry of the solution is b")
+        try:
+            got = np.sort(np.append(np.asarray(w, dtype=float).ravel(), float(np.asarray(b, dtype=float))))
+            want = np.sort(np.append(case.expected[0], case.expected[1]))
+        except (TypeError, ValueError):
+            return problem
+        if _close(got, want):
+            return ("the right numbers in the wrong places: if the column of ones comes first, b is "
+                    "theta[0] and w is theta[1:]; if it comes last, w = theta[:-1], b = theta[-1]")
+    return problem
+
+
+define(name="least_squares", chapter="01", function="least_squares",
+       description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
+       cases=_lstsq_cases, reference=_lstsq_ref, outputs=("w", "b"), judge=_lstsq_judge)
