@@ -1,0 +1,334 @@
+"""Checks for chapter 06 (optimizers): SGD, momentum, RMSProp and Adam as pure update functions.
+
+Every check runs the student's update function for a few steps (from a random state and
+from the zero state an optimizer starts in) on fixed gradients, and compares the weights and
+the state after every step with the reference. When they differ, the output is compared
+with the classic wrong versions (no bias correction, EMA-style momentum, the gradient where
+its square belongs, …) so the message can name the mistake rather than just a number.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .compare import compare_array
+from .core import Case, define
+
+_RTOL, _ATOL = 1e-6, 1e-10
+
+
+# --------------------------------------------------------------------------------------
+# Reference update rules (and the wrong versions students actually write)
+# --------------------------------------------------------------------------------------
+
+def _sgd(w, g, lr):
+    return w - lr * g
+
+
+def _momentum(w, g, v, lr, beta):
+    v = beta * v + g
+    return w - lr * v, v
+
+
+def _rmsprop(w, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g ** 2
+    return w - lr * g / (np.sqrt(s) + eps), s
+
+
+def _adam(w, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_variant(kind: str) -> Callable:
+    def step(w, g, m, v, t, lr, beta1, beta2, eps):
+        if kind == "swapped_betas":
+            beta1, beta2 = beta2, beta1
+        m_new = beta1 * m + (g if kind == "no_1m_beta1" else (1 - beta1) * g)
+        v_new = beta2 * v + (1 - beta2) * (g if kind == "g_not_squared" else g ** 2)
+        tt = {"t_plus_1": t + 1, "t_minus_1": t - 1}.get(kind, t)
+        if kind == "no_bias_correction":
+            m_hat, v_hat = m_new, v_new
+        else:
+            m_hat, v_hat = m_new / (1 - beta1 ** tt), v_new / (1 - beta2 ** tt)
+        if kind == "no_sqrt":
+            w_new = w - lr * m_hat / (v_hat + eps)
+        elif kind == "sign":
+            w_new = w + lr * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            w_new = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        if kind == "stores_corrected":
+            return w_new, m_hat, v_hat
+        return w_new, m_new, v_new
+    return step
+
+
+# --------------------------------------------------------------------------------------
+# Running an update function for several steps (in the student's process: plain data out)
+# --------------------------------------------------------------------------------------
+
+def _describe_return(out: Any, n: int, names: tuple[str, ...]) -> str | None:
+    if n == 1:
+        if out is None:
+            return f"returned None — expected {names[0]}; did you forget `return`?"
+        if isinstance(out, tuple):
+            return (f"returned a tuple of {len(out)} values, expected only {names[0]} "
+                    "(plain SGD keeps no state)")
+        return None
+    if out is None:
+        return f"returned None — expected {n} values ({', '.join(names)}); did you forget `return`?"
+    if not isinstance(out, (tuple, list)):
+        return f"returned one {type(out).__name__}, expected a tuple of {n} values ({', '.join(names)})"
+    if len(out) != n:
+        return f"returned {len(out)} values, expected {n} ({', '.join(names)})"
+    return None
+
+
+def _trajectory(fn: Callable, args: tuple, kind: str) -> dict:
+    """Run ``fn`` for len(G) steps; {"w": (T, ...), state...} or {"problem": sentence}.
+
+    args = (w0, G, state0, t0, hyper): G (T, ...) the gradient of each step, state0 a tuple of
+    arrays, t0 the step number of the first update (Adam), hyper the remaining arguments.
+    """
+    w0, G, state0, t0, hyper = args
+    names = _NAMES[kind]
+    w, state = np.array(w0), [np.array(s) for s in state0]
+    traj: list[list[np.ndarray]] = [[] for _ in names]
+    with np.errstate(all="ignore"):  # a wrong version may divide by zero; the verdict says so
+        for k, g in enumerate(G):
+            g = np.array(g)
+            if kind == "sgd":
+                out = fn(w.copy(), g, *hyper)
+            elif kind == "adam":
+                out = fn(w.copy(), g, state[0].copy(), state[1].copy(), t0 + k, *hyper)
+            else:
+                out = fn(w.copy(), g, state[0].copy(), *hyper)
+            problem = _describe_return(out, len(names), names)
+            if problem:
+                return {"problem": problem}
+            values = (out,) if len(names) == 1 else tuple(out)
+            try:
+                values = tuple(np.array(v, dtype=float) for v in values)
+            except (TypeError, ValueError):
+                return {"problem": f"returned {', '.join(type(v).__name__ for v in values)}, "
+                                   f"expected NumPy arrays ({', '.join(names)})"}
+            for i, v in enumerate(values):
+                if v.shape != np.shape(w0):
+                    return {"problem": f"{names[i]} has shape {v.shape}, expected {np.shape(w0)} "
+                                       f"(the shape of w){_hint_shape(v.shape, np.shape(w0))}"}
+                traj[i].append(v)
+            w, state = values[0], list(values[1:])
+    return {n: np.stack(t) for n, t in zip(names, traj)}
+
+
+def _hint_shape(got: tuple, expected: tuple) -> str:
+    if len(got) == 0:
+        return " — a single number: did you sum or take a norm?"
+    if len(got) == 2 and got == tuple(expected)[::-1]:
+        return " — transposed?"
+    return ""
+
+
+_NAMES = {"sgd": ("w_new",), "momentum": ("w_new", "v_new"), "rmsprop": ("w_new", "s_new"),
+          "adam": ("w_new", "m_new", "v_new")}
+
+
+def _same(a: dict, b: dict) -> bool:
+    if "problem" in a or "problem" in b or a.keys() != b.keys():
+        return False
+    return all(a[k].shape == b[k].shape and np.allclose(a[k], b[k], rtol=_RTOL, atol=_ATOL, equal_nan=True)
+               for k in a)
+
+
+def _first_difference(got: dict, expected: dict, batch: int | None = None) -> str | None:
+    """The first step and array where ``got`` differs from ``expected``, named."""
+    steps = len(next(iter(expected.values())))
+    for k in range(steps):
+        for name, exp in expected.items():
+            label = f"{name} after step {k + 1}" if steps > 1 else name
+            problem = compare_array(label, got[name][k], exp[k], _RTOL, _ATOL, batch)
+            if problem:
+                return problem
+    return None
+
+
+def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
+                   extra: Callable[[dict, dict, tuple], str | None] | None = None) -> Callable:
+    def judge(case: Case, output: Any) -> str | None:
+        if not isinstance(output, dict):
+            return "the check could not run your function"
+        if "problem" in output:
+            return output["problem"]
+        expected = case.expected
+        if _same(output, expected):
+            return None
+        for message, fn in variants:
+            if _same(output, _trajectory(fn, case.args, kind)):
+                return message
+        if extra is not None:
+            message = extra(output, expected, case.args)
+            if message:
+                return message
+        return _first_difference(output, expected) or "differs from the reference"
+    return judge
+
+
+# --------------------------------------------------------------------------------------
+# Cases: a single step from a random (non-zero) state, and several steps from zeros
+# --------------------------------------------------------------------------------------
+
+def _positive(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    return rng.uniform(0.05, 1.0, shape)
+
+
+def _cases_for(kind: str, fn: Callable) -> Callable:
+    def cases(rng: np.random.Generator) -> list[Case]:
+        w1, g1 = rng.standard_normal((3, 4)), rng.standard_normal((1, 3, 4))
+        w2, G2 = rng.standard_normal(5), rng.standard_normal((6, 5))
+        if kind == "sgd":
+            specs = [(w1, g1, (), 1, (0.1,)), (w2, G2, (), 1, (0.05,))]
+        elif kind == "momentum":
+            specs = [(w2, G2, (np.zeros(5),), 1, (0.1, 0.9)),
+                     (w1, g1, (rng.standard_normal((3, 4)),), 1, (0.05, 0.8))]
+        elif kind == "rmsprop":
+            specs = [(w2, G2, (np.zeros(5),), 1, (0.01, 0.9, 1e-8)),
+                     (w1, g1, (_positive(rng, (3, 4)),), 1, (0.05, 0.8, 1e-8))]
+        else:
+            specs = [(w2, G2, (np.zeros(5), np.zeros(5)), 1, (0.1, 0.9, 0.999, 1e-8)),
+                     (w1, g1, (0.3 * rng.standard_normal((3, 4)), 0.2 * _positive(rng, (3, 4))), 4,
+                      (0.01, 0.8, 0.99, 1e-8))]
+        labels = {1: "a single step from a given state, w of shape (3, 4)",
+                  6: "6 steps starting from the zero state, w of shape (5,)"}
+        out = []
+        for spec in specs:
+            args = tuple(spec)
+            out.append(Case(args=args, expected=_trajectory(fn, args, kind), label=labels[len(spec[1])]))
+        return out
+    return cases
+
+
+def _run(kind: str) -> Callable:
+    return lambda fn, args: _trajectory(fn, args, kind)
+
+
+# --- SGD -------------------------------------------------------------------------------
+
+def _sgd_extra(got: dict, expected: dict, args: tuple) -> str | None:
+    w0, G, _, _, (lr,) = args
+    first = got["w_new"][0]
+    if np.allclose(first, np.asarray(w0), rtol=_RTOL, atol=_ATOL):
+        return "w_new equals w: the weights did not move — return w - lr * g"
+    if np.allclose(first, -lr * G[0], rtol=_RTOL, atol=_ATOL):
+        return "returned the step −lr·g, not the updated weights w − lr·g"
+    if np.allclose(first, lr * G[0], rtol=_RTOL, atol=_ATOL):
+        return "returned the step lr·g, not the updated weights w − lr·g"
+    return None
+
+
+define(name="sgd_step", chapter="06", function="sgd_step",
+       description="w_new = w − lr·g, step after step",
+       cases=_cases_for("sgd", _sgd), run=_run("sgd"),
+       judge=_judge_factory("sgd", [
+           ("w_new moves *up* the gradient (w + lr·g): subtract the gradient to go downhill",
+            lambda w, g, lr: w + lr * g),
+           ("w_new ignores the learning rate (w − g): scale the gradient by lr",
+            lambda w, g, lr: w - g),
+       ], _sgd_extra))
+
+
+# --- Momentum --------------------------------------------------------------------------
+
+def _momentum_extra(got: dict, expected: dict, args: tuple) -> str | None:
+    # v ← βv − ηg, w ← w + v (the CS231n form) gives the same weights from a zero state,
+    # with a velocity −η times ours: right idea, other convention.
+    lr = args[4][0]
+    same_w = np.allclose(got["w_new"], expected["w_new"], rtol=_RTOL, atol=_ATOL)
+    if same_w and np.allclose(got["v_new"], -lr * expected["v_new"], rtol=_RTOL, atol=_ATOL):
+        return ("v_new is −lr × the expected velocity: that is the v ← βv − lr·g, w ← w + v form. "
+                "This chapter (and the library) keeps v ← βv + g and updates w ← w − lr·v")
+    return None
+
+
+define(name="momentum_step", chapter="06", function="momentum_step",
+       description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
+       cases=_cases_for("momentum", _momentum), run=_run("momentum"),
+       judge=_judge_factory("momentum", [
+           ("v_new is an average (β·v + (1−β)·g): this chapter's momentum adds the full gradient, "
+            "v ← β·v + g", lambda w, g, v, lr, beta: (w - lr * (beta * v + (1 - beta) * g),
+                                                       beta * v + (1 - beta) * g)),
+           ("w_new uses the old velocity: update v first, then w ← w − lr·v_new",
+            lambda w, g, v, lr, beta: (w - lr * v, beta * v + g)),
+           ("w_new moves *up* the gradient: subtract lr·v_new",
+            lambda w, g, v, lr, beta: (w + lr * (beta * v + g), beta * v + g)),
+           ("v_new forgets nothing and never decays: multiply the old velocity by β",
+            lambda w, g, v, lr, beta: (w - lr * (v + g), v + g)),
+           ("v_new = β·v − lr·g but w_new = w − lr·v_new applies lr twice: "
+            "use v ← β·v + g, w ← w − lr·v",
+            lambda w, g, v, lr, beta: (w - lr * (beta * v - lr * g), beta * v - lr * g)),
+       ], _momentum_extra))
+
+
+# --- RMSProp ---------------------------------------------------------------------------
+
+define(name="rmsprop_step", chapter="06", function="rmsprop_step",
+       description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
+       cases=_cases_for("rmsprop", _rmsprop), run=_run("rmsprop"),
+       judge=_judge_factory("rmsprop", [
+           ("s_new averages g instead of its square g² (then √s is NaN for negative values): "
+            "s ← ρ·s + (1−ρ)·g**2",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + (1 - rho) * g) + eps),
+                                           rho * s + (1 - rho) * g)),
+           ("w_new divides by s instead of its square root: w ← w − lr·g / (√s + ε)",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (rho * s + (1 - rho) * g ** 2 + eps),
+                                           rho * s + (1 - rho) * g ** 2)),
+           ("s_new has ρ and 1−ρ swapped: the old average is kept with weight ρ (0.9), "
+            "the new g² enters with 1−ρ",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt((1 - rho) * s + rho * g ** 2) + eps),
+                                           (1 - rho) * s + rho * g ** 2)),
+           ("s_new = ρ·s + g² is missing the (1−ρ) factor on g²",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + g ** 2) + eps), rho * s + g ** 2)),
+           ("w_new uses the old s: update s first, then divide by √s_new",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(s) + eps), rho * s + (1 - rho) * g ** 2)),
+           ("w_new moves *up* the gradient: subtract lr·g / (√s + ε)",
+            lambda w, g, s, lr, rho, eps: (w + lr * g / (np.sqrt(rho * s + (1 - rho) * g ** 2) + eps),
+                                           rho * s + (1 - rho) * g ** 2)),
+       ]))
+
+
+# --- Adam ------------------------------------------------------------------------------
+
+def _adam_extra(got: dict, expected: dict, args: tuple) -> str | None:
+    # Right moments but wrong weights, with the step count used in the first step = 0?
+    if not (np.allclose(got["m_new"], expected["m_new"], rtol=_RTOL, atol=_ATOL)
+            and np.allclose(got["v_new"], expected["v_new"], rtol=_RTOL, atol=_ATOL)):
+        return None
+    if not np.all(np.isfinite(got["w_new"])):
+        return ("w_new contains NaN/inf although m_new and v_new are right: a division by zero in "
+                "the bias correction? t is the step number, starting at 1 (1 − β^0 = 0)")
+    return "m_new and v_new are right but w_new is not: check the bias correction and the update"
+
+
+define(name="adam_step", chapter="06", function="adam_step",
+       description="Adam moments m, v and the bias-corrected update of w, step t after step t",
+       cases=_cases_for("adam", _adam), run=_run("adam"),
+       judge=_judge_factory("adam", [
+           ("w_new has no bias correction: divide m by (1 − β1**t) and v by (1 − β2**t) before "
+            "the update (without it the first steps are far too large)", _adam_variant("no_bias_correction")),
+           ("m_new and v_new are the bias-corrected m̂, v̂: keep the raw averages as the state and "
+            "correct only the copies used in the update", _adam_variant("stores_corrected")),
+           ("the bias correction uses t + 1: t is the step number itself, 1 at the first update",
+            _adam_variant("t_plus_1")),
+           ("the bias correction uses t − 1: t is the step number itself, 1 at the first update",
+            _adam_variant("t_minus_1")),
+           ("v_new averages g instead of its square g²: v ← β2·v + (1−β2)·g**2",
+            _adam_variant("g_not_squared")),
+           ("m_new = β1·m + g is missing the (1−β1) factor on g", _adam_variant("no_1m_beta1")),
+           ("β1 and β2 are swapped: β1 (0.9) averages the gradient m, β2 (0.999) its square v",
+            _adam_variant("swapped_betas")),
+           ("w_new divides by v̂ instead of its square root √v̂", _adam_variant("no_sqrt")),
+           ("w_new moves *up* the gradient: subtract lr·m̂ / (√v̂ + ε)", _adam_variant("sign")),
+       ], _adam_extra))
