@@ -1,0 +1,436 @@
+"""Checks for chapter 09 (CNN basics): convolution by loops and by im2col, its backward pass,
+max-pooling forward and backward.
+
+Conventions the chapter fixes (they are those of ``mlcourse.conv`` and of every DL library):
+
+* arrays are NCHW: x (N, C, H, W), W (F, C, kh, kw), b (F,), out (N, F, OH, OW) with
+  OH = (H + 2·padding − kh) // stride + 1 (likewise OW);
+* "convolution" is cross-correlation: the kernel is *not* flipped;
+* ``im2col(x, kh, kw, stride, padding)`` → (N·OH·OW, C·kh·kw): row n·OH·OW + i·OW + j is the
+  receptive field of output position (i, j) of image n, flattened in (c, p, q) order — the
+  order of ``W.reshape(F, -1)``;
+* max pooling sends each window's gradient to one position, the first maximum in row-major
+  order (the one ``np.argmax`` picks), and adds up where windows overlap.
+
+The references below are plain loops, deliberately independent of ``mlcourse.conv``. When a
+result is wrong, the judges compare it with the classic mistakes (a flipped kernel, a
+missing bias, padding or stride ignored, the wrong im2col order, a reshape without a
+transpose, overwritten instead of accumulated gradients, ties sent to every maximum, …) to
+name the symptom.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .compare import compare_array, compare_outputs
+from .core import Case, define
+
+CHAPTER = "09"
+
+
+def _same(got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    try:
+        a = np.asarray(got, dtype=np.float64)
+        b = np.asarray(expected, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return False
+
+
+def _shape_of(got: Any) -> tuple | None:
+    try:
+        return np.asarray(got).shape
+    except Exception:
+        return None
+
+
+def _size(n: int, k: int, stride: int, padding: int) -> int:
+    return (n + 2 * padding - k) // stride + 1
+
+
+def _pad(x: np.ndarray, p: int) -> np.ndarray:
+    return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+
+
+# --------------------------------------------------------------------------------------
+# Reference convolution (and its classic variants, to name mistakes)
+# --------------------------------------------------------------------------------------
+
+def _conv_ref(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int,
+              flip: bool = False, window_step: int | None = None) -> np.ndarray:
+    """out (N, F, OH, OW). flip: true convolution; window_step: where window (i, j) starts."""
+    n, _, h, w = x.shape
+    f, _, kh, kw = W.shape
+    xp = _pad(x, padding)
+    oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
+    K = W[:, :, ::-1, ::-1] if flip else W
+    step = stride if window_step is None else window_step
+    out = np.empty((n, f, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * step:i * step + kh, j * step:j * step + kw]
+            out[:, :, i, j] = np.tensordot(patch, K, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+
+
+def _conv_cases(rng: np.random.Generator) -> list[Case]:
+    def make(n: int, c: int, h: int, w: int, f: int, kh: int, kw: int, stride: int, padding: int) -> Case:
+        x = rng.standard_normal((n, c, h, w))
+        W = rng.standard_normal((f, c, kh, kw))
+        b = rng.standard_normal(f)
+        label = (f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}")
+        return Case(args=(x, W, b, stride, padding), batch=n, label=label)
+
+    return [make(2, 3, 5, 5, 4, 3, 3, 1, 0),
+            make(2, 2, 6, 5, 3, 3, 3, 1, 1),
+            make(2, 2, 7, 8, 2, 3, 2, 2, 1)]  # non-square kernel, stride 2
+
+
+def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
+    n, _, h, w = x.shape
+    f, _, kh, kw = W.shape
+    expected = (n, f, _size(h, kh, stride, padding), _size(w, kw, stride, padding))
+    if got == expected:
+        return None
+    if padding and got == (n, f, _size(h, kh, stride, 0), _size(w, kw, stride, 0)):
+        return (f"out has shape {got}, expected {expected}: the padding was ignored — pad H and W "
+                f"with `padding` zeros on each side (np.pad) before sliding the window")
+    if stride > 1 and got == (n, f, _size(h, kh, 1, padding), _size(w, kw, 1, padding)):
+        return (f"out has shape {got}, expected {expected}: the stride was ignored — "
+                "OH = (H + 2·padding − kh) // stride + 1, and window (i, j) starts at (i·stride, j·stride)")
+    if len(got) == 4 and got[:2] == (n, f) and got[2:] == expected[2:][::-1]:
+        return (f"out has shape {got}, expected {expected}: height and width are swapped "
+                "(kh goes with H, kw with W)")
+    return None
+
+
+def _conv_judge(case: Case, got: Any) -> str | None:
+    x, W, b, stride, padding = case.args
+    shape = _shape_of(got)
+    if isinstance(shape, tuple):
+        hint = _conv_shape_hint(shape, x, W, stride, padding)
+        if hint:
+            return hint
+    problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
+    if problem and "differs" in problem:
+        if _same(got, _conv_ref(x, W, np.zeros_like(b), stride, padding)):
+            return "out has no bias: add b[f] to every output position of filter f"
+        if _same(got, _conv_ref(x, W, b, stride, padding, flip=True)):
+            return ("out is a true convolution with the kernel flipped: deep-learning layers compute "
+                    "the cross-correlation, Σ W[f, c, p, q] · x[n, c, i·stride + p, j·stride + q] — "
+                    "do not flip W")
+        if stride > 1 and _same(got, _conv_ref(x, W, b, stride, padding, window_step=1)):
+            return ("out has the right shape but window (i, j) starts at (i, j): with a stride it starts "
+                    "at (i·stride, j·stride)")
+        if _same(got, _conv_ref(x, W, b, stride, padding).transpose(0, 1, 3, 2).reshape(np.shape(got))):
+            return "out is filled in the wrong order: out[n, f, i, j] belongs to row i (height) and column j (width)"
+    return problem
+
+
+define(name="conv2d_naive", chapter=CHAPTER, function="conv2d_naive",
+       description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
+       cases=_conv_cases, reference=_conv_ref, judge=_conv_judge)
+
+
+# --------------------------------------------------------------------------------------
+# im2col and the convolution as one matrix product
+# --------------------------------------------------------------------------------------
+
+def _im2col_ref(x: np.ndarray, kh: int, kw: int, stride: int, padding: int,
+                cols: str = "cpq", rows: str = "nij") -> np.ndarray:
+    """(N·OH·OW, C·kh·kw); cols / rows give other (wrong) orders, to name them."""
+    n, _, h, w = x.shape
+    xp = _pad(x, padding)
+    oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
+    out = {}
+    for m in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                win = xp[m, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                out[m, i, j] = (win if cols == "cpq" else win.transpose(1, 2, 0)).ravel()
+    order = {"nij": lambda k: k, "ijn": lambda k: (k[1], k[2], k[0]), "nji": lambda k: (k[0], k[2], k[1])}
+    keys = sorted(out, key=order[rows])
+    return np.array([out[k] for k in keys])
+
+
+def _im2col_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(args=(rng.standard_normal((2, 3, 4, 5)), 3, 3, 1, 0), batch=2,
+                 label="x (2, 3, 4, 5), 3×3 windows, stride=1, padding=0"),
+            Case(args=(rng.standard_normal((2, 2, 5, 4)), 2, 3, 1, 1), batch=2,
+                 label="x (2, 2, 5, 4), 2×3 windows, stride=1, padding=1"),
+            Case(args=(rng.standard_normal((1, 2, 7, 7)), 3, 3, 2, 1), batch=1,
+                 label="x (1, 2, 7, 7), 3×3 windows, stride=2, padding=1")]
+
+
+def _im2col_judge(case: Case, got: Any) -> str | None:
+    x, kh, kw, stride, padding = case.args
+    n, c, h, w = x.shape
+    oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
+    expected_shape = (n * oh * ow, c * kh * kw)
+    shape = _shape_of(got)
+    if padding and shape == (n * _size(h, kh, stride, 0) * _size(w, kw, stride, 0), c * kh * kw):
+        return (f"cols has shape {shape}, expected {expected_shape}: the padding was ignored — "
+                "pad x with np.pad before cutting out the windows")
+    if stride > 1 and shape == (n * _size(h, kh, 1, padding) * _size(w, kw, 1, padding), c * kh * kw):
+        return (f"cols has shape {shape}, expected {expected_shape}: the stride was ignored — "
+                "there are OH·OW windows per image, starting at (i·stride, j·stride)")
+    if shape == (n, oh * ow, c * kh * kw) or shape == (n, oh, ow, c * kh * kw):
+        return (f"cols has shape {shape}, expected the 2-D {expected_shape}: one row per window of "
+                "every image — reshape to (N·OH·OW, C·kh·kw)")
+    problem = compare_array("cols", got, case.expected, rtol=1e-12, atol=1e-12)
+    if problem and "differs" in problem:
+        if _same(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
+            return ("each row holds the right numbers in the wrong order: a window must be flattened "
+                    "channel first, (c, p, q) — x[n, :, rows, cols].ravel() — to line up with "
+                    "W.reshape(F, C·kh·kw)")
+        if n > 1 and _same(got, _im2col_ref(x, kh, kw, stride, padding, rows="ijn")):
+            return ("the rows are in the wrong order: image first, then position — row "
+                    "n·OH·OW + i·OW + j holds window (i, j) of image n")
+        if oh > 1 and ow > 1 and _same(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
+            return "the window positions are walked column by column: go row by row (i outer, j inner)"
+    return problem
+
+
+define(name="im2col", chapter=CHAPTER, function="im2col",
+       description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
+       cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge)
+
+
+def _conv_im2col_judge(case: Case, got: Any) -> str | None:
+    x, W, b, stride, padding = case.args
+    n, f = x.shape[0], W.shape[0]
+    oh, ow = case.expected.shape[2:]
+    shape = _shape_of(got)
+    if shape in ((n * oh * ow, f), (f, n * oh * ow)):
+        return (f"out has shape {shape}, the shape of the matrix product: reshape it to (N, OH, OW, F) "
+                "and move the filter axis forward, .transpose(0, 3, 1, 2) → (N, F, OH, OW)")
+    if shape == (n, oh, ow, f):
+        return (f"out has shape {shape} (N, OH, OW, F): move the filter axis forward with "
+                ".transpose(0, 3, 1, 2) → (N, F, OH, OW)")
+    problem = _conv_judge(case, got)
+    if problem and "differs" in problem:
+        flat = case.expected.transpose(0, 2, 3, 1).reshape(-1, f)  # (N·OH·OW, F), the product
+        if _same(got, flat.reshape(n, f, oh, ow)):
+            return ("out has the right shape but scrambled values: the product's rows are (n, i, j) and "
+                    "its columns are filters, so reshape to (N, OH, OW, F) first, then "
+                    ".transpose(0, 3, 1, 2) — a reshape alone cannot move an axis")
+        cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
+        wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+        if _same(got, wrong_w):
+            return ("W.reshape(C·kh·kw, F) mixes the filters up (W's first axis is the filter): use "
+                    "W.reshape(F, -1), one filter per row, and multiply by its transpose")
+        if _same(got, flat.T.reshape(n, f, oh, ow)):
+            return ("out has the right shape but scrambled values: (F, N·OH·OW) reshapes to "
+                    "(F, N, OH, OW), then .transpose(1, 0, 2, 3)")
+    return problem
+
+
+define(name="conv2d_im2col", chapter=CHAPTER, function="conv2d_im2col",
+       description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
+       cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge)
+
+
+# --------------------------------------------------------------------------------------
+# conv2d_backward
+# --------------------------------------------------------------------------------------
+
+def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int,
+                       accumulate: bool = True, crop: bool = True) -> tuple:
+    n, c, h, w = x.shape
+    f, _, kh, kw = W.shape
+    _, _, oh, ow = dout.shape
+    xp = _pad(x, padding)
+    dxp = np.zeros_like(xp)
+    dW = np.zeros_like(W)
+    for i in range(oh):
+        for j in range(ow):
+            r, s = i * stride, j * stride
+            g = dout[:, :, i, j]  # (N, F)
+            dW += np.tensordot(g, xp[:, :, r:r + kh, s:s + kw], axes=([0], [0]))
+            contrib = np.tensordot(g, W, axes=([1], [0]))  # (N, C, kh, kw)
+            if accumulate:
+                dxp[:, :, r:r + kh, s:s + kw] += contrib
+            else:
+                dxp[:, :, r:r + kh, s:s + kw] = contrib
+    dx = dxp[:, :, padding:padding + h, padding:padding + w] if crop else dxp
+    return dx, dW, dout.sum(axis=(0, 2, 3))
+
+
+def _conv_backward_cases(rng: np.random.Generator) -> list[Case]:
+    def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int) -> Case:
+        x = rng.standard_normal((n, c, h, w))
+        W = rng.standard_normal((f, c, k, k))
+        dout = rng.standard_normal((n, f, _size(h, k, stride, padding), _size(w, k, stride, padding)))
+        return Case(args=(dout, x, W, stride, padding), batch=n,
+                    label=f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}")
+
+    return [make(2, 3, 5, 5, 4, 3, 1, 0), make(3, 2, 5, 6, 3, 3, 1, 1), make(2, 2, 7, 6, 2, 3, 2, 1)]
+
+
+def _conv_backward_judge(case: Case, got: Any) -> str | None:
+    dout, x, W, stride, padding = case.args
+    dx_e, dW_e, db_e = case.expected
+    if isinstance(got, (tuple, list)) and len(got) == 3:
+        dx, dW, db = got
+        sx, sb = _shape_of(dx), _shape_of(db)
+        if padding and sx == (x.shape[0], x.shape[1], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding):
+            return (f"dx has shape {sx}, expected {x.shape}: it still includes the padding — "
+                    "crop it off, dx_padded[:, :, p:p + H, p:p + W]")
+        if sb in ((dout.shape[1], dout.shape[2], dout.shape[3]), (dout.shape[1], 1, 1), (1, dout.shape[1], 1, 1)):
+            return (f"db has shape {sb}, expected {db_e.shape}: the bias of filter f is added at every "
+                    "image and every position, so sum dout over axes (0, 2, 3)")
+        if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not _same(dx, dx_e) \
+                and _same(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
+            return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
+                    "positions, so its gradient is the sum of their contributions — accumulate with +=, "
+                    "don't overwrite")
+        if _shape_of(db) == db_e.shape and not _same(db, db_e):
+            count = dout.shape[0] * dout.shape[2] * dout.shape[3]
+            if _same(db, db_e / count):
+                return ("db is a mean over images and positions; it must be the sum — the 1/N of the mean "
+                        "loss is already inside dout")
+    return compare_outputs(("dx", "dW", "db"), got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
+
+
+define(name="conv2d_backward", chapter=CHAPTER, function="conv2d_backward",
+       description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
+       cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Max pooling
+# --------------------------------------------------------------------------------------
+
+def _windows(x: np.ndarray, size: int, stride: int, window_step: int | None = None):
+    """(i, j, row slice, col slice) of every pooling window."""
+    step = stride if window_step is None else window_step
+    _, _, h, w = x.shape
+    for i in range(_size(h, size, stride, 0)):
+        for j in range(_size(w, size, stride, 0)):
+            yield i, j, slice(i * step, i * step + size), slice(j * step, j * step + size)
+
+
+def _maxpool_ref(x: np.ndarray, size: int, stride: int, mode: str = "max",
+                 window_step: int | None = None) -> np.ndarray:
+    n, c, h, w = x.shape
+    out = np.empty((n, c, _size(h, size, stride, 0), _size(w, size, stride, 0)))
+    for i, j, rs, cs in _windows(x, size, stride, window_step):
+        win = x[:, :, rs, cs]
+        out[:, :, i, j] = win.max(axis=(2, 3)) if mode == "max" else win.mean(axis=(2, 3))
+    return out
+
+
+def _maxpool_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case(args=(rng.standard_normal((2, 3, 4, 4)), 2, 2), batch=2,
+                 label="x (2, 3, 4, 4), 2×2 windows, stride 2"),
+            Case(args=(rng.standard_normal((2, 2, 5, 7)), 2, 2), batch=2,
+                 label="x (2, 2, 5, 7), 2×2 windows, stride 2 (odd sizes: the last row/column is dropped)"),
+            Case(args=(rng.standard_normal((1, 2, 5, 5)), 3, 2), batch=1,
+                 label="x (1, 2, 5, 5), 3×3 windows, stride 2 (overlapping)")]
+
+
+def _maxpool_judge(case: Case, got: Any) -> str | None:
+    x, size, stride = case.args
+    n, c, h, w = x.shape
+    expected = case.expected.shape
+    shape = _shape_of(got)
+    if shape is not None and shape != expected:
+        if stride != size and shape == (n, c, _size(h, size, size, 0), _size(w, size, size, 0)):
+            return (f"out has shape {shape}, expected {expected}: the windows moved by `size` instead of "
+                    "`stride` — OH = (H − size) // stride + 1")
+        if shape == (n, c, _size(h, size, 1, 0), _size(w, size, 1, 0)):
+            return (f"out has shape {shape}, expected {expected}: the stride was ignored — "
+                    "OH = (H − size) // stride + 1")
+    problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
+    if problem and "differs" in problem:
+        if _same(got, _maxpool_ref(x, size, stride, mode="mean")):
+            return "out averages each window: max pooling keeps the largest value of each window"
+        if stride > 1 and _same(got, _maxpool_ref(x, size, stride, window_step=1)):
+            return "window (i, j) starts at (i, j): it starts at (i·stride, j·stride)"
+        if _same(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
+            return "out is clipped at 0: max pooling takes the maximum of the window even when it is negative"
+    return problem
+
+
+define(name="maxpool_forward", chapter=CHAPTER, function="maxpool_forward",
+       description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
+       cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge)
+
+
+def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: int, route: str = "first",
+                          accumulate: bool = True) -> np.ndarray:
+    """route: "first" (argmax), "last", "all" (every tied max), "spread" (whole window), "mean"."""
+    n, c = x.shape[:2]
+    dx = np.zeros_like(x, dtype=np.float64)
+    for i, j, rs, cs in _windows(x, size, stride):
+        win = x[:, :, rs, cs].reshape(n, c, -1)
+        if route == "first":
+            mask = np.arange(size * size) == win.argmax(axis=-1)[..., None]
+        elif route == "last":
+            mask = np.arange(size * size) == (size * size - 1 - win[..., ::-1].argmax(axis=-1))[..., None]
+        elif route == "all":
+            mask = win == win.max(axis=-1, keepdims=True)
+        elif route == "spread":
+            mask = np.ones_like(win, dtype=bool)
+        else:
+            mask = np.full(win.shape, 1.0 / (size * size))
+        g = (mask * dout[:, :, i, j][..., None]).reshape(n, c, size, size)
+        if accumulate:
+            dx[:, :, rs, cs] += g
+        else:
+            dx[:, :, rs, cs] = g
+    return dx
+
+
+def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
+    def make(x: np.ndarray, size: int, stride: int, label: str) -> Case:
+        oh, ow = _size(x.shape[2], size, stride, 0), _size(x.shape[3], size, stride, 0)
+        dout = rng.standard_normal((x.shape[0], x.shape[1], oh, ow))
+        return Case(args=(dout, x, size, stride), batch=x.shape[0], label=label)
+
+    overlap = rng.standard_normal((1, 2, 5, 5))
+    overlap[:, :, 2, 2] = 3.0 + rng.random((1, 2))  # the shared pixel is the max of all 4 windows
+    ties = rng.integers(0, 3, (2, 2, 4, 4)).astype(np.float64)
+    ties[0, 0, :2, :2] = 0.0  # at least one window of equal values, as after a ReLU
+    ties[1, 1, 2:, 2:] = [[2.0, 1.0], [2.0, 2.0]]
+    return [make(rng.standard_normal((2, 3, 4, 4)), 2, 2, "x (2, 3, 4, 4), 2×2 windows, stride 2"),
+            make(overlap, 3, 2, "x (1, 2, 5, 5), 3×3 windows, stride 2: the centre pixel is the max of "
+                                "all four overlapping windows"),
+            make(ties, 2, 2, "x (2, 2, 4, 4) of small integers, 2×2 windows, stride 2: windows with ties")]
+
+
+def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
+    dout, x, size, stride = case.args
+    shape = _shape_of(got)
+    if shape == dout.shape:
+        return (f"dx has shape {shape}, the shape of dout: the gradient wrt the input has the input's "
+                f"shape {x.shape}; route each dout value back to its window's maximum")
+    problem = compare_array("dx", got, case.expected, rtol=1e-9, atol=1e-12)
+    if problem and "differs" in problem:
+        ref = _maxpool_backward_ref
+        if _same(got, ref(dout, x, size, stride, route="all")):
+            return ("in a window with a tie, the gradient went to every position holding the maximum: "
+                    "send it to one — the first in row-major order, the one np.argmax picks")
+        if _same(got, ref(dout, x, size, stride, route="last")):
+            return ("in a window with a tie, the gradient went to the last maximum: send it to the first, "
+                    "the one np.argmax picks")
+        if _same(got, ref(dout, x, size, stride, route="spread")):
+            return ("dout reached every position of its window: only the position of the maximum "
+                    "influenced the output, so only it gets the gradient (the others get 0)")
+        if _same(got, ref(dout, x, size, stride, route="mean")):
+            return ("dout is spread evenly over the window (that is average pooling's backward): max pooling "
+                    "sends it all to the maximum")
+        if _same(got, ref(dout, x, size, stride, accumulate=False)):
+            return ("where windows overlap (stride < size) one pixel can be the maximum of several windows: "
+                    "add their gradients (+=) instead of overwriting")
+    return problem
+
+
+define(name="maxpool_backward", chapter=CHAPTER, function="maxpool_backward",
+       description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
+                   "windows overlap",
+       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge)
+

@@ -1,0 +1,290 @@
+"""Chapter 09 checks: the solution passes, realistic mistakes fail with a message naming them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlcourse.checks import evaluate, get_check
+from tests.checks.conftest import load_solution_functions
+
+SOL = load_solution_functions("09")
+
+EXERCISES = ["conv2d_naive", "im2col", "conv2d_im2col", "conv2d_backward", "maxpool_forward",
+             "maxpool_backward"]
+
+
+def message(name: str, fn) -> str:
+    result = evaluate(get_check(name), fn)
+    assert not result.passed, f"{name}: a wrong implementation passed"
+    return result.message
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_solution_passes(name, seed):
+    result = evaluate(get_check(name), SOL[name], seed=seed)
+    assert result.passed, result.message
+    assert "public checks passed" in result.message
+
+
+def test_every_chapter_check_is_tested():
+    from mlcourse.checks import all_checks
+
+    assert sorted(n for n, c in all_checks().items() if c.chapter == "09") == sorted(EXERCISES)
+
+
+def test_stub_is_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for name in EXERCISES:
+        assert evaluate(get_check(name), stub).status == "not_implemented"
+
+
+def test_solution_matches_the_library():
+    """The notebook's functions and mlcourse.conv agree (same im2col layout, same tie rule)."""
+    from mlcourse.conv import Conv2D, MaxPool2D, im2col
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 7, 6))
+    np.testing.assert_allclose(SOL["im2col"](x, 3, 2, 2, 1), im2col(x, 3, 2, 2, 1))
+    conv = Conv2D(3, 4, 3, stride=2, padding=1, rng=0)
+    conv.params["b"][:] = rng.standard_normal(4)
+    W, b = conv.params["W"], conv.params["b"]
+    np.testing.assert_allclose(SOL["conv2d_im2col"](x, W, b, 2, 1), conv(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(SOL["conv2d_naive"](x, W, b, 2, 1), conv(x), rtol=1e-10, atol=1e-12)
+    G = rng.standard_normal(conv(x).shape)
+    dx, dW, db = SOL["conv2d_backward"](G, x, W, 2, 1)
+    np.testing.assert_allclose(dx, conv.backward(G), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dW, conv.grads["W"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(db, conv.grads["b"], rtol=1e-10, atol=1e-12)
+    xt = rng.integers(0, 3, (2, 2, 6, 6)).astype(float)  # ties: both send the gradient to the first max
+    for size, stride in [(2, 2), (3, 1)]:
+        pool = MaxPool2D(size, stride)
+        out = pool(xt)
+        np.testing.assert_array_equal(SOL["maxpool_forward"](xt, size, stride), out)
+        G = rng.standard_normal(out.shape)
+        np.testing.assert_allclose(SOL["maxpool_backward"](G, xt, size, stride), pool.backward(G))
+
+
+def test_conv_float32_stays_float32():
+    x = np.ones((1, 1, 5, 5), np.float32)
+    W, b = np.ones((2, 1, 3, 3), np.float32), np.zeros(2, np.float32)
+    assert SOL["conv2d_naive"](x, W, b, 1, 1).dtype == np.float32
+    assert SOL["conv2d_im2col"](x, W, b, 1, 1).dtype == np.float32
+
+
+# --- wrong convolutions --------------------------------------------------------------------
+
+def _naive(flip=False, bias=True, pad=True, window_step=None, use_stride_in_size=True):
+    def conv2d_naive(x, W, b, stride=1, padding=0):
+        p = padding if pad else 0
+        s_out = stride if use_stride_in_size else 1
+        n, c, h, w = x.shape
+        f, _, kh, kw = W.shape
+        oh, ow = (h + 2 * p - kh) // s_out + 1, (w + 2 * p - kw) // s_out + 1
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        K = W[:, :, ::-1, ::-1] if flip else W
+        step = stride if window_step is None else window_step
+        out = np.zeros((n, f, oh, ow))
+        for m in range(n):
+            for k in range(f):
+                for i in range(oh):
+                    for j in range(ow):
+                        win = xp[m, :, i * step:i * step + kh, j * step:j * step + kw]
+                        out[m, k, i, j] = np.sum(win * K[k]) + (b[k] if bias else 0)
+        return out
+    return conv2d_naive
+
+
+def test_conv2d_naive_mistakes():
+    assert "kernel flipped" in message("conv2d_naive", _naive(flip=True))
+    assert "no bias" in message("conv2d_naive", _naive(bias=False))
+    m = message("conv2d_naive", _naive(pad=False))
+    assert "padding was ignored" in m and "np.pad" in m
+    assert "starts at (i·stride, j·stride)" in message("conv2d_naive", _naive(window_step=1))
+    assert "stride was ignored" in message("conv2d_naive", _naive(use_stride_in_size=False, window_step=1))
+
+
+def test_conv2d_naive_crash_is_reported_on_one_line():
+    def bad(x, W, b, stride=1, padding=0):
+        return x @ W  # shapes do not fit
+
+    m = message("conv2d_naive", bad)
+    assert "raised ValueError" in m and "x @ W" in m
+
+
+def _im2col(channel_last=False, position_first=False, pad=True, transpose=False, four_d=False):
+    def im2col(x, kh, kw, stride=1, padding=0):
+        p = padding if pad else 0
+        n, c, h, w = x.shape
+        oh, ow = (h + 2 * p - kh) // stride + 1, (w + 2 * p - kw) // stride + 1
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        cols = np.empty((n, oh, ow, c * kh * kw))
+        for i in range(oh):
+            for j in range(ow):
+                win = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                cols[:, i, j] = (win.transpose(0, 2, 3, 1) if channel_last else win).reshape(n, -1)
+        if four_d:
+            return cols
+        if position_first:
+            cols = cols.transpose(1, 2, 0, 3)
+        out = cols.reshape(-1, c * kh * kw)
+        return out.T if transpose else out
+    return im2col
+
+
+def test_im2col_mistakes():
+    m = message("im2col", _im2col(channel_last=True))
+    assert "wrong order" in m and "(c, p, q)" in m
+    assert "image first, then position" in message("im2col", _im2col(position_first=True))
+    assert "padding was ignored" in message("im2col", _im2col(pad=False))
+    assert "did you transpose?" in message("im2col", _im2col(transpose=True))
+    assert "expected the 2-D" in message("im2col", _im2col(four_d=True))
+
+
+def _conv_im2col(finish):
+    im2col = SOL["im2col"]
+
+    def conv2d_im2col(x, W, b, stride=1, padding=0):
+        n, _, h, w = x.shape
+        f, _, kh, kw = W.shape
+        oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+        return finish(im2col(x, kh, kw, stride, padding), W, b, (n, f, oh, ow))
+    return conv2d_im2col
+
+
+def test_conv2d_im2col_mistakes():
+    def reshape_only(cols, W, b, shape):
+        return (cols @ W.reshape(shape[1], -1).T + b).reshape(shape)
+
+    m = message("conv2d_im2col", _conv_im2col(reshape_only))
+    assert "scrambled values" in m and "transpose(0, 3, 1, 2)" in m
+
+    def flat(cols, W, b, shape):
+        return cols @ W.reshape(shape[1], -1).T + b
+
+    assert "the shape of the matrix product" in message("conv2d_im2col", _conv_im2col(flat))
+
+    def nhwc(cols, W, b, shape):
+        n, f, oh, ow = shape
+        return (cols @ W.reshape(f, -1).T + b).reshape(n, oh, ow, f)
+
+    assert "move the filter axis forward" in message("conv2d_im2col", _conv_im2col(nhwc))
+
+    def wrong_w_reshape(cols, W, b, shape):
+        n, f, oh, ow = shape
+        return (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+
+    assert "mixes the filters up" in message("conv2d_im2col", _conv_im2col(wrong_w_reshape))
+
+    def no_bias(cols, W, b, shape):
+        n, f, oh, ow = shape
+        return (cols @ W.reshape(f, -1).T).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+
+    assert "no bias" in message("conv2d_im2col", _conv_im2col(no_bias))
+
+
+# --- wrong backward passes -----------------------------------------------------------------
+
+def _backward(crop=True, accumulate=True, db_mode="sum", dW_scale=1.0):
+    im2col = SOL["im2col"]
+
+    def conv2d_backward(dout, x, W, stride=1, padding=0):
+        n, c, h, w = x.shape
+        f, _, kh, kw = W.shape
+        _, _, oh, ow = dout.shape
+        cols = im2col(x, kh, kw, stride, padding)
+        g = dout.transpose(0, 2, 3, 1).reshape(-1, f)
+        dW = (g.T @ cols).reshape(W.shape) * dW_scale
+        db = {"sum": lambda: dout.sum(axis=(0, 2, 3)), "mean": lambda: dout.mean(axis=(0, 2, 3)),
+              "batch": lambda: dout.sum(axis=0)}[db_mode]()
+        dcols = (g @ W.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw)
+        dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+        for i in range(oh):
+            for j in range(ow):
+                window = (slice(None), slice(None), slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw))
+                if accumulate:
+                    dxp[window] += dcols[:, i, j]
+                else:
+                    dxp[window] = dcols[:, i, j]
+        dx = dxp[:, :, padding:padding + h, padding:padding + w] if crop else dxp
+        return dx, dW, db
+    return conv2d_backward
+
+
+def test_conv2d_backward_mistakes():
+    m = message("conv2d_backward", _backward(crop=False))
+    assert "still includes the padding" in m and "crop" in m
+    m = message("conv2d_backward", _backward(accumulate=False))
+    assert "overlap" in m and "+=" in m
+    assert "db is a mean" in message("conv2d_backward", _backward(db_mode="mean"))
+    assert "sum dout over axes (0, 2, 3)" in message("conv2d_backward", _backward(db_mode="batch"))
+    m = message("conv2d_backward", _backward(dW_scale=0.5))  # dW / N with N = 2 in the first case
+    assert "dW is off by a factor of 1/2" in m and "mean where a sum is expected" in m
+    m = message("conv2d_backward", lambda dout, x, W, stride=1, padding=0: _backward()(dout, x, W, stride, padding)[1:])
+    assert "returned 2 values, expected 3" in m
+
+
+# --- wrong max pooling ---------------------------------------------------------------------
+
+def _pool_forward(mode="max", step=None, size_as_stride=False):
+    def maxpool_forward(x, size=2, stride=2):
+        s = size if size_as_stride else stride
+        n, c, h, w = x.shape
+        oh, ow = (h - size) // s + 1, (w - size) // s + 1
+        st = s if step is None else step
+        out = np.empty((n, c, oh, ow))
+        for i in range(oh):
+            for j in range(ow):
+                win = x[:, :, i * st:i * st + size, j * st:j * st + size]
+                out[:, :, i, j] = win.max(axis=(2, 3)) if mode == "max" else win.mean(axis=(2, 3))
+        return out
+    return maxpool_forward
+
+
+def test_maxpool_forward_mistakes():
+    assert "averages each window" in message("maxpool_forward", _pool_forward(mode="mean"))
+    assert "starts at (i·stride, j·stride)" in message("maxpool_forward", _pool_forward(step=1))
+    assert "moved by `size` instead of `stride`" in message("maxpool_forward", _pool_forward(size_as_stride=True))
+    assert "clipped at 0" in message("maxpool_forward",
+                                     lambda x, size=2, stride=2: np.maximum(SOL["maxpool_forward"](x, size, stride), 0))
+
+
+def _pool_backward(route="first", accumulate=True):
+    def maxpool_backward(dout, x, size=2, stride=2):
+        n, c, _, _ = x.shape
+        _, _, oh, ow = dout.shape
+        dx = np.zeros_like(x)
+        for i in range(oh):
+            for j in range(ow):
+                rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
+                win = x[:, :, rows, cols]
+                if route == "all":  # the classic: mask = (window == max)
+                    mask = win == win.max(axis=(2, 3), keepdims=True)
+                elif route == "spread":
+                    mask = np.ones_like(win)
+                elif route == "last":
+                    flat = win.reshape(n, c, -1)
+                    last = size * size - 1 - flat[..., ::-1].argmax(axis=2)
+                    mask = (np.arange(size * size) == last[..., None]).reshape(win.shape)
+                else:
+                    flat = win.reshape(n, c, -1)
+                    mask = (np.arange(size * size) == flat.argmax(axis=2)[..., None]).reshape(win.shape)
+                g = mask * dout[:, :, i, j, None, None]
+                if accumulate:
+                    dx[:, :, rows, cols] += g
+                else:
+                    dx[:, :, rows, cols] = g
+        return dx
+    return maxpool_backward
+
+
+def test_maxpool_backward_mistakes():
+    m = message("maxpool_backward", _pool_backward(route="all"))
+    assert "tie" in m and "np.argmax" in m and "windows with ties" in m
+    assert "the last maximum" in message("maxpool_backward", _pool_backward(route="last"))
+    m = message("maxpool_backward", _pool_backward(accumulate=False))
+    assert "overlap" in m and "+=" in m
+    assert "every position of its window" in message("maxpool_backward", _pool_backward(route="spread"))
+    assert "the shape of dout" in message("maxpool_backward", lambda dout, x, size=2, stride=2: dout * 1.0)
