@@ -105,8 +105,8 @@ def load(rubric: Path = RUBRIC, manifest: Path = MANIFEST) -> Rubric:
         if ex.rubric not in ids:
             raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) names rubric item "
                              f"{ex.rubric!r}; known items: {', '.join(sorted(ids))}")
-        if ex.points <= 0:
-            raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) must be worth > 0 points")
+        if ex.points < 0:  # 0 points: checked and reported in the feedback, but not scored
+            raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) must be worth >= 0 points")
         if any((e.chapter, e.check) == (ex.chapter, ex.check) for e in exercises):
             raise ValueError(f"{manifest}: check {ex.check!r} of {ex.chapter} is listed twice")
         exercises.append(ex)

@@ -1,0 +1,337 @@
+"""Checks for chapter 08 (MNIST with an MLP).
+
+Exercises: ``read_idx`` (parse the IDX format from bytes, with validation),
+``forward_per_sample`` and ``forward_batched`` (the same 784-H-10 ReLU network, one image at
+a time and as matrix products), ``batched_speedup`` (the student's batched forward is
+timed against a per-sample loop in the student's process; only the timings come back) and
+``train_mnist_mlp`` (the student's training pipeline trains on an MNIST subset; the labels of
+the held-out images never leave the grader, which computes the accuracy).
+"""
+from __future__ import annotations
+
+import gzip
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .compare import compare_array
+from .core import Case, define
+
+# --------------------------------------------------------------------------------------
+# read_idx
+# --------------------------------------------------------------------------------------
+
+IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def idx_bytes(arr: np.ndarray, type_code: int) -> bytes:
+    """The IDX encoding of ``arr``: magic 0x0000TTNN, NN big-endian uint32 sizes, big-endian data."""
+    header = bytes([0, 0, type_code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return header + np.ascontiguousarray(arr, dtype=IDX_TYPES[type_code]).tobytes()
+
+
+def _idx_array(rng: np.random.Generator, type_code: int, shape: tuple) -> np.ndarray:
+    dt = IDX_TYPES[type_code]
+    if dt.kind == "f":
+        return rng.standard_normal(shape).astype(dt.newbyteorder("="))
+    info = np.iinfo(dt)
+    return rng.integers(info.min, int(info.max) + 1, size=shape).astype(dt.newbyteorder("="))
+
+
+def _read_idx_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    ok_specs = [(0x08, (3, int(rng.integers(4, 7)), int(rng.integers(4, 7))), "unsigned bytes, 3-D (like MNIST images)"),
+                (0x08, (int(rng.integers(5, 12)),), "unsigned bytes, 1-D (like MNIST labels)"),
+                (0x0B, (2, int(rng.integers(3, 6))), "big-endian int16 with negative values"),
+                (0x0C, (int(rng.integers(3, 6)),), "big-endian int32"),
+                (0x0D, (2, 3), "big-endian float32"),
+                (0x0E, (int(rng.integers(2, 5)), 2), "big-endian float64")]
+    for code, shape, what in ok_specs:
+        arr = _idx_array(rng, code, shape)
+        cases.append(Case(args=(idx_bytes(arr, code), "ok"), expected=arr, label=f"{what}, shape {shape}"))
+    arr = _idx_array(rng, 0x08, (2, 4, 4))
+    cases.append(Case(args=(gzip.compress(idx_bytes(arr, 0x08), mtime=0), "ok"), expected=arr,
+                      label="gzip-compressed bytes (like the .gz files), shape (2, 4, 4)"))
+
+    good = idx_bytes(_idx_array(rng, 0x08, (3, 4)), 0x08)
+    bad = [(good[:-1], "a file whose data is one byte short (truncated)"),
+           (good + b"\x00\x00", "a file with extra bytes after the data"),
+           (b"\x01\x02" + good[2:], "a file whose magic number does not start with two zero bytes"),
+           (good[:2] + b"\x07" + good[3:], "a file with an unknown type byte 0x07"),
+           (good[:6], "a file too short to hold its header"),
+           (b"\x00\x00\x08\x00", "a header with zero dimensions")]
+    for data, what in bad:
+        cases.append(Case(args=(data, "error"), expected="ValueError", label=what))
+    return cases
+
+
+def _read_idx_run(fn: Callable, args: tuple) -> Any:
+    from .core import describe_exception
+
+    data, kind = args
+    try:
+        out = fn(data)
+    except NotImplementedError:
+        raise  # the framework reports "not implemented yet"
+    except ValueError as exc:
+        return ("ValueError", f"ValueError: {exc}" if kind == "ok" else str(exc))
+    except Exception as exc:  # noqa: BLE001 — which exception the student raises is what we judge
+        return ("other", describe_exception(exc))
+    return ("array", None if out is None else np.asarray(out))
+
+
+def _read_idx_judge(case: Case, output: Any) -> str | None:
+    data, kind = case.args
+    tag, value = output
+    if kind == "error":
+        if tag == "ValueError":
+            return None if value.strip() else "raised ValueError without a message: say what is wrong with the file"
+        if tag == "other":
+            return f"for a broken file it raised {value}; raise a ValueError that says what is wrong instead"
+        shape = "None" if value is None else f"an array of shape {np.shape(value)}"
+        return f"returned {shape} for a broken file; it should raise ValueError (validate the header and the size)"
+    if tag != "array":
+        hint = ""
+        if data[:2] == b"\x1f\x8b":
+            hint = " — gzip data starts with the bytes 1f 8b: decompress it first (gzip.decompress)"
+        elif "reshape" in value or "size" in value or "smaller" in value:
+            hint = " — are the dimension sizes read as big-endian 4-byte integers ('>u4'), and the data type from the type byte?"
+        return f"raised {value} on a valid file{hint}"
+    expected = case.expected
+    if value is None:
+        return "returned None — did you forget `return`?"
+    got = value
+    if got.shape != expected.shape:
+        hint = ""
+        if expected.ndim and got.ndim == expected.ndim:
+            hint = " — read the dimension sizes as big-endian 4-byte integers ('>u4') right after the magic number"
+        elif got.ndim == 1 and got.size != expected.size:
+            hint = " — reshape the data to the sizes listed in the header"
+        return f"shape {got.shape}, expected {expected.shape}{hint}"
+    if got.dtype.newbyteorder("=") != expected.dtype.newbyteorder("="):
+        code = next(k for k, v in IDX_TYPES.items() if v.newbyteorder("=") == expected.dtype.newbyteorder("="))
+        return (f"dtype {got.dtype.name}, expected {expected.dtype.name} (type byte 0x{code:02X}): "
+                "map the type byte to the NumPy dtype (0x08 → '>u1', 0x09 → '>i1', 0x0B → '>i2', "
+                "0x0C → '>i4', 0x0D → '>f4', 0x0E → '>f8')")
+    if np.array_equal(got, expected, equal_nan=True):
+        return None
+    swapped = expected.byteswap().view(expected.dtype)
+    if expected.dtype.itemsize > 1 and np.array_equal(got, swapped, equal_nan=True):
+        return "the values are byte-swapped: IDX stores numbers big-endian (use e.g. '>i2', not '<i2')"
+    return compare_array("array", got, expected)
+
+
+define(name="read_idx", chapter="08", function="read_idx",
+       description="IDX bytes (plain or gzip) → array of the stored shape and type; a bad header "
+                   "or size raises ValueError",
+       cases=_read_idx_cases, run=_read_idx_run, judge=_read_idx_judge)
+
+
+# --------------------------------------------------------------------------------------
+# The forward pass, per sample and batched
+# --------------------------------------------------------------------------------------
+
+def forward_reference(X: np.ndarray, params: dict) -> np.ndarray:
+    """relu(X W1 + b1) W2 + b2: X (N, D) → logits (N, C), in the dtype of X."""
+    H = np.maximum(X @ params["W1"] + params["b1"], 0)
+    return H @ params["W2"] + params["b2"]
+
+
+def per_sample_reference(X: np.ndarray, params: dict) -> np.ndarray:
+    """The same network, one image (a vector) at a time — the baseline of the speed-up."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    out = np.empty((len(X), W2.shape[1]), dtype=X.dtype)
+    for i in range(len(X)):
+        h = np.maximum(X[i] @ W1 + b1, 0)
+        out[i] = h @ W2 + b2
+    return out
+
+
+def mlp_params(rng: np.random.Generator, d: int, h: int, c: int, dtype: Any = np.float64) -> dict:
+    """He-initialised parameters of a d-h-c MLP with small non-zero biases."""
+    return {"W1": (rng.standard_normal((d, h)) * np.sqrt(2 / d)).astype(dtype),
+            "b1": (0.1 * rng.standard_normal(h)).astype(dtype),
+            "W2": (rng.standard_normal((h, c)) * np.sqrt(2 / h)).astype(dtype),
+            "b2": (0.1 * rng.standard_normal(c)).astype(dtype)}
+
+
+def _forward_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = int(rng.integers(5, 9)), int(rng.integers(12, 20)), int(rng.integers(8, 16))
+    return [Case(args=(rng.standard_normal((n, d)), mlp_params(rng, d, h, 10)),
+                 label=f"{n} float64 inputs, network {d}-{h}-10"),
+            Case(args=(rng.random((1, 30)), mlp_params(rng, 30, 7, 10)), label="a batch of one image, 30-7-10"),
+            Case(args=(rng.random((6, 20)).astype(np.float32), mlp_params(rng, 20, 16, 10, np.float32)),
+                 label="float32 inputs and weights, 20-16-10")]
+
+
+def _forward_run(fn: Callable, args: tuple) -> Any:
+    X, params = args
+    out = fn(X, {k: v.copy() for k, v in params.items()})
+    return None if out is None else np.asarray(out)
+
+
+def _forward_judge(case: Case, output: Any) -> str | None:
+    X, params = case.args
+    expected = case.expected
+    if output is None:
+        return "returned None — did you forget `return`?"
+    got = np.asarray(output)
+    if got.shape == expected.shape and np.issubdtype(got.dtype, np.floating) and \
+            not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        H = X @ params["W1"] + params["b1"]
+        variants = [
+            (H @ params["W2"] + params["b2"], "no ReLU after the hidden layer: h = max(x W1 + b1, 0)"),
+            (np.maximum(X @ params["W1"], 0) @ params["W2"] + params["b2"], "b1 is missing: h = max(x W1 + b1, 0)"),
+            (np.maximum(H, 0) @ params["W2"], "b2 is missing: logits = h W2 + b2"),
+            (np.maximum(np.maximum(H, 0) @ params["W2"] + params["b2"], 0),
+             "ReLU is applied to the logits too: the output layer is linear (the softmax is in the loss)"),
+        ]
+        for value, message in variants:
+            if np.allclose(got, value, rtol=1e-4, atol=1e-5):
+                return message
+    if got.shape == (expected.shape[0], 1, expected.shape[1]):
+        return (f"logits have shape {got.shape}, expected {expected.shape}: each row of the output "
+                "is one image's (C,) logits — don't keep a batch axis per sample")
+    problem = compare_array("logits", got, expected, 1e-4, 1e-5, len(X))
+    if problem:
+        return problem
+    if X.dtype == np.float32 and got.dtype != np.float32:
+        return (f"logits have dtype {got.dtype}, expected float32: a float32 network must compute in "
+                "float32 (create arrays with dtype=X.dtype)")
+    return None
+
+
+define(name="forward_per_sample", chapter="08", function="forward_per_sample",
+       description="logits (N, 10) of the 784-H-10 ReLU network computed one image at a time",
+       cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
+
+define(name="forward_batched", chapter="08", function="forward_batched",
+       description="logits (N, 10) of the same network with two matrix products for the whole batch",
+       cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
+
+
+# --------------------------------------------------------------------------------------
+# The speed-up, measured in the student's process
+# --------------------------------------------------------------------------------------
+
+SPEEDUP_MIN = 2.0
+# N, D, H, C. Small on purpose: BLAS libraries run products this small on one thread, so
+# the measurement is about vectorisation (one call instead of N), not about how many cores
+# are free — a busy grading machine makes a large multi-threaded product erratic. A
+# vectorised forward is typically 10-40× faster here; a loop in disguise is about 1×.
+SPEEDUP_SHAPE = (200, 64, 16, 10)
+
+
+def best_time(fn: Callable, *args: Any, repeats: int = 5) -> float:
+    """The fastest of ``repeats`` calls, in seconds (the minimum is the least noisy estimate)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _speedup_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h, c = SPEEDUP_SHAPE
+    X = rng.random((n, d), dtype=np.float32)
+    return [Case(args=(X, mlp_params(rng, d, h, c, np.float32)),
+                 label=f"{n} float32 inputs, network {d}-{h}-{c}")]
+
+
+def _speedup_run(fn: Callable, args: tuple) -> Any:
+    X, params = args
+    out = fn(X, params)  # warm-up (and the output to check)
+    per_sample_reference(X[:50], params)
+    t_batched = best_time(fn, X, params, repeats=15)
+    t_loop = best_time(per_sample_reference, X, params, repeats=7)
+    return {"out": None if out is None else np.asarray(out), "t_loop": float(t_loop),
+            "t_batched": float(t_batched)}
+
+
+def _speedup_judge(case: Case, output: Any) -> str | None:
+    X, params = case.args
+    got = output.get("out")
+    if got is None:
+        return "forward_batched returned None — did you forget `return`?"
+    problem = compare_array("logits", got, case.expected, 1e-4, 1e-5)
+    if problem:
+        return f"forward_batched gives wrong logits ({problem}); make its check pass first"
+    t_loop, t_batched = output["t_loop"], output["t_batched"]
+    speedup = t_loop / max(t_batched, 1e-9)
+    if speedup < SPEEDUP_MIN:
+        return (f"forward_batched took {t_batched * 1e3:.2f} ms for {len(X)} inputs, a per-sample loop "
+                f"{t_loop * 1e3:.2f} ms: only {speedup:.1f}× faster (need ≥ {SPEEDUP_MIN:g}×) — compute "
+                "the whole batch with matrix products, without a Python loop over the images")
+    return None
+
+
+define(name="batched_speedup", chapter="08", function="forward_batched",
+       description=f"forward_batched agrees with a per-sample loop and is ≥ {SPEEDUP_MIN:g}× faster "
+                   f"on {SPEEDUP_SHAPE[0]} inputs (timed on this machine)",
+       cases=_speedup_cases, reference=forward_reference, run=_speedup_run, judge=_speedup_judge)
+
+
+# --------------------------------------------------------------------------------------
+# train_mnist_mlp: ≥ 90 % on held-out images (bonus)
+# --------------------------------------------------------------------------------------
+
+MNIST_MIN_ACCURACY = 0.90
+MNIST_CHECK = dict(n_train=10000, n_test=2000, epochs=3)
+
+
+def _mnist_cases(rng: np.random.Generator) -> list[Case]:
+    from ..data import load_mnist
+
+    X, y = load_mnist("train", dtype=np.float32)
+    X_te, y_te = load_mnist("test", dtype=np.float32)
+    tr = rng.choice(len(X), MNIST_CHECK["n_train"], replace=False)
+    te = rng.choice(len(X_te), MNIST_CHECK["n_test"], replace=False)
+    # uint8 pixels (4× smaller to send); the run scales them back to [0, 1] float32
+    as_u8 = lambda a: np.round(a * 255).astype(np.uint8)  # noqa: E731
+    return [Case(args=(as_u8(X[tr]), y[tr], as_u8(X_te[te]), MNIST_CHECK["epochs"], int(rng.integers(2**31))),
+                 secret={"y_test": y_te[te]},
+                 label=f"{MNIST_CHECK['n_train']} training images, {MNIST_CHECK['epochs']} epochs, "
+                       f"{MNIST_CHECK['n_test']} held-out test images")]
+
+
+def _mnist_run(fn: Callable, args: tuple) -> Any:
+    X8, y, X_te8, epochs, seed = args
+    X, X_te = X8.astype(np.float32) / 255, X_te8.astype(np.float32) / 255
+    out = fn(X, y, epochs=epochs, seed=seed)
+    model = out[0] if isinstance(out, (tuple, list)) and out else out
+    if model is None:
+        return {"problem": "train_mnist_mlp returned None — return (model, history)"}
+    if not hasattr(model, "forward"):
+        return {"problem": f"the first value returned is a {type(model).__name__}, expected the trained model"}
+    scores = model.predict(X_te) if hasattr(model, "predict") else model.forward(X_te, training=False)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (len(X_te), 10):
+        return {"problem": f"the trained model outputs shape {scores.shape} for {len(X_te)} images, expected ({len(X_te)}, 10)"}
+    if not np.all(np.isfinite(scores)):
+        return {"problem": "the trained model outputs NaN/inf — the training diverged (learning rate too high?)"}
+    return {"pred": scores.argmax(axis=1)}
+
+
+def _mnist_judge(case: Case, output: Any) -> str | None:
+    if not isinstance(output, dict):
+        return "the check could not run your function"
+    if "problem" in output:
+        return output["problem"]
+    pred, y_test = np.asarray(output["pred"]), case.secret["y_test"]
+    if pred.shape != y_test.shape:
+        return f"got {pred.shape} predictions for {y_test.shape} held-out images"
+    acc = float(np.mean(pred == y_test))
+    if acc < MNIST_MIN_ACCURACY:
+        return (f"held-out accuracy {acc:.1%} is below {MNIST_MIN_ACCURACY:.0%} after training on "
+                f"{MNIST_CHECK['n_train']} images for {MNIST_CHECK['epochs']} epochs — is the loss going "
+                "down? (learning rate, labels matching their images, float32 inputs in [0, 1])")
+    return None
+
+
+define(name="train_mnist_mlp", chapter="08", function="train_mnist_mlp",
+       description=f"your pipeline trained on {MNIST_CHECK['n_train']} MNIST images for "
+                   f"{MNIST_CHECK['epochs']} epochs classifies held-out digits with ≥ {MNIST_MIN_ACCURACY:.0%} accuracy",
+       cases=_mnist_cases, run=_mnist_run, judge=_mnist_judge)

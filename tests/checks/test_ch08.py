@@ -1,0 +1,202 @@
+"""Chapter 08 checks: the solution passes, realistic mistakes fail with a message naming the symptom.
+
+The ≥ 97 % MNIST test accuracy of the full training run is asserted once, by the nbval run of
+solutions/08_mnist_mlp.ipynb (a ``# NBVAL_CHECK_OUTPUT`` cell that prints
+``test accuracy ≥ 0.97: True`` and asserts it); ``test_full_run_asserts_97_percent`` below keeps
+that cell from disappearing, so the suite does not train the full model twice. Timings are never
+asserted: the speed-up check's judge is tested with given timings.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from mlcourse.checks import evaluate, get_check
+from mlcourse.checks.ch08 import SPEEDUP_MIN, forward_reference
+from tests.checks.conftest import load_solution_functions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sol() -> dict:
+    return load_solution_functions("08")
+
+
+def message(check_name: str, fn) -> str:
+    result = evaluate(get_check(check_name), fn)
+    assert not result.passed, f"{check_name} accepted a wrong implementation"
+    return result.message
+
+
+@pytest.mark.parametrize("name", ["read_idx", "forward_per_sample", "forward_batched", "train_mnist_mlp"])
+def test_solution_passes(sol, name):
+    result = evaluate(get_check(name), sol[name])
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_solution_passes_hidden_seeds(sol, seed):
+    for name in ("read_idx", "forward_per_sample", "forward_batched"):
+        result = evaluate(get_check(name), sol[name], seed=seed)
+        assert result.passed, result.message
+
+
+def test_solution_reads_the_real_files_like_load_mnist(sol):
+    from mlcourse.data import DATA_DIR, load_mnist
+
+    labels = sol["read_idx"](DATA_DIR / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    raw = gzip.decompress((DATA_DIR / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes())
+    images = sol["read_idx"](raw)  # bytes work as well as paths
+    X, y = load_mnist("test")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert np.array_equal(labels, y)
+    assert np.array_equal(images.reshape(-1, 784).astype(np.float32) / 255, X)
+
+
+# --- read_idx ------------------------------------------------------------------------------
+
+_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _reader(*, gz=True, dims="big", data_order="big", type_byte=True, validate=True, fixed_header=None):
+    """An IDX reader with one of the classic mistakes switched on."""
+    def read(data):
+        if gz and data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        if validate:
+            if len(data) < 4 or data[0] or data[1] or data[2] not in _DTYPES or data[3] == 0:
+                raise ValueError("bad header")
+        ndim = data[3]
+        shape = tuple(int(v) for v in np.frombuffer(data, ">u4" if dims == "big" else "<u4", count=ndim, offset=4))
+        dt = np.dtype(_DTYPES[data[2]] if type_byte else ">u1")
+        if data_order != "big":
+            dt = dt.newbyteorder("<")
+        header = fixed_header or 4 + 4 * ndim
+        if validate and len(data) - header != int(np.prod(shape)) * dt.itemsize:
+            raise ValueError("size mismatch")
+        return np.frombuffer(data, dt, count=int(np.prod(shape)), offset=header).reshape(shape)
+    return read
+
+
+def test_read_idx_mistakes():
+    assert "decompress it first" in message("read_idx", _reader(gz=False))
+    m = message("read_idx", _reader(dims="little"))
+    assert "big-endian" in m and "valid file" in m
+    assert "byte-swapped" in message("read_idx", _reader(data_order="little"))
+    assert "map the type byte to the NumPy dtype" in message("read_idx", _reader(type_byte=False, validate=False))
+    m = message("read_idx", _reader(validate=False))
+    assert "should raise ValueError" in m and "extra bytes" in m
+    assert "valid file" in message("read_idx", _reader(fixed_header=16))
+
+
+def test_read_idx_wrong_exception_is_named():
+    def index_error(data):
+        if len(data) < 8:
+            raise IndexError("index out of range")
+        return _reader()(data)
+
+    m = message("read_idx", index_error)
+    assert "raised IndexError" in m and "raise a ValueError" in m
+
+
+# --- forward_per_sample / forward_batched --------------------------------------------------
+
+def _forward(X, p, *, relu=True, b1=True, b2=True, relu_out=False, upcast=False):
+    H = X @ p["W1"] + (p["b1"] if b1 else 0)
+    H = np.maximum(H, 0) if relu else H
+    Z = H @ p["W2"] + (p["b2"] if b2 else 0)
+    Z = np.maximum(Z, 0) if relu_out else Z
+    return Z.astype(np.float64) if upcast else Z
+
+
+@pytest.mark.parametrize("name", ["forward_per_sample", "forward_batched"])
+def test_forward_mistakes(name):
+    m = lambda **kw: message(name, lambda X, p: _forward(X, p, **kw))  # noqa: E731
+    assert "no ReLU" in m(relu=False)
+    assert "b1 is missing" in m(b1=False)
+    assert "b2 is missing" in m(b2=False)
+    assert "ReLU is applied to the logits" in m(relu_out=True)
+    assert "expected float32" in m(upcast=True)
+
+
+def test_forward_per_sample_shape_mistakes():
+    def keeps_row_axis(X, p):
+        return np.array([_forward(X[i:i + 1], p) for i in range(len(X))])  # (N, 1, C)
+
+    assert "don't keep a batch axis per sample" in message("forward_per_sample", keeps_row_axis)
+    assert "did you transpose" in message("forward_per_sample", lambda X, p: _forward(X, p).T)
+
+
+# --- batched_speedup: judged on given timings (never on this machine's clock) -------------
+
+def test_speedup_judge():
+    chk = get_check("batched_speedup")
+    case = chk.make_cases()[0]
+    good = {"out": case.expected, "t_loop": 0.020, "t_batched": 0.004}
+    assert chk.assess(case, good) is None
+    slow = dict(good, t_batched=0.015)
+    m = chk.assess(case, slow)
+    assert f"need ≥ {SPEEDUP_MIN:g}×" in m and "without a Python loop" in m
+    wrong = dict(good, out=case.expected + 1.0)
+    assert "gives wrong logits" in chk.assess(case, wrong)
+    assert "returned None" in chk.assess(case, dict(good, out=None))
+
+
+def test_speedup_run_returns_plain_timings(sol):
+    chk = get_check("batched_speedup")
+    case = chk.make_cases()[0]
+    out = chk.call(sol["forward_batched"], case.args)
+    assert set(out) == {"out", "t_loop", "t_batched"}
+    assert isinstance(out["t_loop"], float) and isinstance(out["t_batched"], float)
+    assert out["t_loop"] > 0 and out["t_batched"] > 0
+    assert np.allclose(out["out"], forward_reference(*case.args), rtol=1e-4, atol=1e-5)
+
+
+# --- train_mnist_mlp -----------------------------------------------------------------------
+
+def test_train_mnist_mlp_mistakes(sol):
+    from mlcourse import nn
+
+    train = sol["train_mnist_mlp"]
+
+    def untrained(X, y, epochs=5, seed=0, **kw):
+        rng = np.random.default_rng(seed)
+        model = nn.Sequential([nn.Dense(784, 32, rng=rng, dtype=np.float32), nn.ReLU(),
+                               nn.Dense(32, 10, rng=rng, dtype=np.float32)])
+        return model, None  # forgot to call fit
+
+    m = message("train_mnist_mlp", untrained)
+    assert "below 90%" in m and "held-out accuracy" in m
+
+    def shuffled_labels(X, y, epochs=5, seed=0, **kw):
+        return train(X, np.random.default_rng(1).permutation(y), epochs=1, seed=seed)
+
+    assert "below 90%" in message("train_mnist_mlp", shuffled_labels)
+
+    def diverged(X, y, epochs=5, seed=0, **kw):
+        model, history = untrained(X, y, epochs, seed)
+        model[0].params["W"][...] = np.nan
+        return model, history
+
+    assert "diverged" in message("train_mnist_mlp", diverged)
+    assert "returned None" in message("train_mnist_mlp", lambda X, y, epochs=5, seed=0, **kw: None)
+
+    def history_only(X, y, epochs=5, seed=0, **kw):
+        return train(X[:500], y[:500], epochs=1, seed=seed)[1]
+
+    assert "expected the trained model" in message("train_mnist_mlp", history_only)
+
+
+def test_full_run_asserts_97_percent():
+    nb = nbformat.read(ROOT / "solutions" / "08_mnist_mlp.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "test accuracy ≥ 0.97" in c.source]
+    assert cells, "the solution must print and assert the ≥ 97 % test accuracy"
+    cell = cells[0]
+    assert cell.source.startswith("# NBVAL_CHECK_OUTPUT") and "assert test_acc >= 0.97" in cell.source
+    stored = "".join(o.get("text", "") for o in cell.outputs)
+    assert "test accuracy ≥ 0.97: True" in stored  # nbval compares the fresh run with this
