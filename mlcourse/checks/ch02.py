@@ -11,22 +11,19 @@ seed giving the same result and another seed another one.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, define
+from .helpers import same_values
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
 
-def _close(a: Any, b: Any, rtol: float = _RTOL, atol: float = _ATOL) -> bool:
-    try:
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+_close = functools.partial(same_values, rtol=_RTOL, atol=_ATOL, equal_nan=True)
 
 
 # --------------------------------------------------------------------------------------

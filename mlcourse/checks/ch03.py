@@ -6,6 +6,7 @@ probabilities exactly 0 and 1 (log(0)), and float32 (no silent upcast to float64
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Callable
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, define
+from .helpers import same_values, stable_sigmoid
 
 CHAPTER = "03"
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -58,15 +60,7 @@ def _warning_problem(got: Any) -> tuple[Any, str | None]:
     return got["out"], None
 
 
-def _same(got: Any, expected: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    """True when got has expected's shape and values (quietly False for anything odd)."""
-    try:
-        arr = np.asarray(got, dtype=np.float64)
-        exp = np.asarray(expected, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            return arr.shape == exp.shape and bool(np.allclose(arr, exp, rtol=rtol, atol=atol))
-    except (TypeError, ValueError):
-        return False
+_same = functools.partial(same_values, rtol=1e-5, atol=1e-8)
 
 
 def _activation_cases(rng: np.random.Generator) -> list[Case]:
@@ -117,11 +111,6 @@ def _kink_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
 # --------------------------------------------------------------------------------------
 # Activations and their derivatives
 # --------------------------------------------------------------------------------------
@@ -168,21 +157,21 @@ define(name="leaky_relu_derivative", chapter=CHAPTER, function="leaky_relu_deriv
 
 define(name="sigmoid", chapter=CHAPTER, function="sigmoid",
        description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
-       cases=_activation_cases, reference=_sigmoid, run=_watch, judge=_elementwise_judge())
+       cases=_activation_cases, reference=stable_sigmoid, run=_watch, judge=_elementwise_judge())
 
 
 def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
     x = np.asarray(case.args[0], dtype=np.float64)
     if _same(out, x * (1 - x)):
         return "looks like x·(1 − x): the formula is σ(x)·(1 − σ(x)) — apply the sigmoid first"
-    if _same(out, _sigmoid(x)):
+    if _same(out, stable_sigmoid(x)):
         return "returned σ(x) itself, not its derivative σ(x)·(1 − σ(x))"
     return None
 
 
 define(name="sigmoid_derivative", chapter=CHAPTER, function="sigmoid_derivative",
        description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
-       cases=_activation_cases, reference=lambda x: _sigmoid(x) * (1 - _sigmoid(x)), run=_watch,
+       cases=_activation_cases, reference=lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)), run=_watch,
        judge=_elementwise_judge(_sigmoid_derivative_hint))
 
 define(name="tanh", chapter=CHAPTER, function="tanh",

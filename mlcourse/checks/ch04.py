@@ -19,6 +19,7 @@ import numpy as np
 
 from .compare import compare_array
 from .core import Case, define
+from .helpers import same_values, stable_sigmoid
 
 CHAPTER = "04"
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
@@ -28,17 +29,12 @@ ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
 # Reference network (the grader's side; students write their own in the notebook)
 # --------------------------------------------------------------------------------------
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
 def _act(z: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return np.maximum(z, 0)
     if name == "tanh":
         return np.tanh(z)
-    return _sigmoid(z)
+    return stable_sigmoid(z)
 
 
 def _act_derivative(z: np.ndarray, name: str) -> np.ndarray:
@@ -46,7 +42,7 @@ def _act_derivative(z: np.ndarray, name: str) -> np.ndarray:
         return (z > 0).astype(z.dtype)
     if name == "tanh":
         return 1 - np.tanh(z) ** 2
-    s = _sigmoid(z)
+    s = stable_sigmoid(z)
     return s * (1 - s)
 
 
@@ -82,16 +78,6 @@ def _random_params(rng: np.random.Generator, sizes: tuple) -> dict:
     return params
 
 
-def _same(got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    try:
-        a = np.asarray(got, dtype=np.float64)
-        b = np.asarray(expected, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-    except (TypeError, ValueError):
-        return False
-
-
 # --------------------------------------------------------------------------------------
 # dense_forward / dense_backward
 # --------------------------------------------------------------------------------------
@@ -107,9 +93,9 @@ def _dense_forward_judge(case: Case, got: Any) -> str | None:
     x, W, b = case.args
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        if _same(got, x @ W):
+        if same_values(got, x @ W):
             return "out equals x @ W: the bias b is missing (out = x @ W + b)"
-        if _same(got, x @ W - b):
+        if same_values(got, x @ W - b):
             return "out equals x @ W − b: the bias is added, not subtracted"
     return problem
 
@@ -155,17 +141,17 @@ def _activation_backward_judge(case: Case, got: Any) -> str | None:
     problem = compare_array("dz", got, case.expected, rtol=1e-6, atol=1e-9)
     if not problem or "differs" not in problem:
         return problem
-    if _same(got, _act_derivative(z, name)):
+    if same_values(got, _act_derivative(z, name)):
         return f"dz is f'(z) alone for {name!r}: multiply by the upstream gradient, dz = dout * f'(z)"
-    if _same(got, dout):
+    if same_values(got, dout):
         return f"dz equals dout for {name!r}: multiply by the derivative of the activation, dz = dout * f'(z)"
-    if name == "relu" and _same(got, dout * (z >= 0)):
+    if name == "relu" and same_values(got, dout * (z >= 0)):
         return "wrong only where z == 0: ReLU's derivative at the kink is 0 here (use z > 0)"
-    if name == "tanh" and _same(got, dout * (1 - z ** 2)):
+    if name == "tanh" and same_values(got, dout * (1 - z ** 2)):
         return "dz uses 1 − z²: the derivative of tanh is 1 − tanh(z)² (apply tanh first)"
-    if name == "sigmoid" and _same(got, dout * z * (1 - z)):
+    if name == "sigmoid" and same_values(got, dout * z * (1 - z)):
         return "dz uses z·(1 − z): the derivative of the sigmoid is σ(z)·(1 − σ(z)) (apply σ first)"
-    if _same(got, dout * _act(z, name)):
+    if same_values(got, dout * _act(z, name)):
         return f"dz is dout * f(z) for {name!r}: use the derivative f'(z), not the activation itself"
     return problem
 
@@ -311,13 +297,13 @@ def _mlp_forward_judge(case: Case, got: Any) -> str | None:
     problem = compare_array("scores", scores, scores_ref, rtol=1e-6, atol=1e-9)
     if problem:
         if "differs" in problem:
-            if _same(scores, _act(scores_ref, name)):
+            if same_values(scores, _act(scores_ref, name)):
                 return ("scores went through the activation: the last layer returns raw scores "
                         "(no activation on the output layer; the loss applies softmax)")
             no_act = x
             for l in range(1, len(params) // 2 + 1):
                 no_act = no_act @ params[f"W{l}"] + params[f"b{l}"]
-            if _same(scores, no_act):
+            if same_values(scores, no_act):
                 return "scores: the hidden layers' activation was never applied (h = f(z) after every hidden layer)"
         return problem
     if isinstance(cache, dict):
@@ -330,13 +316,13 @@ def _mlp_forward_judge(case: Case, got: Any) -> str | None:
             return f"cache[{l - 1}] has {len(entry)} items, expected the pair (layer_input, z)"
         p = compare_array(f"cache[{l - 1}][0] (the input of layer {l})", entry[0], h_ref, 1e-6, 1e-9)
         if p:
-            if l > 1 and _same(entry[0], cache_ref[l - 2][1]):
+            if l > 1 and same_values(entry[0], cache_ref[l - 2][1]):
                 return (f"cache[{l - 1}][0] is z of the layer before: store the layer's input "
                         "h = f(z), after the activation")
             return p
         p = compare_array(f"cache[{l - 1}][1] (z of layer {l})", entry[1], z_ref, 1e-6, 1e-9)
         if p:
-            if _same(entry[1], _act(z_ref, name)):
+            if same_values(entry[1], _act(z_ref, name)):
                 return (f"cache[{l - 1}][1] holds f(z), the activation: store z = h @ W + b from before "
                         "the activation — its derivative needs z")
             return p
@@ -374,15 +360,15 @@ def _mlp_backward_judge(case: Case, got: dict) -> str | None:
     if missing:
         what = " — the bias gradients are missing" if all(k.startswith("b") for k in missing) else ""
         return f"grads has no {', '.join(repr(k) for k in missing)}; expected the same keys as params{what}"
-    if all(_same(got[k], expected[k]) for k in params):
+    if all(same_values(got[k], expected[k]) for k in params):
         return None
     n_layers = len(params) // 2
-    last_ok = _same(got.get(f"W{n_layers}"), expected[f"W{n_layers}"])
-    if last_ok and all(_same(got[k], v) for k, v in _backward(dscores, params, cache, name, True).items()):
+    last_ok = same_values(got.get(f"W{n_layers}"), expected[f"W{n_layers}"])
+    if last_ok and all(same_values(got[k], v) for k, v in _backward(dscores, params, cache, name, True).items()):
         return ("the hidden layers' gradients ignore the activation: multiply by f'(z) "
                 "(activation_backward) before each hidden Dense layer's backward")
     variant = _backward(dscores, params, cache, name, output_activation=True)
-    if all(_same(got[k], v) for k, v in variant.items()):
+    if all(same_values(got[k], v) for k, v in variant.items()):
         return ("the activation's derivative was applied at the output layer too: the last layer has "
                 "no activation in the forward pass, so dscores goes straight into its dense_backward")
     # Report the gradient closest to the output that is wrong: errors propagate downwards.

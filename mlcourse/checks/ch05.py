@@ -11,19 +11,19 @@ Iris and judges predictions for held-out flowers whose labels never leave the gr
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
 
 from .compare import compare_array
 from .core import Case, define
+from .helpers import held_out_accuracy, same_values
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
 
-def _close(a: Any, b: Any, rtol: float = _RTOL, atol: float = _ATOL) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+_close = functools.partial(same_values, rtol=_RTOL, atol=_ATOL, equal_nan=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -673,14 +673,9 @@ def _run_iris(fn: Callable, args: tuple) -> dict:
 
 
 def _iris_judge(case: Case, output: Any) -> str | None:
-    if not isinstance(output, dict):
-        return "the check could not run your function"
-    if "problem" in output:
-        return output["problem"]
-    pred, y_test = np.asarray(output["pred"]), case.secret["y_test"]
-    if pred.shape != y_test.shape:
-        return f"got {pred.shape} predictions for {y_test.shape} held-out flowers"
-    acc = float(np.mean(pred == y_test))
+    acc, problem = held_out_accuracy(output, case.secret["y_test"], "flowers")
+    if problem:
+        return problem
     if acc < 0.8:
         return (f"held-out accuracy {acc:.1%} is below the required 80 % (train(model, X, y, epochs=100, "
                 "batch_size=16, lr=0.05) on standardised Iris) — is the loss going down in your history?")

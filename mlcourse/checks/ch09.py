@@ -26,18 +26,9 @@ import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, define
+from .helpers import same_values
 
 CHAPTER = "09"
-
-
-def _same(got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    try:
-        a = np.asarray(got, dtype=np.float64)
-        b = np.asarray(expected, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-    except (TypeError, ValueError):
-        return False
 
 
 def _shape_of(got: Any) -> tuple | None:
@@ -116,16 +107,16 @@ def _conv_judge(case: Case, got: Any) -> str | None:
             return hint
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        if _same(got, _conv_ref(x, W, np.zeros_like(b), stride, padding)):
+        if same_values(got, _conv_ref(x, W, np.zeros_like(b), stride, padding)):
             return "out has no bias: add b[f] to every output position of filter f"
-        if _same(got, _conv_ref(x, W, b, stride, padding, flip=True)):
+        if same_values(got, _conv_ref(x, W, b, stride, padding, flip=True)):
             return ("out is a true convolution with the kernel flipped: deep-learning layers compute "
                     "the cross-correlation, Σ W[f, c, p, q] · x[n, c, i·stride + p, j·stride + q] — "
                     "do not flip W")
-        if stride > 1 and _same(got, _conv_ref(x, W, b, stride, padding, window_step=1)):
+        if stride > 1 and same_values(got, _conv_ref(x, W, b, stride, padding, window_step=1)):
             return ("out has the right shape but window (i, j) starts at (i, j): with a stride it starts "
                     "at (i·stride, j·stride)")
-        if _same(got, _conv_ref(x, W, b, stride, padding).transpose(0, 1, 3, 2).reshape(np.shape(got))):
+        if same_values(got, _conv_ref(x, W, b, stride, padding).transpose(0, 1, 3, 2).reshape(np.shape(got))):
             return "out is filled in the wrong order: out[n, f, i, j] belongs to row i (height) and column j (width)"
     return problem
 
@@ -182,14 +173,14 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
                 "every image — reshape to (N·OH·OW, C·kh·kw)")
     problem = compare_array("cols", got, case.expected, rtol=1e-12, atol=1e-12)
     if problem and "differs" in problem:
-        if _same(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
+        if same_values(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
             return ("each row holds the right numbers in the wrong order: a window must be flattened "
                     "channel first, (c, p, q) — x[n, :, rows, cols].ravel() — to line up with "
                     "W.reshape(F, C·kh·kw)")
-        if n > 1 and _same(got, _im2col_ref(x, kh, kw, stride, padding, rows="ijn")):
+        if n > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="ijn")):
             return ("the rows are in the wrong order: image first, then position — row "
                     "n·OH·OW + i·OW + j holds window (i, j) of image n")
-        if oh > 1 and ow > 1 and _same(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
+        if oh > 1 and ow > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
             return "the window positions are walked column by column: go row by row (i outer, j inner)"
     return problem
 
@@ -213,16 +204,16 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
     problem = _conv_judge(case, got)
     if problem and "differs" in problem:
         flat = case.expected.transpose(0, 2, 3, 1).reshape(-1, f)  # (N·OH·OW, F), the product
-        if _same(got, flat.reshape(n, f, oh, ow)):
+        if same_values(got, flat.reshape(n, f, oh, ow)):
             return ("out has the right shape but scrambled values: the product's rows are (n, i, j) and "
                     "its columns are filters, so reshape to (N, OH, OW, F) first, then "
                     ".transpose(0, 3, 1, 2) — a reshape alone cannot move an axis")
         cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
         wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
-        if _same(got, wrong_w):
+        if same_values(got, wrong_w):
             return ("W.reshape(C·kh·kw, F) mixes the filters up (W's first axis is the filter): use "
                     "W.reshape(F, -1), one filter per row, and multiply by its transpose")
-        if _same(got, flat.T.reshape(n, f, oh, ow)):
+        if same_values(got, flat.T.reshape(n, f, oh, ow)):
             return ("out has the right shape but scrambled values: (F, N·OH·OW) reshapes to "
                     "(F, N, OH, OW), then .transpose(1, 0, 2, 3)")
     return problem
@@ -282,14 +273,14 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
         if sb in ((dout.shape[1], dout.shape[2], dout.shape[3]), (dout.shape[1], 1, 1), (1, dout.shape[1], 1, 1)):
             return (f"db has shape {sb}, expected {db_e.shape}: the bias of filter f is added at every "
                     "image and every position, so sum dout over axes (0, 2, 3)")
-        if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not _same(dx, dx_e) \
-                and _same(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
+        if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e) \
+                and same_values(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
             return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
                     "positions, so its gradient is the sum of their contributions — accumulate with +=, "
                     "don't overwrite")
-        if _shape_of(db) == db_e.shape and not _same(db, db_e):
+        if _shape_of(db) == db_e.shape and not same_values(db, db_e):
             count = dout.shape[0] * dout.shape[2] * dout.shape[3]
-            if _same(db, db_e / count):
+            if same_values(db, db_e / count):
                 return ("db is a mean over images and positions; it must be the sum — the 1/N of the mean "
                         "loss is already inside dout")
     return compare_outputs(("dx", "dW", "db"), got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
@@ -346,11 +337,11 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
                     "OH = (H − size) // stride + 1")
     problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
-        if _same(got, _maxpool_ref(x, size, stride, mode="mean")):
+        if same_values(got, _maxpool_ref(x, size, stride, mode="mean")):
             return "out averages each window: max pooling keeps the largest value of each window"
-        if stride > 1 and _same(got, _maxpool_ref(x, size, stride, window_step=1)):
+        if stride > 1 and same_values(got, _maxpool_ref(x, size, stride, window_step=1)):
             return "window (i, j) starts at (i, j): it starts at (i·stride, j·stride)"
-        if _same(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
+        if same_values(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
             return "out is clipped at 0: max pooling takes the maximum of the window even when it is negative"
     return problem
 
@@ -411,19 +402,19 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
     problem = compare_array("dx", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
         ref = _maxpool_backward_ref
-        if _same(got, ref(dout, x, size, stride, route="all")):
+        if same_values(got, ref(dout, x, size, stride, route="all")):
             return ("in a window with a tie, the gradient went to every position holding the maximum: "
                     "send it to one — the first in row-major order, the one np.argmax picks")
-        if _same(got, ref(dout, x, size, stride, route="last")):
+        if same_values(got, ref(dout, x, size, stride, route="last")):
             return ("in a window with a tie, the gradient went to the last maximum: send it to the first, "
                     "the one np.argmax picks")
-        if _same(got, ref(dout, x, size, stride, route="spread")):
+        if same_values(got, ref(dout, x, size, stride, route="spread")):
             return ("dout reached every position of its window: only the position of the maximum "
                     "influenced the output, so only it gets the gradient (the others get 0)")
-        if _same(got, ref(dout, x, size, stride, route="mean")):
+        if same_values(got, ref(dout, x, size, stride, route="mean")):
             return ("dout is spread evenly over the window (that is average pooling's backward): max pooling "
                     "sends it all to the maximum")
-        if _same(got, ref(dout, x, size, stride, accumulate=False)):
+        if same_values(got, ref(dout, x, size, stride, accumulate=False)):
             return ("where windows overlap (stride < size) one pixel can be the maximum of several windows: "
                     "add their gradients (+=) instead of overwriting")
     return problem

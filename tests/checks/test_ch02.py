@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import fails_with, load_solution_functions, passes
 
 EXERCISES = ["standardize_fit", "standardize_apply", "min_max_scale", "stratified_split",
              "iterate_minibatches", "one_hot"]
@@ -19,16 +19,7 @@ def sol() -> dict:
 @pytest.mark.parametrize("name", EXERCISES)
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_solution_passes(sol, name, seed):
-    result = evaluate(get_check(name), sol[name], seed=seed)
-    assert result.passed, result.message
-
-
-def fails_with(name: str, fn, *words: str) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong version passed"
-    for word in words:
-        assert word in result.message, f"{word!r} not in: {result.message}"
-    return result.message
+    passes(name, sol[name], seed)
 
 
 # --- standardize_fit / standardize_apply -----------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import chapter_checks, fails_with, load_solution_functions, passes, stub
 
 SOL = load_solution_functions("03")
 
@@ -14,105 +14,95 @@ EXERCISES = ["relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "
              "bce_with_grad", "softmax_cross_entropy", "numerical_gradient"]
 
 
-def message(name: str, fn) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong implementation passed"
-    return result.message
-
-
 @pytest.mark.parametrize("name", EXERCISES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_solution_passes(name, seed):
-    result = evaluate(get_check(name), SOL[name], seed=seed)
-    assert result.passed, result.message
-    assert "public checks passed" in result.message
+    assert "public checks passed" in passes(name, SOL[name], seed)
 
 
 def test_every_chapter_check_is_tested():
-    from mlcourse.checks import all_checks
-
-    assert sorted(n for n, c in all_checks().items() if c.chapter == "03") == sorted(EXERCISES)
+    assert chapter_checks("03") == sorted(EXERCISES)
 
 
 # --- activations ---------------------------------------------------------------------------
 
 def test_relu_mistakes():
-    assert "dtype float64, expected float32" in message("relu", lambda x: np.maximum(x, 0).astype(np.float64))
-    assert "differs" in message("relu", np.abs)
+    assert "dtype float64, expected float32" in fails_with("relu", lambda x: np.maximum(x, 0).astype(np.float64))
+    assert "differs" in fails_with("relu", np.abs)
 
 
 def test_relu_derivative_mistakes():
-    m = message("relu_derivative", lambda x: (x >= 0).astype(x.dtype))
+    m = fails_with("relu_derivative", lambda x: (x >= 0).astype(x.dtype))
     assert "only wrong where x == 0" in m and "x > 0" in m
-    assert "dtype bool" in message("relu_derivative", lambda x: x > 0)
-    assert "dtype float64, expected float32" in message("relu_derivative", lambda x: (x > 0) * 1.0)
+    assert "dtype bool" in fails_with("relu_derivative", lambda x: x > 0)
+    assert "dtype float64, expected float32" in fails_with("relu_derivative", lambda x: (x > 0) * 1.0)
 
 
 def test_leaky_relu_mistakes():
-    assert "the constant alpha" in message("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, alpha))
-    assert "that is ReLU" in message("leaky_relu", lambda x, alpha=0.01: np.maximum(x, 0))
+    assert "the constant alpha" in fails_with("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, alpha))
+    assert "that is ReLU" in fails_with("leaky_relu", lambda x, alpha=0.01: np.maximum(x, 0))
     # ignores its alpha argument: only the second case (another alpha) catches it
-    m = message("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, x * x.dtype.type(0.01)))
+    m = fails_with("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, x, x * x.dtype.type(0.01)))
     assert "use the alpha argument" in m and "another alpha" in m
 
 
 def test_leaky_relu_derivative_mistakes():
-    m = message("leaky_relu_derivative", lambda x, alpha=0.01: np.where(x >= 0, 1, alpha).astype(x.dtype))
+    m = fails_with("leaky_relu_derivative", lambda x, alpha=0.01: np.where(x >= 0, 1, alpha).astype(x.dtype))
     assert "only wrong where x == 0" in m
-    assert "dtype float64, expected float32" in message(
+    assert "dtype float64, expected float32" in fails_with(
         "leaky_relu_derivative", lambda x, alpha=0.01: np.where(x > 0, 1.0, alpha))
 
 
 def test_sigmoid_mistakes():
-    assert "overflow" in message("sigmoid", lambda x: 1 / (1 + np.exp(-x)))
+    assert "overflow" in fails_with("sigmoid", lambda x: 1 / (1 + np.exp(-x)))
     both_branches = lambda x: np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))  # noqa: E731
-    m = message("sigmoid", both_branches)
+    m = fails_with("sigmoid", both_branches)
     assert "overflow" in m and "np.where evaluates both of its branches" in m
-    assert "differs" in message("sigmoid", lambda x: SOL["sigmoid"](-x))
+    assert "differs" in fails_with("sigmoid", lambda x: SOL["sigmoid"](-x))
 
 
 def test_sigmoid_derivative_mistakes():
-    assert "x·(1 − x)" in message("sigmoid_derivative", lambda x: x * (1 - x))
-    assert "returned σ(x) itself" in message("sigmoid_derivative", SOL["sigmoid"])
+    assert "x·(1 − x)" in fails_with("sigmoid_derivative", lambda x: x * (1 - x))
+    assert "returned σ(x) itself" in fails_with("sigmoid_derivative", SOL["sigmoid"])
     naive = lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2  # noqa: E731
-    assert "overflow" in message("sigmoid_derivative", naive)
+    assert "overflow" in fails_with("sigmoid_derivative", naive)
 
 
 def test_tanh_mistakes():
     naive = lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))  # noqa: E731
-    assert "overflow" in message("tanh", naive)
-    assert "differs" in message("tanh", lambda x: 2 * SOL["sigmoid"](x) - 1)
+    assert "overflow" in fails_with("tanh", naive)
+    assert "differs" in fails_with("tanh", lambda x: 2 * SOL["sigmoid"](x) - 1)
 
 
 def test_tanh_derivative_mistakes():
-    assert "1 − x²" in message("tanh_derivative", lambda x: 1 - x ** 2)
-    assert "must be squared" in message("tanh_derivative", lambda x: 1 - np.tanh(x))
+    assert "1 − x²" in fails_with("tanh_derivative", lambda x: 1 - x ** 2)
+    assert "must be squared" in fails_with("tanh_derivative", lambda x: 1 - np.tanh(x))
 
 
 # --- softmax ---------------------------------------------------------------------------------
 
 def test_softmax_mistakes():
     naive = lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)  # noqa: E731
-    assert "overflow" in message("softmax", naive)
+    assert "overflow" in fails_with("softmax", naive)
 
     def wrong_axis(z):
         e = np.exp(z - z.max(axis=0, keepdims=True))
         return e / e.sum(axis=0, keepdims=True)
 
-    assert "each column sums to 1" in message("softmax", wrong_axis)
+    assert "each column sums to 1" in fails_with("softmax", wrong_axis)
 
     def no_keepdims(z):
         e = np.exp(z - z.max(axis=1))
         return e / e.sum(axis=1)
 
-    m = message("softmax", no_keepdims)
+    m = fails_with("softmax", no_keepdims)
     assert "raised ValueError" in m and "z.max(axis=1)" in m
 
     def whole_array(z):
         e = np.exp(z - z.max())
         return e / e.sum()
 
-    assert "whole array sums to 1" in message("softmax", whole_array)
+    assert "whole array sums to 1" in fails_with("softmax", whole_array)
 
 
 # --- losses ----------------------------------------------------------------------------------
@@ -122,19 +112,19 @@ def test_mse_mistakes():
         d = pred - target
         return float(np.sum(d ** 2)), 2 * d
 
-    assert "sum where a mean is expected" in message("mse_with_grad", summed)
+    assert "sum where a mean is expected" in fails_with("mse_with_grad", summed)
 
     def no_two(pred, target):
         d = pred - target
         return float(np.mean(d ** 2)), d / d.size
 
-    assert "factor 2" in message("mse_with_grad", no_two)
+    assert "factor 2" in fails_with("mse_with_grad", no_two)
 
     def flipped(pred, target):
         d = pred - target
         return float(np.mean(d ** 2)), 2 * (target - pred) / d.size
 
-    assert "sign flipped" in message("mse_with_grad", flipped)
+    assert "sign flipped" in fails_with("mse_with_grad", flipped)
 
 
 def test_bce_mistakes():
@@ -142,20 +132,20 @@ def test_bce_mistakes():
         loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
         return float(loss), (p - y) / (p * (1 - p)) / p.size
 
-    m = message("bce_with_grad", unclipped)
+    m = fails_with("bce_with_grad", unclipped)
     assert "divide by zero" in m and "probabilities exactly 0 and 1" in m
 
     def flipped(p, y, eps=1e-7):
         loss, grad = SOL["bce_with_grad"](p, y, eps)
         return loss, -grad
 
-    assert "sign flipped" in message("bce_with_grad", flipped)
+    assert "sign flipped" in fails_with("bce_with_grad", flipped)
 
     def summed(p, y, eps=1e-7):
         loss, grad = SOL["bce_with_grad"](p, y, eps)
         return loss * p.size, grad * p.size
 
-    assert "sum where a mean is expected" in message("bce_with_grad", summed)
+    assert "sum where a mean is expected" in fails_with("bce_with_grad", summed)
 
 
 def test_cross_entropy_mistakes():
@@ -166,19 +156,19 @@ def test_cross_entropy_mistakes():
         grad[np.arange(n), y] -= 1
         return float(-np.log(p[np.arange(n), y]).mean()), grad / n
 
-    assert "overflow" in message("softmax_cross_entropy", naive)
+    assert "overflow" in fails_with("softmax_cross_entropy", naive)
 
     def no_mean(scores, y):
         loss, grad = SOL["softmax_cross_entropy"](scores, y)
         return loss, grad * len(y)
 
-    assert "sum where a mean is expected" in message("softmax_cross_entropy", no_mean)
+    assert "sum where a mean is expected" in fails_with("softmax_cross_entropy", no_mean)
 
     def no_onehot(scores, y):
         loss, _ = SOL["softmax_cross_entropy"](scores, y)
         return loss, SOL["softmax"](scores) / len(y)
 
-    assert "subtract the one-hot targets" in message("softmax_cross_entropy", no_onehot)
+    assert "subtract the one-hot targets" in fails_with("softmax_cross_entropy", no_onehot)
 
     def log_of_clipped_softmax(scores, y):  # stable softmax, but log(p) of an underflowed p
         n = len(y)
@@ -187,7 +177,7 @@ def test_cross_entropy_mistakes():
         grad[np.arange(n), y] -= 1
         return float(-np.log(p[np.arange(n), y]).mean()), grad / n
 
-    m = message("softmax_cross_entropy", log_of_clipped_softmax)
+    m = fails_with("softmax_cross_entropy", log_of_clipped_softmax)
     assert "divide by zero" in m or "inf" in m
 
 
@@ -204,12 +194,12 @@ def test_numerical_gradient_mistakes():
             x[i] = old
         return grad
 
-    assert "one-sided difference" in message("numerical_gradient", forward)
+    assert "one-sided difference" in fails_with("numerical_gradient", forward)
 
     def by_h(f, x, h=1e-5):
         return SOL["numerical_gradient"](f, x, h) * 2
 
-    assert "divides by 2h, not h" in message("numerical_gradient", by_h)
+    assert "divides by 2h, not h" in fails_with("numerical_gradient", by_h)
 
     def no_restore(f, x, h=1e-5):
         grad = np.zeros_like(x)
@@ -221,17 +211,14 @@ def test_numerical_gradient_mistakes():
             grad[i] = (plus - f(x)) / (2 * h)
         return grad
 
-    assert "not restored" in message("numerical_gradient", no_restore)
+    assert "not restored" in fails_with("numerical_gradient", no_restore)
 
     def all_at_once(f, x, h=1e-5):  # a directional derivative, not a gradient
         return np.full_like(x, (f(x + h) - f(x - h)) / (2 * h))
 
-    assert "grad differs" in message("numerical_gradient", all_at_once)
+    assert "grad differs" in fails_with("numerical_gradient", all_at_once)
 
 
 def test_stub_is_not_implemented():
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import chapter_checks, fails_with, load_solution_functions, passes, stub
 
 SOL = load_solution_functions("04")
 
@@ -15,24 +15,14 @@ EXERCISES = {"dense_forward": "dense_forward", "dense_backward": "dense_backward
              "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network"}
 
 
-def message(name: str, fn) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong implementation passed"
-    return result.message
-
-
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_solution_passes(name, seed):
-    result = evaluate(get_check(name), SOL[EXERCISES[name]], seed=seed)
-    assert result.passed, result.message
-    assert "public checks passed" in result.message
+    assert "public checks passed" in passes(name, SOL[EXERCISES[name]], seed)
 
 
 def test_every_chapter_check_is_tested():
-    from mlcourse.checks import all_checks
-
-    assert sorted(n for n, c in all_checks().items() if c.chapter == "04") == sorted(EXERCISES)
+    assert chapter_checks("04") == sorted(EXERCISES)
 
 
 def test_xor_settings_solve_xor_for_many_seeds():
@@ -44,9 +34,6 @@ def test_xor_settings_solve_xor_for_many_seeds():
 
 
 def test_stub_is_not_implemented():
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"
 
@@ -54,24 +41,24 @@ def test_stub_is_not_implemented():
 # --- Dense layer ---------------------------------------------------------------------------
 
 def test_dense_forward_mistakes():
-    assert "the bias b is missing" in message("dense_forward", lambda x, W, b: x @ W)
-    assert "added, not subtracted" in message("dense_forward", lambda x, W, b: x @ W - b)
+    assert "the bias b is missing" in fails_with("dense_forward", lambda x, W, b: x @ W)
+    assert "added, not subtracted" in fails_with("dense_forward", lambda x, W, b: x @ W - b)
 
     def wrong_order(x, W, b):
         return W @ x + b
 
-    m = message("dense_forward", wrong_order)
+    m = fails_with("dense_forward", wrong_order)
     assert "raised ValueError" in m and "W @ x" in m
 
 
 def test_dense_backward_mistakes():
-    m = message("dense_backward", lambda d, x, W: (d @ W.T, d.T @ x, d.sum(0)))
+    m = fails_with("dense_backward", lambda d, x, W: (d @ W.T, d.T @ x, d.sum(0)))
     assert "dW has shape (4, 3), expected (3, 4)" in m and "transpose" in m
-    assert "mean where a sum is expected" in message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d.mean(0)))
-    assert "sum over the batch axis" in message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d))
-    m = message("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d / len(x), d.sum(0)))
+    assert "mean where a sum is expected" in fails_with("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d.mean(0)))
+    assert "sum over the batch axis" in fails_with("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d))
+    m = fails_with("dense_backward", lambda d, x, W: (d @ W.T, x.T @ d / len(x), d.sum(0)))
     assert "dW is off by a factor of 1/5" in m and "mean where a sum is expected" in m
-    assert "returned 2 values, expected 3" in message("dense_backward", lambda d, x, W: (x.T @ d, d.sum(0)))
+    assert "returned 2 values, expected 3" in fails_with("dense_backward", lambda d, x, W: (x.T @ d, d.sum(0)))
 
 
 # --- activation backward -------------------------------------------------------------------
@@ -88,27 +75,27 @@ def test_activation_backward_mistakes():
     def no_dout(dout, z, name):
         return correct(np.ones_like(dout), z, name)
 
-    assert "multiply by the upstream gradient" in message("activation_backward", no_dout)
+    assert "multiply by the upstream gradient" in fails_with("activation_backward", no_dout)
 
     def tanh_of_z(dout, z, name):
         return dout * (1 - z ** 2) if name == "tanh" else correct(dout, z, name)
 
-    assert "1 − tanh(z)²" in message("activation_backward", tanh_of_z)
+    assert "1 − tanh(z)²" in fails_with("activation_backward", tanh_of_z)
 
     def sigmoid_of_z(dout, z, name):
         return dout * z * (1 - z) if name == "sigmoid" else correct(dout, z, name)
 
-    assert "σ(z)·(1 − σ(z))" in message("activation_backward", sigmoid_of_z)
+    assert "σ(z)·(1 − σ(z))" in fails_with("activation_backward", sigmoid_of_z)
 
     def relu_ge(dout, z, name):
         return dout * (z >= 0) if name == "relu" else correct(dout, z, name)
 
-    assert "wrong only where z == 0" in message("activation_backward", relu_ge)
+    assert "wrong only where z == 0" in fails_with("activation_backward", relu_ge)
 
     def forward_instead(dout, z, name):
         return dout * SOL["activation_forward"](z, name)
 
-    assert "use the derivative f'(z)" in message("activation_backward", forward_instead)
+    assert "use the derivative f'(z)" in fails_with("activation_backward", forward_instead)
 
 
 # --- init_network ----------------------------------------------------------------------------
@@ -127,21 +114,21 @@ def _init(draw, bias=np.zeros, keys=lambda l: (f"W{l}", f"b{l}"), rng_of=np.rand
 
 def test_init_network_mistakes():
     he = lambda rng, i, o: rng.standard_normal((i, o)) * np.sqrt(2 / i)  # noqa: E731
-    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o))))
+    m = fails_with("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o))))
     assert "standard deviation" in m and "sqrt(2 / fan_in)" in m
-    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o)) * np.sqrt(2 / (i + o))))
+    m = fails_with("init_network", _init(lambda rng, i, o: rng.standard_normal((i, o)) * np.sqrt(2 / (i + o))))
     assert "W1 has standard deviation" in m and "He initialisation" in m
-    assert "centred at 0" in message("init_network", _init(lambda rng, i, o: rng.random((i, o))))
-    assert "all entries of W1 are equal" in message("init_network", _init(lambda rng, i, o: np.zeros((i, o))))
-    assert "not reproducible" in message("init_network", _init(he, rng_of=lambda seed: np.random.default_rng()))
-    assert "seed is ignored" in message("init_network", _init(he, rng_of=lambda seed: np.random.default_rng(0)))
-    m = message("init_network", _init(lambda rng, i, o: rng.standard_normal((o, i)) * np.sqrt(2 / i)))
+    assert "centred at 0" in fails_with("init_network", _init(lambda rng, i, o: rng.random((i, o))))
+    assert "all entries of W1 are equal" in fails_with("init_network", _init(lambda rng, i, o: np.zeros((i, o))))
+    assert "not reproducible" in fails_with("init_network", _init(he, rng_of=lambda seed: np.random.default_rng()))
+    assert "seed is ignored" in fails_with("init_network", _init(he, rng_of=lambda seed: np.random.default_rng(0)))
+    m = fails_with("init_network", _init(lambda rng, i, o: rng.standard_normal((o, i)) * np.sqrt(2 / i)))
     assert "did you transpose" in m
-    m = message("init_network", _init(he, keys=lambda l: (f"W{l - 1}", f"b{l - 1}")))
+    m = fails_with("init_network", _init(he, keys=lambda l: (f"W{l - 1}", f"b{l - 1}")))
     assert "numbered from 1" in m
-    assert "start the biases at 0" in message("init_network", _init(he, bias=np.ones))
-    assert "b1 has shape (1," in message("init_network", _init(he, bias=lambda o: np.zeros((1, o))))
-    assert "expected a dict" in message("init_network", lambda sizes, seed=0: [np.zeros((a, b)) for a, b in
+    assert "start the biases at 0" in fails_with("init_network", _init(he, bias=np.ones))
+    assert "b1 has shape (1," in fails_with("init_network", _init(he, bias=lambda o: np.zeros((1, o))))
+    assert "expected a dict" in fails_with("init_network", lambda sizes, seed=0: [np.zeros((a, b)) for a, b in
                                                                                zip(sizes[:-1], sizes[1:])])
 
 
@@ -163,10 +150,10 @@ def _forward(output_activation=False, hidden_activation=True, cache_a=False):
 
 
 def test_mlp_forward_mistakes():
-    assert "no activation on the output layer" in message("mlp_forward", _forward(output_activation=True))
-    assert "never applied" in message("mlp_forward", _forward(hidden_activation=False))
-    assert "holds f(z)" in message("mlp_forward", _forward(cache_a=True))
-    assert "expected a pair (scores, cache)" in message(
+    assert "no activation on the output layer" in fails_with("mlp_forward", _forward(output_activation=True))
+    assert "never applied" in fails_with("mlp_forward", _forward(hidden_activation=False))
+    assert "holds f(z)" in fails_with("mlp_forward", _forward(cache_a=True))
+    assert "expected a pair (scores, cache)" in fails_with(
         "mlp_forward", lambda params, x, activation="relu": _forward()(params, x, activation)[0])
 
 
@@ -189,11 +176,11 @@ def _backward(skip_activation=False, with_bias=True, last_activation=False, mean
 
 
 def test_mlp_backward_mistakes():
-    assert "ignore the activation" in message("mlp_backward", _backward(skip_activation=True))
-    assert "bias gradients are missing" in message("mlp_backward", _backward(with_bias=False))
-    assert "applied at the output layer too" in message("mlp_backward", _backward(last_activation=True))
-    assert "mean where a sum is expected" in message("mlp_backward", _backward(mean_dw=True))
-    assert "expected a dict" in message("mlp_backward", lambda d, p, c, a="relu": list(_backward()(d, p, c, a).values()))
+    assert "ignore the activation" in fails_with("mlp_backward", _backward(skip_activation=True))
+    assert "bias gradients are missing" in fails_with("mlp_backward", _backward(with_bias=False))
+    assert "applied at the output layer too" in fails_with("mlp_backward", _backward(last_activation=True))
+    assert "mean where a sum is expected" in fails_with("mlp_backward", _backward(mean_dw=True))
+    assert "expected a dict" in fails_with("mlp_backward", lambda d, p, c, a="relu": list(_backward()(d, p, c, a).values()))
 
 
 # --- train_network on XOR --------------------------------------------------------------------
@@ -219,9 +206,9 @@ def _train(update=lambda p, g, lr: p - lr * g, record="each", fixed_lr=None, in_
 
 
 def test_train_xor_mistakes():
-    assert "loss went up" in message("train_xor", _train(update=lambda p, g, lr: p + lr * g))
-    assert "loss never changed" in message("train_xor", _train(in_place=False))
-    assert "losses has 1 entry, expected one per epoch" in message("train_xor", _train(record="last"))
-    m = message("train_xor", _train(fixed_lr=0.01))
+    assert "loss went up" in fails_with("train_xor", _train(update=lambda p, g, lr: p + lr * g))
+    assert "loss never changed" in fails_with("train_xor", _train(in_place=False))
+    assert "losses has 1 entry, expected one per epoch" in fails_with("train_xor", _train(record="last"))
+    m = fails_with("train_xor", _train(fixed_lr=0.01))
     assert "XOR points right" in m or "final loss" in m
-    assert "expected (params, losses)" in message("train_xor", lambda *args: _train()(*args)[0])
+    assert "expected (params, losses)" in fails_with("train_xor", lambda *args: _train()(*args)[0])

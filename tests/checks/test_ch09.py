@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import chapter_checks, fails_with, load_solution_functions, passes, stub
 
 SOL = load_solution_functions("09")
 
@@ -13,30 +13,17 @@ EXERCISES = ["conv2d_naive", "im2col", "conv2d_im2col", "conv2d_backward", "maxp
              "maxpool_backward"]
 
 
-def message(name: str, fn) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong implementation passed"
-    return result.message
-
-
 @pytest.mark.parametrize("name", EXERCISES)
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_solution_passes(name, seed):
-    result = evaluate(get_check(name), SOL[name], seed=seed)
-    assert result.passed, result.message
-    assert "public checks passed" in result.message
+    assert "public checks passed" in passes(name, SOL[name], seed)
 
 
 def test_every_chapter_check_is_tested():
-    from mlcourse.checks import all_checks
-
-    assert sorted(n for n, c in all_checks().items() if c.chapter == "09") == sorted(EXERCISES)
+    assert chapter_checks("09") == sorted(EXERCISES)
 
 
 def test_stub_is_not_implemented():
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"
 
@@ -98,19 +85,19 @@ def _naive(flip=False, bias=True, pad=True, window_step=None, use_stride_in_size
 
 
 def test_conv2d_naive_mistakes():
-    assert "kernel flipped" in message("conv2d_naive", _naive(flip=True))
-    assert "no bias" in message("conv2d_naive", _naive(bias=False))
-    m = message("conv2d_naive", _naive(pad=False))
+    assert "kernel flipped" in fails_with("conv2d_naive", _naive(flip=True))
+    assert "no bias" in fails_with("conv2d_naive", _naive(bias=False))
+    m = fails_with("conv2d_naive", _naive(pad=False))
     assert "padding was ignored" in m and "np.pad" in m
-    assert "starts at (i·stride, j·stride)" in message("conv2d_naive", _naive(window_step=1))
-    assert "stride was ignored" in message("conv2d_naive", _naive(use_stride_in_size=False, window_step=1))
+    assert "starts at (i·stride, j·stride)" in fails_with("conv2d_naive", _naive(window_step=1))
+    assert "stride was ignored" in fails_with("conv2d_naive", _naive(use_stride_in_size=False, window_step=1))
 
 
 def test_conv2d_naive_crash_is_reported_on_one_line():
     def bad(x, W, b, stride=1, padding=0):
         return x @ W  # shapes do not fit
 
-    m = message("conv2d_naive", bad)
+    m = fails_with("conv2d_naive", bad)
     assert "raised ValueError" in m and "x @ W" in m
 
 
@@ -135,12 +122,12 @@ def _im2col(channel_last=False, position_first=False, pad=True, transpose=False,
 
 
 def test_im2col_mistakes():
-    m = message("im2col", _im2col(channel_last=True))
+    m = fails_with("im2col", _im2col(channel_last=True))
     assert "wrong order" in m and "(c, p, q)" in m
-    assert "image first, then position" in message("im2col", _im2col(position_first=True))
-    assert "padding was ignored" in message("im2col", _im2col(pad=False))
-    assert "did you transpose?" in message("im2col", _im2col(transpose=True))
-    assert "expected the 2-D" in message("im2col", _im2col(four_d=True))
+    assert "image first, then position" in fails_with("im2col", _im2col(position_first=True))
+    assert "padding was ignored" in fails_with("im2col", _im2col(pad=False))
+    assert "did you transpose?" in fails_with("im2col", _im2col(transpose=True))
+    assert "expected the 2-D" in fails_with("im2col", _im2col(four_d=True))
 
 
 def _conv_im2col(finish):
@@ -158,31 +145,31 @@ def test_conv2d_im2col_mistakes():
     def reshape_only(cols, W, b, shape):
         return (cols @ W.reshape(shape[1], -1).T + b).reshape(shape)
 
-    m = message("conv2d_im2col", _conv_im2col(reshape_only))
+    m = fails_with("conv2d_im2col", _conv_im2col(reshape_only))
     assert "scrambled values" in m and "transpose(0, 3, 1, 2)" in m
 
     def flat(cols, W, b, shape):
         return cols @ W.reshape(shape[1], -1).T + b
 
-    assert "the shape of the matrix product" in message("conv2d_im2col", _conv_im2col(flat))
+    assert "the shape of the matrix product" in fails_with("conv2d_im2col", _conv_im2col(flat))
 
     def nhwc(cols, W, b, shape):
         n, f, oh, ow = shape
         return (cols @ W.reshape(f, -1).T + b).reshape(n, oh, ow, f)
 
-    assert "move the filter axis forward" in message("conv2d_im2col", _conv_im2col(nhwc))
+    assert "move the filter axis forward" in fails_with("conv2d_im2col", _conv_im2col(nhwc))
 
     def wrong_w_reshape(cols, W, b, shape):
         n, f, oh, ow = shape
         return (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
 
-    assert "mixes the filters up" in message("conv2d_im2col", _conv_im2col(wrong_w_reshape))
+    assert "mixes the filters up" in fails_with("conv2d_im2col", _conv_im2col(wrong_w_reshape))
 
     def no_bias(cols, W, b, shape):
         n, f, oh, ow = shape
         return (cols @ W.reshape(f, -1).T).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
 
-    assert "no bias" in message("conv2d_im2col", _conv_im2col(no_bias))
+    assert "no bias" in fails_with("conv2d_im2col", _conv_im2col(no_bias))
 
 
 # --- wrong backward passes -----------------------------------------------------------------
@@ -214,15 +201,15 @@ def _backward(crop=True, accumulate=True, db_mode="sum", dW_scale=1.0):
 
 
 def test_conv2d_backward_mistakes():
-    m = message("conv2d_backward", _backward(crop=False))
+    m = fails_with("conv2d_backward", _backward(crop=False))
     assert "still includes the padding" in m and "crop" in m
-    m = message("conv2d_backward", _backward(accumulate=False))
+    m = fails_with("conv2d_backward", _backward(accumulate=False))
     assert "overlap" in m and "+=" in m
-    assert "db is a mean" in message("conv2d_backward", _backward(db_mode="mean"))
-    assert "sum dout over axes (0, 2, 3)" in message("conv2d_backward", _backward(db_mode="batch"))
-    m = message("conv2d_backward", _backward(dW_scale=0.5))  # dW / N with N = 2 in the first case
+    assert "db is a mean" in fails_with("conv2d_backward", _backward(db_mode="mean"))
+    assert "sum dout over axes (0, 2, 3)" in fails_with("conv2d_backward", _backward(db_mode="batch"))
+    m = fails_with("conv2d_backward", _backward(dW_scale=0.5))  # dW / N with N = 2 in the first case
     assert "dW is off by a factor of 1/2" in m and "mean where a sum is expected" in m
-    m = message("conv2d_backward", lambda dout, x, W, stride=1, padding=0: _backward()(dout, x, W, stride, padding)[1:])
+    m = fails_with("conv2d_backward", lambda dout, x, W, stride=1, padding=0: _backward()(dout, x, W, stride, padding)[1:])
     assert "returned 2 values, expected 3" in m
 
 
@@ -244,10 +231,10 @@ def _pool_forward(mode="max", step=None, size_as_stride=False):
 
 
 def test_maxpool_forward_mistakes():
-    assert "averages each window" in message("maxpool_forward", _pool_forward(mode="mean"))
-    assert "starts at (i·stride, j·stride)" in message("maxpool_forward", _pool_forward(step=1))
-    assert "moved by `size` instead of `stride`" in message("maxpool_forward", _pool_forward(size_as_stride=True))
-    assert "clipped at 0" in message("maxpool_forward",
+    assert "averages each window" in fails_with("maxpool_forward", _pool_forward(mode="mean"))
+    assert "starts at (i·stride, j·stride)" in fails_with("maxpool_forward", _pool_forward(step=1))
+    assert "moved by `size` instead of `stride`" in fails_with("maxpool_forward", _pool_forward(size_as_stride=True))
+    assert "clipped at 0" in fails_with("maxpool_forward",
                                      lambda x, size=2, stride=2: np.maximum(SOL["maxpool_forward"](x, size, stride), 0))
 
 
@@ -281,10 +268,10 @@ def _pool_backward(route="first", accumulate=True):
 
 
 def test_maxpool_backward_mistakes():
-    m = message("maxpool_backward", _pool_backward(route="all"))
+    m = fails_with("maxpool_backward", _pool_backward(route="all"))
     assert "tie" in m and "np.argmax" in m and "windows with ties" in m
-    assert "the last maximum" in message("maxpool_backward", _pool_backward(route="last"))
-    m = message("maxpool_backward", _pool_backward(accumulate=False))
+    assert "the last maximum" in fails_with("maxpool_backward", _pool_backward(route="last"))
+    m = fails_with("maxpool_backward", _pool_backward(accumulate=False))
     assert "overlap" in m and "+=" in m
-    assert "every position of its window" in message("maxpool_backward", _pool_backward(route="spread"))
-    assert "the shape of dout" in message("maxpool_backward", lambda dout, x, size=2, stride=2: dout * 1.0)
+    assert "every position of its window" in fails_with("maxpool_backward", _pool_backward(route="spread"))
+    assert "the shape of dout" in fails_with("maxpool_backward", lambda dout, x, size=2, stride=2: dout * 1.0)
