@@ -17,6 +17,7 @@ import numpy as np
 
 from .compare import compare_array
 from .core import Case, define
+from .helpers import held_out_accuracy
 
 # --------------------------------------------------------------------------------------
 # read_idx
@@ -316,14 +317,9 @@ def _mnist_run(fn: Callable, args: tuple) -> Any:
 
 
 def _mnist_judge(case: Case, output: Any) -> str | None:
-    if not isinstance(output, dict):
-        return "the check could not run your function"
-    if "problem" in output:
-        return output["problem"]
-    pred, y_test = np.asarray(output["pred"]), case.secret["y_test"]
-    if pred.shape != y_test.shape:
-        return f"got {pred.shape} predictions for {y_test.shape} held-out images"
-    acc = float(np.mean(pred == y_test))
+    acc, problem = held_out_accuracy(output, case.secret["y_test"], "images")
+    if problem:
+        return problem
     if acc < MNIST_MIN_ACCURACY:
         return (f"held-out accuracy {acc:.1%} is below {MNIST_MIN_ACCURACY:.0%} after training on "
                 f"{MNIST_CHECK['n_train']} images for {MNIST_CHECK['epochs']} epochs — is the loss going "
