@@ -29,6 +29,11 @@ from . import wire
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Where people and services keep files (other courses, other checkouts of this one, the
+# instructor's home): covered in the worker's mount namespace; what Python needs is bound back.
+PRIVATE_ROOTS = ("/home", "/root", "/work", "/srv", "/mnt", "/media", "/var/tmp", "/opt")
+
+
 @dataclass
 class Limits:
     """How much a student's notebook may use (command-line options of grading.cli)."""
@@ -169,7 +174,7 @@ class Sandbox:
             needed.append(os.environ.get("MLCOURSE_DATA") or str(ROOT / "data"))
         lim = self.limits
         return {"uid": self.uid, "gid": self.uid, "namespaces": lim.isolate, "needed": needed,
-                "private": [str(ROOT), tempfile.gettempdir()], "hide": list(lim.hide), "memory_mb": lim.memory_mb,
+                "private": [str(ROOT), tempfile.gettempdir(), *PRIVATE_ROOTS], "hide": list(lim.hide), "memory_mb": lim.memory_mb,
                 "cpu_seconds": int(lim.notebook_timeout + 30),
                 "file_mb": lim.file_mb, "processes": 64, "extra_checks": list(lim.extra_checks),
                 "run_mode": run_mode, "reply_mb": lim.reply_mb}

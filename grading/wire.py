@@ -8,6 +8,7 @@ everything else::
     {"d": [[key, value], ...]}                     a dict with str keys
     {"a": base64, "dtype": "<f8", "shape": [2, 3]} a NumPy array (raw bytes, C order)
     {"s": base64, "dtype": "<f4"}                  a NumPy scalar (np.float32(1.5), …)
+    {"b": base64}                                  bytes (e.g. the raw bytes of an IDX file)
 
 Nothing is ever pickled. ``decode`` is the grader's side of the trust boundary: it accepts
 only these shapes of data, numeric/bool dtypes, bounded sizes and depth, and always builds
@@ -80,6 +81,11 @@ def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any
         if value.dtype.kind not in "biufc":
             raise Unencodable(f"a NumPy scalar of dtype {value.dtype}")
         return {"s": base64.b64encode(np.asarray(value).tobytes()).decode("ascii"), "dtype": value.dtype.str}
+    if type(value) is bytes:
+        budget[0] -= len(value) * 4 // 3 + 16
+        if budget[0] < 0:
+            raise TooLarge("too much data")
+        return {"b": base64.b64encode(value).decode("ascii")}
     if type(value) is tuple:
         return {"t": [to_plain(v, depth + 1, budget) for v in value]}
     if type(value) is list:
@@ -153,6 +159,8 @@ def from_plain(value: Any, depth: int = 0, limit: int = 1 << 30) -> Any:
         if int(np.prod(shape, dtype=object)) * dt.itemsize != len(raw):
             raise ProtocolError("array data does not match its shape and dtype")
         return np.frombuffer(raw, dtype=dt).reshape(tuple(shape)).copy()
+    if set(value) == {"b"}:
+        return _raw(value["b"], limit)
     if set(value) == {"s", "dtype"}:
         dt = _dtype(value["dtype"])
         raw = _raw(value["s"], 64)
