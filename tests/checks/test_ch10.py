@@ -1,0 +1,264 @@
+"""Chapter 10 checks: the solution passes, realistic mistakes fail with a message naming them.
+
+The project goal (mean 5-fold R² ≥ 0.88 on log price) is asserted by the solution notebook
+itself under nbval (a `# NBVAL_CHECK_OUTPUT` cell and an assert), so the five MLPs are not
+trained a second time here.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlcourse.checks import evaluate, get_check
+from tests.checks.conftest import load_solution_functions
+
+SOL = load_solution_functions("10")
+
+EXERCISES = {"tukey_mask": "tukey_mask", "r2": "r2", "kfold_indices": "kfold_indices",
+             "cross_validate": "cross_validate", "permutation_importance": "permutation_importance"}
+
+
+def message(name: str, fn) -> str:
+    result = evaluate(get_check(name), fn)
+    assert not result.passed, f"{name}: a wrong implementation passed"
+    return result.message
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_solution_passes(name, seed):
+    result = evaluate(get_check(name), SOL[EXERCISES[name]], seed=seed)
+    assert result.passed, result.message
+    assert "public checks passed" in result.message
+
+
+def test_every_chapter_check_is_tested():
+    from mlcourse.checks import all_checks
+
+    assert sorted(n for n, c in all_checks().items() if c.chapter == "10") == sorted(EXERCISES)
+
+
+def test_stub_is_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for name in EXERCISES:
+        assert evaluate(get_check(name), stub).status == "not_implemented"
+
+
+def test_library_kfold_passes_the_kfold_check():
+    from mlcourse.data import kfold
+
+    assert evaluate(get_check("kfold_indices"), kfold).passed
+
+
+# --- tukey_mask ----------------------------------------------------------------------------
+
+def _tukey(lo_op, hi_op, centre="quartiles"):
+    def tukey_mask(x, k=1.5):
+        q1, q3 = np.percentile(x, [25, 75])
+        iqr = q3 - q1
+        if centre == "std":
+            lo, hi = x.mean() - k * x.std(), x.mean() + k * x.std()
+        elif centre == "median":
+            lo, hi = np.median(x) - k * iqr, np.median(x) + k * iqr
+        else:
+            lo, hi = q1 - k * iqr, q3 + k * iqr
+        return lo_op(x, lo) & hi_op(x, hi)
+    return tukey_mask
+
+
+def test_tukey_mistakes():
+    assert "points exactly on a fence" in message("tukey_mask", _tukey(np.greater, np.less))
+    assert "mean ± k·std" in message("tukey_mask", _tukey(np.greater_equal, np.less_equal, "std"))
+    assert "centred on the median" in message("tukey_mask", _tukey(np.greater_equal, np.less_equal, "median"))
+    right = SOL["tukey_mask"]
+    assert "inverted" in message("tukey_mask", lambda x, k=1.5: ~right(x, k))
+    assert "use the argument k" in message("tukey_mask", lambda x, k=1.5: right(x, 1.5))
+    assert "returned the kept values" in message("tukey_mask", lambda x, k=1.5: x[right(x, k)])
+    assert "0/1 values" in message("tukey_mask", lambda x, k=1.5: right(x, k).astype(int))
+
+    def upper_only(x, k=1.5):
+        q1, q3 = np.percentile(x, [25, 75])
+        return x <= q3 + k * (q3 - q1)
+
+    assert "only the upper fence" in message("tukey_mask", upper_only)
+
+
+# --- r2 ------------------------------------------------------------------------------------
+
+def test_r2_mistakes():
+    def no_flatten(y, y_pred):
+        return float(1 - np.sum((y - y_pred) ** 2) / np.sum((y - y.mean()) ** 2))
+
+    assert "broadcast" in message("r2", no_flatten)
+
+    def ratio(y, y_pred):
+        y_pred = np.reshape(y_pred, -1)
+        return float(np.sum((y - y_pred) ** 2) / np.sum((y - y.mean()) ** 2))
+
+    assert "1 − SS_res / SS_tot" in message("r2", ratio)
+
+    def tot_from_pred(y, y_pred):
+        y_pred = np.reshape(y_pred, -1)
+        return float(1 - np.sum((y - y_pred) ** 2) / np.sum((y_pred - y_pred.mean()) ** 2))
+
+    assert "spread of the *true* values" in message("r2", tot_from_pred)
+
+    def correlation(y, y_pred):
+        return float(np.corrcoef(y, np.reshape(y_pred, -1))[0, 1] ** 2)
+
+    assert "squared correlation" in message("r2", correlation)
+
+    def mse(y, y_pred):
+        return float(np.mean((y - np.reshape(y_pred, -1)) ** 2))
+
+    assert "mean squared error" in message("r2", mse)
+
+
+# --- kfold_indices -------------------------------------------------------------------------
+
+def test_kfold_mistakes():
+    def drops_remainder(n, k, seed=0):
+        perm = np.random.default_rng(seed).permutation(n)
+        size = n // k
+        folds = [perm[i * size:(i + 1) * size] for i in range(k)]
+        return [(np.setdiff1d(perm, f), f) for f in folds]
+
+    assert "in no validation fold" in message("kfold_indices", drops_remainder)
+
+    def not_shuffled(n, k, seed=0):
+        folds = np.array_split(np.arange(n), k)
+        return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+    assert "contiguous block" in message("kfold_indices", not_shuffled)
+
+    def train_on_everything(n, k, seed=0):
+        folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
+        return [(np.arange(n), f) for f in folds]
+
+    assert "leakage" in message("kfold_indices", train_on_everything)
+
+    def global_rng(n, k, seed=0):
+        folds = np.array_split(np.random.permutation(n), k)
+        return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+    assert "not reproducible" in message("kfold_indices", global_rng)
+
+    def fixed_seed(n, k, seed=0):
+        folds = np.array_split(np.random.default_rng(42).permutation(n), k)
+        return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+    assert "seed is ignored" in message("kfold_indices", fixed_seed)
+
+    def masks(n, k, seed=0):
+        folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
+        return [(~np.isin(np.arange(n), f), np.isin(np.arange(n), f)) for f in folds]
+
+    assert "boolean mask" in message("kfold_indices", masks)
+
+
+# --- cross_validate ------------------------------------------------------------------------
+
+def _cv(kind):
+    kfold_indices, r2 = SOL["kfold_indices"], SOL["r2"]
+
+    def cross_validate(fit_predict, X, y, k=5, seed=0):
+        scores, oof, stacked = np.empty(k), np.empty(len(X)), []
+        for i, (train, val) in enumerate(kfold_indices(len(X), k, seed)):
+            if kind == "leak":
+                pred = fit_predict(X, y, X[val])
+            elif kind == "train_score":
+                pred = fit_predict(X[train], y[train], X[train])
+                scores[i] = r2(y[train], pred)
+                pred = fit_predict(X[train], y[train], X[val])
+                oof[val] = pred
+                continue
+            else:
+                pred = fit_predict(X[train], y[train], X[val])
+            scores[i] = r2(y[val], pred)
+            oof[val] = pred
+            stacked.append(pred)
+        if kind == "stacked":
+            oof = np.concatenate(stacked)
+        if kind == "mean":
+            return scores.mean(), oof
+        if kind == "only_scores":
+            return scores
+        return scores, oof
+    return cross_validate
+
+
+def test_cross_validate_mistakes():
+    assert "leakage" in message("cross_validate", _cv("leak"))
+    assert "fold order" in message("cross_validate", _cv("stacked"))
+    assert "one number" in message("cross_validate", _cv("mean"))
+    assert "only the 5 scores" in message("cross_validate", _cv("only_scores"))
+    # Scoring on the training rows calls fit_predict twice per fold: the count gives it away.
+    assert "called 10 times" in message("cross_validate", _cv("train_score"))
+
+
+def test_cross_validate_reports_training_scores():
+    kfold_indices, r2 = SOL["kfold_indices"], SOL["r2"]
+
+    def cross_validate(fit_predict, X, y, k=5, seed=0):
+        scores, oof = np.empty(k), np.empty(len(X))
+        for i, (train, val) in enumerate(kfold_indices(len(X), k, seed)):
+            both = np.concatenate([train, val])
+            pred = fit_predict(X[train], y[train], X[both])  # one call, predictions for all rows
+            scores[i] = r2(y[train], pred[:len(train)])
+            oof[val] = pred[len(train):]
+        return scores, oof
+
+    assert "X_val also contains the training rows" in message("cross_validate", cross_validate)
+
+
+# --- permutation_importance ----------------------------------------------------------------
+
+def _perm(kind):
+    r2 = SOL["r2"]
+
+    def permutation_importance(predict_fn, X, y, seed=0):
+        rng = np.random.default_rng(seed)
+        base = r2(y, predict_fn(X))
+        out = np.empty(X.shape[1])
+        for j in range(X.shape[1]):
+            perm = rng.permutation(len(X))
+            if kind == "in_place":
+                X[:, j] = X[perm, j]
+                Xp = X
+            elif kind == "rows":
+                Xp = X[perm]
+            else:
+                Xp = X.copy()
+                Xp[:, j] = X[perm, j]
+            score = r2(y, predict_fn(Xp))
+            out[j] = score - base if kind == "sign" else base - score
+            if kind == "mse":
+                out[j] = np.mean((y - predict_fn(Xp)) ** 2) - np.mean((y - predict_fn(X)) ** 2)
+        return out
+    return permutation_importance
+
+
+def test_permutation_importance_mistakes():
+    assert "changed the caller's X" in message("permutation_importance", _perm("in_place"))
+    assert "whole rows" in message("permutation_importance", _perm("rows"))
+    assert "sign is flipped" in message("permutation_importance", _perm("sign"))
+    assert "mean squared error" in message("permutation_importance", _perm("mse"))
+
+
+def test_permutation_importance_accepts_other_permutation_draws():
+    r2 = SOL["r2"]
+
+    def fresh_rng_per_column(predict_fn, X, y, seed=0):
+        base = r2(y, predict_fn(X))
+        out = np.empty(X.shape[1])
+        for j in range(X.shape[1]):
+            Xp = X.copy()
+            np.random.default_rng(seed + 1000 + j).shuffle(Xp[:, j])
+            out[j] = base - r2(y, predict_fn(Xp))
+        return out
+
+    for seed in range(4):
+        result = evaluate(get_check("permutation_importance"), fresh_rng_per_column, seed=seed)
+        assert result.passed, result.message
