@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 EXECUTED := _build/executed
+# The test runs pin BLAS to one thread: on a 2-core machine whose other core is busy (the
+# browser, a second process), OpenBLAS's two threads wait on each other and small matrix
+# products get 10-100x slower. Chapter 08 still measures 1 vs 2 threads in subprocesses.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
 
 .PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench clean help
@@ -36,13 +40,13 @@ test: $(VENV)/.installed-site browser-deps
 	$(MAKE) browser-tests
 
 unit: $(VENV)/.installed-dev
-	$(PY) -m pytest tests -m "not browser"
+	$(TEST_ENV) $(PY) -m pytest tests -m "not browser"
 
 # Executes every chapter once (solutions and released student versions) under nbval and
 # keeps the executed solutions for the site.
 notebooks: $(VENV)/.installed-dev
 	rm -rf $(EXECUTED)
-	MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions notebooks
+	$(TEST_ENV) MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions notebooks
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
@@ -50,7 +54,7 @@ release: $(VENV)/.installed-dev
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site
-	@test -d $(EXECUTED) || MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions
+	@test -d $(EXECUTED) || $(TEST_ENV) MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions
 	$(MAKE) site-only
 
 site-only: $(VENV)/.installed-site
@@ -60,7 +64,7 @@ browser-deps:
 	@bash .ci/ensure-chromium
 
 browser-tests: $(VENV)/.installed-site
-	$(PY) -m pytest tests -m browser
+	$(TEST_ENV) $(PY) -m pytest tests -m browser
 
 # --- grading and benchmarks -------------------------------------------------------------
 grade: $(VENV)/.installed-dev
