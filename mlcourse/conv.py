@@ -123,12 +123,19 @@ class Conv2D(Layer):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out (N, F, OH, OW) → grad wrt x (N, C, H, W); fills grads W, b."""
-        g = grad_out.transpose(1, 0, 2, 3).reshape(self.cout, -1)  # (F, N·OH·OW)
-        W = self.params["W"]
-        self.grads["W"] = (g @ self.cols).reshape(W.shape)
-        self.grads["b"] = g.sum(axis=1)
-        dcols = W.reshape(self.cout, -1).T @ g  # (C·kh·kw, N·OH·OW)
+        g = self.backward_params(grad_out)
+        dcols = self.params["W"].reshape(self.cout, -1).T @ g  # (C·kh·kw, N·OH·OW)
         return col2im(dcols.T, self.x_shape, self.kh, self.kw, self.stride, self.padding)
+
+    def backward_params(self, grad_out: np.ndarray) -> np.ndarray:
+        """Only fill grads W and b (no col2im: a first layer's input gradient is never used).
+
+        Returns grad_out as (F, N·OH·OW), which backward() reuses.
+        """
+        g = grad_out.transpose(1, 0, 2, 3).reshape(self.cout, -1)  # (F, N·OH·OW)
+        self.grads["W"] = (g @ self.cols).reshape(self.params["W"].shape)
+        self.grads["b"] = g.sum(axis=1)
+        return g
 
     def __repr__(self) -> str:
         extra = (f", stride={self.stride}" if self.stride != 1 else "") + \

@@ -88,9 +88,13 @@ class Dense(Layer):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out (N, out_features) → grad wrt x (N, in_features); fills grads W, b."""
+        self.backward_params(grad_out)
+        return grad_out @ self.params["W"].T
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Only fill grads W (in, out) and b (out,): a first layer's input gradient is never used."""
         self.grads["W"] = self.x.T @ grad_out
         self.grads["b"] = grad_out.sum(axis=0)
-        return grad_out @ self.params["W"].T
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features}→{self.out_features})"

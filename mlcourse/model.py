@@ -49,11 +49,22 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """grad wrt the output → grad wrt the input; every layer fills its grads."""
-        for layer in reversed(self.layers):
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """grad wrt the output → grad wrt the input; every layer fills its grads.
+
+        input_grad=False (what training uses) skips the gradient wrt the network's input when
+        the first layer can (Dense, Conv2D): nobody needs it, and it is a third of that layer's
+        work. Returns None then.
+        """
+        if not self.layers:
+            return grad_out
+        first, *rest = self.layers
+        for layer in reversed(rest):
             grad_out = layer.backward(grad_out)
-        return grad_out
+        if not input_grad and hasattr(first, "backward_params"):
+            first.backward_params(grad_out)
+            return None
+        return first.backward(grad_out)
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """forward(x, training=False); with ``batch_size``, in chunks to bound memory (big CNN inputs)."""

@@ -6,12 +6,14 @@ extra pass), so they describe the model *during* the epoch, with Dropout active.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ._validate import as_float_array, check_choice, check_finite, check_same_length
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss
+from .model import Sequential
 
 __all__ = ["fit", "History", "METRICS"]
 
@@ -162,6 +164,9 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int, batc
     n, history = len(X), History()
 
     bar = trange(epochs, disable=not progress, desc="fit", unit="epoch")
+    # Training never uses the gradient wrt X; a Sequential can skip computing it.
+    backprop = (functools.partial(model.backward, input_grad=False) if isinstance(model, Sequential)
+                else model.backward)
     for epoch in bar:
         if schedule is not None:
             optimizer.lr = schedule(epoch)
@@ -172,7 +177,7 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int, batc
             xb, yb = X[idx], y[idx]  # the only per-batch copy: the gather
             out = model.forward(xb, training=True)
             loss_sum += loss.forward(out, yb) * len(idx)
-            model.backward(loss.backward())
+            backprop(loss.backward())
             optimizer.step(model)
             for m in metrics:
                 sums[m] = sums[m] + _metric_sums(m, out, yb, threshold)

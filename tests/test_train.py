@@ -206,3 +206,21 @@ def test_bad_epochs_batch_size_and_shapes():
         fit(mlp(), nn.CrossEntropyLoss(), Adam(), X[:, 0], y, epochs=1, batch_size=4, progress=False)
     with pytest.raises(ValueError, match="Dense\\(2→16\\)"):
         fit(mlp(), nn.CrossEntropyLoss(), Adam(), np.ones((30, 3)), y, epochs=1, batch_size=4, progress=False)
+
+
+def test_training_skips_only_the_unused_input_gradient():
+    """backward(input_grad=False) fills the same parameter gradients and returns None."""
+    from mlcourse import nn
+
+    rng = np.random.default_rng(0)
+    dense = nn.Sequential([nn.Dense(4, 5, rng=0), nn.ReLU(), nn.Dense(5, 3, rng=1)])
+    conv = nn.Sequential([nn.Conv2D(1, 2, 3, rng=0), nn.ReLU(), nn.Flatten(), nn.Dense(2 * 4 * 4, 3, rng=1)])
+    for model, x in ((dense, rng.standard_normal((6, 4))), (conv, rng.standard_normal((2, 1, 6, 6)))):
+        g = rng.standard_normal((len(x), 3))
+        model.forward(x, training=True)
+        assert model.backward(g).shape == x.shape
+        full = {k: v.copy() for k, v in model.grads.items()}
+        model.forward(x, training=True)
+        assert model.backward(g, input_grad=False) is None
+        for k, v in model.grads.items():
+            np.testing.assert_allclose(v, full[k], err_msg=k)
