@@ -1,8 +1,6 @@
 """Shared helpers for the benchmark scripts: BLAS thread control, timing, the sgemm ceiling."""
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import sys
 import time
@@ -14,25 +12,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-def openblas_threads(n: int | None = None) -> int | None:
-    """Set NumPy's OpenBLAS thread count when n is given (via ctypes, like threadpoolctl);
-    return the count in force before. None when OpenBLAS cannot be found."""
-    here = os.path.dirname(np.__file__)
-    for path in glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")) + \
-            glob.glob(os.path.join(here, ".dylibs", "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                old = get()
-                if n is not None:
-                    put(n)
-                return old
-    return None
+from mlcourse.blas import blas_threads as openblas_threads  # noqa: E402
 
 
 def add_threads_arg(parser) -> None:

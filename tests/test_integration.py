@@ -4,41 +4,16 @@ Kept lean on purpose (the whole file is meant to take well under 3 minutes on 2 
 few epochs, float32 for MNIST, a 12k-image subset for the CNN. Seeds are fixed, so every
 number here is reproducible.
 """
-import ctypes
-import glob
-import os
 
 import numpy as np
 import pytest
 
 from mlcourse import data, nn
+from mlcourse.blas import blas_threads
 from mlcourse.optim import Adam, CosineDecay
 from mlcourse.train import fit
 
 F32 = np.float32
-
-
-def _openblas_threads(n: int | None) -> int | None:
-    """Set OpenBLAS's thread count (what threadpoolctl does, via ctypes); return the old one.
-
-    Returns None (and does nothing) when NumPy's OpenBLAS cannot be found.
-    """
-    here = os.path.dirname(np.__file__)
-    for path in glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")) + \
-            glob.glob(os.path.join(here, ".dylibs", "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)  # the copy NumPy already loaded: same handle
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                old = get()
-                if n is not None:
-                    put(n)
-                return old
-    return None
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,10 +21,10 @@ def one_blas_thread():
     # Measured on the 2-core target: when the other core is busy (an xdist worker, a
     # notebook kernel), OpenBLAS's 2 spinning threads make these mid-size matmuls 4-6×
     # slower than 1 thread. One thread keeps this file's run time predictable.
-    old = _openblas_threads(1)
+    old = blas_threads(1)
     yield
     if old is not None:
-        _openblas_threads(old)
+        blas_threads(old)
 
 
 def accuracy(model, X, y):

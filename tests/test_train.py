@@ -224,3 +224,16 @@ def test_training_skips_only_the_unused_input_gradient():
         assert model.backward(g, input_grad=False) is None
         for k, v in model.grads.items():
             np.testing.assert_allclose(v, full[k], err_msg=k)
+
+
+def test_blas_threads_reads_and_sets_the_openblas_thread_count():
+    from mlcourse.blas import blas_threads
+
+    before = blas_threads()
+    if before is None:
+        pytest.skip("NumPy is not linked against OpenBLAS here")
+    try:
+        assert blas_threads(1) == before
+        assert blas_threads() == 1
+    finally:
+        blas_threads(before)
