@@ -232,6 +232,9 @@ def page_notebook(executed: nbformat.NotebookNode, name: str) -> nbformat.Notebo
                     raise BuildError(f"{name}: cell {i} raised {out.get('ename')}: {out.get('evalue')} "
                                      "— the executed solution must run cleanly (see the nbval run)")
             cell.source, _ = strip_solutions(cell.source, f"{name} cell {i}")
+            # nbval's markers are for the test run, not for readers.
+            cell.source = "\n".join(line for line in cell.source.splitlines()
+                                     if not line.strip().startswith("# NBVAL_"))
             cell.outputs = clean_outputs(cell.outputs, models)
             cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
         cells.append(cell)
