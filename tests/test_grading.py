@@ -298,6 +298,9 @@ def test_solutions_score_full_marks_on_every_existing_chapter(course_run) -> Non
             failing = [v["message"] for v in sol["items"][item.id]["exercises"] if v["status"] != "pass"]
             assert not failing, f"{item.id}: {failing}"
             assert sol["items"][item.id]["points"] == pytest.approx(sum(e.points for e in mine))
+    every_item_graded = all(any(e.rubric == i.id for e in rubric.exercises) for i in rubric.items)
+    if every_item_graded and {e.chapter for e in rubric.exercises} <= have:
+        assert sol["total"] == pytest.approx(110) == sum(i.points for i in rubric.items)
 
 
 def test_released_notebooks_score_zero_with_not_implemented(course_run) -> None:
