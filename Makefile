@@ -29,8 +29,9 @@ $(VENV)/.installed-site: $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet -e ".[dev,site]"
 	@touch $@
 
+# Jupyter refuses to run as root unless told (containers often are root).
 lab: $(VENV)/.installed-dev
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # --- the whole test suite ---------------------------------------------------------------
 test: $(VENV)/.installed-site browser-deps
