@@ -15,6 +15,7 @@ mask's meaning inverted, dropout left on at evaluation time, …) to name the sy
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from typing import Any, Callable
 
@@ -22,14 +23,10 @@ import numpy as np
 
 from .compare import compare_array
 from .core import Case, define
+from .helpers import same_values
 
 
-def _close(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    try:
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+_close = functools.partial(same_values, rtol=1e-5, atol=1e-8)
 
 
 def _is_number(v: Any) -> bool:
@@ -209,6 +206,27 @@ def _as_bool_mask(mask: Any) -> np.ndarray | None:
     return None
 
 
+def _mask_problem(mask: Any, keep: np.ndarray, p: float, drawn: bool) -> str | None:
+    """The symptom when the returned ``mask`` is not the boolean keep-mask ``keep`` (same shape as x).
+
+    ``drawn``: the function drew the mask from a Generator (True) or was given it (False).
+    """
+    if mask is None:
+        return (f"mask is None in training mode: return the keep-mask you {'drew' if drawn else 'used'} "
+                "(dropout_backward needs it)")
+    bm = _as_bool_mask(mask)
+    if bm is None:
+        if _close(mask, keep / (1 - p)):
+            return ("mask is already divided by 1-p: return the keep-mask itself (True where a "
+                    "unit is kept); dropout_backward does the scaling")
+        return "mask should be the boolean keep-mask (True where a unit is kept)"
+    if bm.shape != keep.shape or not np.array_equal(bm, keep):
+        if drawn:
+            return "the returned mask is not the one applied to x (True exactly where out is kept)"
+        return "mask is not the mask you were given: when rng_or_mask is an array, use it as the keep-mask"
+    return None
+
+
 def _dropout_forward_judge(case: Case, output: Any) -> str | None:
     x, p, training, m = case.args
     if output is None:
@@ -244,17 +262,7 @@ def _dropout_forward_judge(case: Case, output: Any) -> str | None:
         if x.dtype == np.float32 and out.dtype != np.float32:
             return (f"out has dtype {out.dtype}, expected float32 — keep the dtype of the input "
                     "(a boolean mask divided by (1-p) is float64; scale x instead, or cast with x.dtype)")
-        if mask is None:
-            return "mask is None in training mode: return the keep-mask you used (dropout_backward needs it)"
-        bm = _as_bool_mask(mask)
-        if bm is None:
-            if _close(mask, m / (1 - p)):
-                return ("mask is already divided by 1-p: return the keep-mask itself (True where a "
-                        "unit is kept); dropout_backward does the scaling")
-            return "mask should be the boolean keep-mask (True where a unit is kept)"
-        if bm.shape != m.shape or not np.array_equal(bm, m):
-            return "mask is not the mask you were given: when rng_or_mask is an array, use it as the keep-mask"
-        return None
+        return _mask_problem(mask, m, p, drawn=False)
 
     # a seeded Generator: what holds for any correct random mask
     q = 1 - p
@@ -276,17 +284,7 @@ def _dropout_forward_judge(case: Case, output: Any) -> str | None:
     if rows_same:
         return ("the same units are dropped in every row: draw an independent mask for every "
                 "element, with shape x.shape")
-    if mask is None:
-        return "mask is None in training mode: return the keep-mask you drew (dropout_backward needs it)"
-    bm = _as_bool_mask(mask)
-    if bm is None:
-        if _close(mask, kept / q):
-            return ("mask is already divided by 1-p: return the keep-mask itself (True where a "
-                    "unit is kept); dropout_backward does the scaling")
-        return "mask should be the boolean keep-mask (True where a unit is kept)"
-    if bm.shape != x.shape or not np.array_equal(bm, kept):
-        return "the returned mask is not the one applied to x (True exactly where out is kept)"
-    return None
+    return _mask_problem(mask, kept, p, drawn=True)
 
 
 define(name="dropout_forward", chapter="07", function="dropout_forward",

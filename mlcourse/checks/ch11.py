@@ -29,18 +29,9 @@ import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, define, describe_exception
+from .helpers import same_values
 
 CHAPTER = "11"
-
-
-def _same(got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    try:
-        a = np.asarray(got, dtype=np.float64)
-        b = np.asarray(expected, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
-    except (TypeError, ValueError):
-        return False
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -88,7 +79,7 @@ def _unbroadcast_judge(case: Case, got: Any) -> str | None:
     except (TypeError, ValueError):
         return problem
     n_copies = grad.size // max(expected.size, 1)
-    if arr.shape == expected.shape and _same(arr, expected / n_copies):
+    if arr.shape == expected.shape and same_values(arr, expected / n_copies):
         return (f"averaged over the broadcast copies: every copy of an element contributed to the "
                 f"loss, so their gradients add up — sum, don't take the mean (here {n_copies} copies)")
     if arr.shape == grad.shape and grad.shape != tuple(shape):
@@ -137,7 +128,7 @@ def _mul_judge(case: Case, got: Any) -> str | None:
     if not problem or not isinstance(got, (tuple, list)) or len(got) != 2:
         return problem
     da, db = got
-    if _same(da, _unbroadcast(dout * a, a.shape)) and _same(db, _unbroadcast(dout * b, b.shape)):
+    if same_values(da, _unbroadcast(dout * a, a.shape)) and same_values(db, _unbroadcast(dout * b, b.shape)):
         return "da and db are swapped: ∂(a·b)/∂a = b, so da = dout * b and db = dout * a"
     full = np.broadcast_shapes(a.shape, b.shape)
     for name, g, own, other in (("da", da, a.shape, "b"), ("db", db, b.shape, "a")):
@@ -168,9 +159,9 @@ def _matmul_judge(case: Case, got: Any) -> str | None:
         return problem
     da, db = got
     if problem.startswith("da") and np.shape(da) == a.shape and b.shape[0] == b.shape[1] \
-            and _same(da, dout @ b):
+            and same_values(da, dout @ b):
         return "da = dout @ b: use the transpose, da = dout @ bᵀ (the shapes: (N, M) @ (M, D))"
-    if problem.startswith("db") and np.shape(db) == b.shape and _same(db, dout.T @ a):
+    if problem.startswith("db") and np.shape(db) == b.shape and same_values(db, dout.T @ a):
         return "db = doutᵀ @ a is the transpose of the gradient: db = aᵀ @ dout (shape (D, M), like b)"
     return problem
 
@@ -207,11 +198,11 @@ def _sum_judge(case: Case, got: Any) -> str | None:
     if not problem:
         return None
     count = int(np.prod(shape)) // max(np.asarray(dout).size, 1)
-    if _same(got, expected / count):
+    if same_values(got, expected / count):
         return (f"dx is divided by {count}: each element enters the sum with coefficient 1, so it gets "
                 "the upstream gradient unchanged (that division belongs to mean)")
     if axis is not None and not keepdims and len(shape) == 2 and shape[0] == shape[1] and \
-            _same(got, np.broadcast_to(dout, shape)):
+            same_values(got, np.broadcast_to(dout, shape)):
         return ("dout was broadcast along the wrong axis: put the summed axis back first "
                 "(np.expand_dims(dout, axis)), then broadcast to the input's shape")
     return problem
@@ -437,17 +428,17 @@ def _backward_judge(case: Case, got: dict) -> str | None:
     if never:
         return (f"node {never[0]}'s _backward never ran: call node._backward() for every node of "
                 "topological_order(root)")
-    if all(_same(grads[n], expected[n]) for n in names):
+    if all(same_values(grads[n], expected[n]) for n in names):
         return None
     if abs(grads[root] - 1.0) > 1e-9:
         return (f"root.grad is {grads[root]:.4g} after the pass, expected 1: seed it with "
                 "np.ones_like(root.data), not with its value or zeros")
     forward = _reference_grads(spec, values, order="forward")
-    if all(_same(grads[n], forward[n]) for n in names):
+    if all(same_values(grads[n], forward[n]) for n in names):
         return ("the nodes were processed inputs-first: walk reversed(topological_order(root)), so a "
                 "node passes its gradient on only after everything that uses it has added to it")
     for n in names:
-        if not _same(grads[n], expected[n]):
+        if not same_values(grads[n], expected[n]):
             return (f"{n}.grad is {grads[n]:.6g}, expected {expected[n]:.6g} (backward_pass uses your "
                     "topological_order: does it pass its check?)")
     return None
@@ -544,9 +535,9 @@ def _tensor_judge(case: Case, got: dict) -> str | None:
                     "graph through them")
         for name, exp in expected_grads.items():
             g = r["grads"][name]
-            if _same(g, exp):
+            if same_values(g, exp):
                 continue
-            if op == "a * a" and _same(g, exp / 2):
+            if op == "a * a" and same_values(g, exp / 2):
                 return ("`a * a`: a.grad is half the right value: a Tensor used twice receives two "
                         "contributions — add them with += in the closure, never overwrite with =")
             if np.shape(g) == np.shape(exp) and not np.any(g) and np.any(exp):
@@ -732,7 +723,7 @@ def _replay_problem(case: Case, steps: list) -> str | None:
             g1 = _mlp_reference(p1, X, y)[1]
     except ValueError:
         return None
-    close = lambda a, b: all(_same(a[k], b[k], 1e-6, 1e-9) for k in keys)  # noqa: E731
+    close = lambda a, b: all(same_values(a[k], b[k], 1e-6, 1e-9) for k in keys)  # noqa: E731
     if not close(p1, {k: p0[k] - lr * g0[k] for k in keys}):
         if close(p1, {k: p0[k] + lr * g0[k] for k in keys}):
             return "the first update climbs the gradient: p.data -= lr * p.grad"

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import fails_with, load_solution_functions, passes
 
 
 @pytest.fixture(scope="module")
@@ -13,23 +12,15 @@ def sol() -> dict:
     return load_solution_functions("07")
 
 
-def message(check_name: str, fn) -> str:
-    result = evaluate(get_check(check_name), fn)
-    assert not result.passed, f"{check_name} accepted a wrong implementation"
-    return result.message
-
-
 @pytest.mark.parametrize("name", ["l2_penalty", "dropout_forward", "dropout_backward", "initialize_weights"])
 def test_solution_passes(sol, name):
-    result = evaluate(get_check(name), sol[name])
-    assert result.passed, result.message
+    passes(name, sol[name])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_solution_passes_hidden_seeds(sol, seed):
     for name in ("l2_penalty", "dropout_forward", "dropout_backward", "initialize_weights"):
-        result = evaluate(get_check(name), sol[name], seed=seed)
-        assert result.passed, result.message
+        passes(name, sol[name], seed)
 
 
 # --- l2_penalty ----------------------------------------------------------------------------
@@ -48,13 +39,13 @@ def _l2(params, lam, *, biases=False, half=True, grad_factor=1.0, bias_grads=Fal
 
 
 def test_l2_penalty_mistakes():
-    assert "includes the biases" in message("l2_penalty", lambda p, lam: _l2(p, lam, biases=True))
-    assert "decays the bias" in message("l2_penalty", lambda p, lam: _l2(p, lam, bias_grads=True))
-    assert "twice the expected value" in message("l2_penalty", lambda p, lam: _l2(p, lam, half=False))
-    assert "factor of 2" in message("l2_penalty", lambda p, lam: _l2(p, lam, grad_factor=2.0))
-    assert "sign flipped" in message("l2_penalty", lambda p, lam: _l2(p, lam, grad_factor=-1.0))
-    assert "has no entry for '0.b'" in message("l2_penalty", lambda p, lam: _l2(p, lam, keys="weights"))
-    assert "not multiplied by λ" in message(
+    assert "includes the biases" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, biases=True))
+    assert "decays the bias" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, bias_grads=True))
+    assert "twice the expected value" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, half=False))
+    assert "factor of 2" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, grad_factor=2.0))
+    assert "sign flipped" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, grad_factor=-1.0))
+    assert "has no entry for '0.b'" in fails_with("l2_penalty", lambda p, lam: _l2(p, lam, keys="weights"))
+    assert "not multiplied by λ" in fails_with(
         "l2_penalty", lambda p, lam: (0.5 * sum(float(np.sum(v ** 2)) for k, v in p.items() if k.endswith("W")),
                                       _l2(p, lam)[1]))
 
@@ -82,7 +73,7 @@ def _dropout(x, p, training, rng_or_mask, *, scale="inverted", eval_mode="identi
 
 
 def test_dropout_forward_mistakes():
-    m = lambda **kw: message("dropout_forward", lambda x, p, t, r: _dropout(x, p, t, r, **kw))  # noqa: E731
+    m = lambda **kw: fails_with("dropout_forward", lambda x, p, t, r: _dropout(x, p, t, r, **kw))  # noqa: E731
     assert "is not scaled" in m(scale="none")
     assert "divided by p" in m(scale="by_p")
     assert "evaluation mode" in m(eval_mode="on")
@@ -100,7 +91,7 @@ def test_dropout_forward_wrong_mask_and_no_return():
         mask = rng.random(x.shape) >= p  # an array has no .random: the given mask is ignored
         return x * mask / (1 - p), mask
 
-    assert "raised AttributeError" in message("dropout_forward", always_draws)
+    assert "raised AttributeError" in fails_with("dropout_forward", always_draws)
 
     def inverted_given_mask(x, p, training, rng_or_mask):
         if not training:
@@ -108,14 +99,14 @@ def test_dropout_forward_wrong_mask_and_no_return():
         mask = rng_or_mask if isinstance(rng_or_mask, np.ndarray) else rng_or_mask.random(x.shape) >= p
         return x * ~mask / x.dtype.type(1 - p), ~mask
 
-    assert "keeps the wrong units" in message("dropout_forward", inverted_given_mask)
-    assert "forget `return`" in message("dropout_forward", lambda x, p, t, r: None)
+    assert "keeps the wrong units" in fails_with("dropout_forward", inverted_given_mask)
+    assert "forget `return`" in fails_with("dropout_forward", lambda x, p, t, r: None)
 
 
 # --- dropout_backward ----------------------------------------------------------------------
 
 def test_dropout_backward_mistakes():
-    m = lambda fn: message("dropout_backward", fn)  # noqa: E731
+    m = lambda fn: fails_with("dropout_backward", fn)  # noqa: E731
     assert "is not scaled" in m(lambda d, mask, p: d * mask)
     assert "lets the gradient through dropped units" in m(lambda d, mask, p: d / d.dtype.type(1 - p))
     assert "divided by p" in m(lambda d, mask, p: d * mask / p)
@@ -135,15 +126,15 @@ def _init(fan_in, fan_out, scheme, rng, *, he=lambda fi, fo: np.sqrt(2 / fi),
 
 
 def test_initialize_weights_mistakes():
-    m = lambda **kw: message("initialize_weights", lambda fi, fo, s, r: _init(fi, fo, s, r, **kw))  # noqa: E731
-    assert "did you transpose" in message("initialize_weights",
-                                          lambda fi, fo, s, r: _init(fi, fo, s, r, shape=(fo, fi)))
+    m = lambda **kw: fails_with("initialize_weights", lambda fi, fo, s, r: _init(fi, fo, s, r, **kw))  # noqa: E731
+    assert "did you transpose" in fails_with("initialize_weights",
+                                             lambda fi, fo, s, r: _init(fi, fo, s, r, shape=(fo, fi)))
     assert "variance instead of the standard deviation" in m(variance=True)
     assert "sqrt(1 / fan_in)" in m(he=lambda fi, fo: np.sqrt(1 / fi))
     assert "uses fan_out" in m(he=lambda fi, fo: np.sqrt(2 / fo))
     assert "He's formula" in m(glorot=lambda fi, fo: np.sqrt(2 / fi))
     assert "numbers differ" in m(own_rng=True)
-    assert "forget `return`" in message("initialize_weights", lambda fi, fo, s, r: None)
+    assert "forget `return`" in fails_with("initialize_weights", lambda fi, fo, s, r: None)
 
 
 def test_initialize_weights_unknown_scheme_mistakes():
@@ -153,7 +144,7 @@ def test_initialize_weights_unknown_scheme_mistakes():
         std = {**stds, "glorot": np.sqrt(2 / (fi + fo)), "he": np.sqrt(2 / fi)}[scheme]
         return rng.standard_normal((fi, fo)) * std
 
-    m = message("initialize_weights", key_error)
+    m = fails_with("initialize_weights", key_error)
     assert "raised KeyError" in m and "raise a ValueError" in m
 
     def falls_through(fi, fo, scheme, rng):  # if/elif without else: returns None
@@ -164,14 +155,14 @@ def test_initialize_weights_unknown_scheme_mistakes():
         if scheme == "he":
             return rng.standard_normal((fi, fo)) * np.sqrt(2 / fi)
 
-    assert "it returned None; raise a ValueError" in message("initialize_weights", falls_through)
+    assert "it returned None; raise a ValueError" in fails_with("initialize_weights", falls_through)
 
     def silent_message(fi, fo, scheme, rng):
         if scheme not in ("small", "large", "glorot", "he"):
             raise ValueError("bad scheme")
         return key_error(fi, fo, scheme, rng)
 
-    assert "lists the valid schemes" in message("initialize_weights", silent_message)
+    assert "lists the valid schemes" in fails_with("initialize_weights", silent_message)
 
 
 def test_initialize_weights_rejects_unknown_scheme(sol):

@@ -15,9 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from mlcourse.checks import evaluate, get_check
+from mlcourse.checks import get_check
 from mlcourse.checks.ch08 import SPEEDUP_MIN, forward_reference
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import fails_with, load_solution_functions, passes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,23 +27,15 @@ def sol() -> dict:
     return load_solution_functions("08")
 
 
-def message(check_name: str, fn) -> str:
-    result = evaluate(get_check(check_name), fn)
-    assert not result.passed, f"{check_name} accepted a wrong implementation"
-    return result.message
-
-
 @pytest.mark.parametrize("name", ["read_idx", "forward_per_sample", "forward_batched", "train_mnist_mlp"])
 def test_solution_passes(sol, name):
-    result = evaluate(get_check(name), sol[name])
-    assert result.passed, result.message
+    passes(name, sol[name])
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_solution_passes_hidden_seeds(sol, seed):
     for name in ("read_idx", "forward_per_sample", "forward_batched"):
-        result = evaluate(get_check(name), sol[name], seed=seed)
-        assert result.passed, result.message
+        passes(name, sol[name], seed)
 
 
 def test_solution_reads_the_real_files_like_load_mnist(sol):
@@ -84,14 +76,14 @@ def _reader(*, gz=True, dims="big", data_order="big", type_byte=True, validate=T
 
 
 def test_read_idx_mistakes():
-    assert "decompress it first" in message("read_idx", _reader(gz=False))
-    m = message("read_idx", _reader(dims="little"))
+    assert "decompress it first" in fails_with("read_idx", _reader(gz=False))
+    m = fails_with("read_idx", _reader(dims="little"))
     assert "big-endian" in m and "valid file" in m
-    assert "byte-swapped" in message("read_idx", _reader(data_order="little"))
-    assert "map the type byte to the NumPy dtype" in message("read_idx", _reader(type_byte=False, validate=False))
-    m = message("read_idx", _reader(validate=False))
+    assert "byte-swapped" in fails_with("read_idx", _reader(data_order="little"))
+    assert "map the type byte to the NumPy dtype" in fails_with("read_idx", _reader(type_byte=False, validate=False))
+    m = fails_with("read_idx", _reader(validate=False))
     assert "should raise ValueError" in m and "extra bytes" in m
-    assert "valid file" in message("read_idx", _reader(fixed_header=16))
+    assert "valid file" in fails_with("read_idx", _reader(fixed_header=16))
 
 
 def test_read_idx_wrong_exception_is_named():
@@ -100,7 +92,7 @@ def test_read_idx_wrong_exception_is_named():
             raise IndexError("index out of range")
         return _reader()(data)
 
-    m = message("read_idx", index_error)
+    m = fails_with("read_idx", index_error)
     assert "raised IndexError" in m and "raise a ValueError" in m
 
 
@@ -116,7 +108,7 @@ def _forward(X, p, *, relu=True, b1=True, b2=True, relu_out=False, upcast=False)
 
 @pytest.mark.parametrize("name", ["forward_per_sample", "forward_batched"])
 def test_forward_mistakes(name):
-    m = lambda **kw: message(name, lambda X, p: _forward(X, p, **kw))  # noqa: E731
+    m = lambda **kw: fails_with(name, lambda X, p: _forward(X, p, **kw))  # noqa: E731
     assert "no ReLU" in m(relu=False)
     assert "b1 is missing" in m(b1=False)
     assert "b2 is missing" in m(b2=False)
@@ -128,8 +120,8 @@ def test_forward_per_sample_shape_mistakes():
     def keeps_row_axis(X, p):
         return np.array([_forward(X[i:i + 1], p) for i in range(len(X))])  # (N, 1, C)
 
-    assert "don't keep a batch axis per sample" in message("forward_per_sample", keeps_row_axis)
-    assert "did you transpose" in message("forward_per_sample", lambda X, p: _forward(X, p).T)
+    assert "don't keep a batch axis per sample" in fails_with("forward_per_sample", keeps_row_axis)
+    assert "did you transpose" in fails_with("forward_per_sample", lambda X, p: _forward(X, p).T)
 
 
 # --- batched_speedup: judged on given timings (never on this machine's clock) -------------
@@ -170,26 +162,26 @@ def test_train_mnist_mlp_mistakes(sol):
                                nn.Dense(32, 10, rng=rng, dtype=np.float32)])
         return model, None  # forgot to call fit
 
-    m = message("train_mnist_mlp", untrained)
+    m = fails_with("train_mnist_mlp", untrained)
     assert "below 90%" in m and "held-out accuracy" in m
 
     def shuffled_labels(X, y, epochs=5, seed=0, **kw):
         return train(X, np.random.default_rng(1).permutation(y), epochs=1, seed=seed)
 
-    assert "below 90%" in message("train_mnist_mlp", shuffled_labels)
+    assert "below 90%" in fails_with("train_mnist_mlp", shuffled_labels)
 
     def diverged(X, y, epochs=5, seed=0, **kw):
         model, history = untrained(X, y, epochs, seed)
         model[0].params["W"][...] = np.nan
         return model, history
 
-    assert "diverged" in message("train_mnist_mlp", diverged)
-    assert "returned None" in message("train_mnist_mlp", lambda X, y, epochs=5, seed=0, **kw: None)
+    assert "diverged" in fails_with("train_mnist_mlp", diverged)
+    assert "returned None" in fails_with("train_mnist_mlp", lambda X, y, epochs=5, seed=0, **kw: None)
 
     def history_only(X, y, epochs=5, seed=0, **kw):
         return train(X[:500], y[:500], epochs=1, seed=seed)[1]
 
-    assert "expected the trained model" in message("train_mnist_mlp", history_only)
+    assert "expected the trained model" in fails_with("train_mnist_mlp", history_only)
 
 
 def test_full_run_asserts_97_percent():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import load_solution_functions
+from tests.checks.conftest import chapter_checks, fails_with, load_solution_functions, passes, stub
 
 SOL = load_solution_functions("10")
 
@@ -18,30 +18,17 @@ EXERCISES = {"tukey_mask": "tukey_mask", "r2": "r2", "kfold_indices": "kfold_ind
              "cross_validate": "cross_validate", "permutation_importance": "permutation_importance"}
 
 
-def message(name: str, fn) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong implementation passed"
-    return result.message
-
-
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_solution_passes(name, seed):
-    result = evaluate(get_check(name), SOL[EXERCISES[name]], seed=seed)
-    assert result.passed, result.message
-    assert "public checks passed" in result.message
+    assert "public checks passed" in passes(name, SOL[EXERCISES[name]], seed)
 
 
 def test_every_chapter_check_is_tested():
-    from mlcourse.checks import all_checks
-
-    assert sorted(n for n, c in all_checks().items() if c.chapter == "10") == sorted(EXERCISES)
+    assert chapter_checks("10") == sorted(EXERCISES)
 
 
 def test_stub_is_not_implemented():
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"
 
@@ -69,20 +56,20 @@ def _tukey(lo_op, hi_op, centre="quartiles"):
 
 
 def test_tukey_mistakes():
-    assert "points exactly on a fence" in message("tukey_mask", _tukey(np.greater, np.less))
-    assert "mean ± k·std" in message("tukey_mask", _tukey(np.greater_equal, np.less_equal, "std"))
-    assert "centred on the median" in message("tukey_mask", _tukey(np.greater_equal, np.less_equal, "median"))
+    assert "points exactly on a fence" in fails_with("tukey_mask", _tukey(np.greater, np.less))
+    assert "mean ± k·std" in fails_with("tukey_mask", _tukey(np.greater_equal, np.less_equal, "std"))
+    assert "centred on the median" in fails_with("tukey_mask", _tukey(np.greater_equal, np.less_equal, "median"))
     right = SOL["tukey_mask"]
-    assert "inverted" in message("tukey_mask", lambda x, k=1.5: ~right(x, k))
-    assert "use the argument k" in message("tukey_mask", lambda x, k=1.5: right(x, 1.5))
-    assert "returned the kept values" in message("tukey_mask", lambda x, k=1.5: x[right(x, k)])
-    assert "0/1 values" in message("tukey_mask", lambda x, k=1.5: right(x, k).astype(int))
+    assert "inverted" in fails_with("tukey_mask", lambda x, k=1.5: ~right(x, k))
+    assert "use the argument k" in fails_with("tukey_mask", lambda x, k=1.5: right(x, 1.5))
+    assert "returned the kept values" in fails_with("tukey_mask", lambda x, k=1.5: x[right(x, k)])
+    assert "0/1 values" in fails_with("tukey_mask", lambda x, k=1.5: right(x, k).astype(int))
 
     def upper_only(x, k=1.5):
         q1, q3 = np.percentile(x, [25, 75])
         return x <= q3 + k * (q3 - q1)
 
-    assert "only the upper fence" in message("tukey_mask", upper_only)
+    assert "only the upper fence" in fails_with("tukey_mask", upper_only)
 
 
 # --- r2 ------------------------------------------------------------------------------------
@@ -91,29 +78,29 @@ def test_r2_mistakes():
     def no_flatten(y, y_pred):
         return float(1 - np.sum((y - y_pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
-    assert "broadcast" in message("r2", no_flatten)
+    assert "broadcast" in fails_with("r2", no_flatten)
 
     def ratio(y, y_pred):
         y_pred = np.reshape(y_pred, -1)
         return float(np.sum((y - y_pred) ** 2) / np.sum((y - y.mean()) ** 2))
 
-    assert "1 − SS_res / SS_tot" in message("r2", ratio)
+    assert "1 − SS_res / SS_tot" in fails_with("r2", ratio)
 
     def tot_from_pred(y, y_pred):
         y_pred = np.reshape(y_pred, -1)
         return float(1 - np.sum((y - y_pred) ** 2) / np.sum((y_pred - y_pred.mean()) ** 2))
 
-    assert "spread of the *true* values" in message("r2", tot_from_pred)
+    assert "spread of the *true* values" in fails_with("r2", tot_from_pred)
 
     def correlation(y, y_pred):
         return float(np.corrcoef(y, np.reshape(y_pred, -1))[0, 1] ** 2)
 
-    assert "squared correlation" in message("r2", correlation)
+    assert "squared correlation" in fails_with("r2", correlation)
 
     def mse(y, y_pred):
         return float(np.mean((y - np.reshape(y_pred, -1)) ** 2))
 
-    assert "mean squared error" in message("r2", mse)
+    assert "mean squared error" in fails_with("r2", mse)
 
 
 # --- kfold_indices -------------------------------------------------------------------------
@@ -125,37 +112,37 @@ def test_kfold_mistakes():
         folds = [perm[i * size:(i + 1) * size] for i in range(k)]
         return [(np.setdiff1d(perm, f), f) for f in folds]
 
-    assert "in no validation fold" in message("kfold_indices", drops_remainder)
+    assert "in no validation fold" in fails_with("kfold_indices", drops_remainder)
 
     def not_shuffled(n, k, seed=0):
         folds = np.array_split(np.arange(n), k)
         return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
 
-    assert "contiguous block" in message("kfold_indices", not_shuffled)
+    assert "contiguous block" in fails_with("kfold_indices", not_shuffled)
 
     def train_on_everything(n, k, seed=0):
         folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
         return [(np.arange(n), f) for f in folds]
 
-    assert "leakage" in message("kfold_indices", train_on_everything)
+    assert "leakage" in fails_with("kfold_indices", train_on_everything)
 
     def global_rng(n, k, seed=0):
         folds = np.array_split(np.random.permutation(n), k)
         return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
 
-    assert "not reproducible" in message("kfold_indices", global_rng)
+    assert "not reproducible" in fails_with("kfold_indices", global_rng)
 
     def fixed_seed(n, k, seed=0):
         folds = np.array_split(np.random.default_rng(42).permutation(n), k)
         return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
 
-    assert "seed is ignored" in message("kfold_indices", fixed_seed)
+    assert "seed is ignored" in fails_with("kfold_indices", fixed_seed)
 
     def masks(n, k, seed=0):
         folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
         return [(~np.isin(np.arange(n), f), np.isin(np.arange(n), f)) for f in folds]
 
-    assert "boolean mask" in message("kfold_indices", masks)
+    assert "boolean mask" in fails_with("kfold_indices", masks)
 
 
 # --- cross_validate ------------------------------------------------------------------------
@@ -190,12 +177,12 @@ def _cv(kind):
 
 
 def test_cross_validate_mistakes():
-    assert "leakage" in message("cross_validate", _cv("leak"))
-    assert "fold order" in message("cross_validate", _cv("stacked"))
-    assert "one number" in message("cross_validate", _cv("mean"))
-    assert "only the 5 scores" in message("cross_validate", _cv("only_scores"))
+    assert "leakage" in fails_with("cross_validate", _cv("leak"))
+    assert "fold order" in fails_with("cross_validate", _cv("stacked"))
+    assert "one number" in fails_with("cross_validate", _cv("mean"))
+    assert "only the 5 scores" in fails_with("cross_validate", _cv("only_scores"))
     # Scoring on the training rows calls fit_predict twice per fold: the count gives it away.
-    assert "called 10 times" in message("cross_validate", _cv("train_score"))
+    assert "called 10 times" in fails_with("cross_validate", _cv("train_score"))
 
 
 def test_cross_validate_reports_training_scores():
@@ -210,7 +197,7 @@ def test_cross_validate_reports_training_scores():
             oof[val] = pred[len(train):]
         return scores, oof
 
-    assert "X_val also contains the training rows" in message("cross_validate", cross_validate)
+    assert "X_val also contains the training rows" in fails_with("cross_validate", cross_validate)
 
 
 # --- permutation_importance ----------------------------------------------------------------
@@ -241,10 +228,10 @@ def _perm(kind):
 
 
 def test_permutation_importance_mistakes():
-    assert "changed the caller's X" in message("permutation_importance", _perm("in_place"))
-    assert "whole rows" in message("permutation_importance", _perm("rows"))
-    assert "sign is flipped" in message("permutation_importance", _perm("sign"))
-    assert "mean squared error" in message("permutation_importance", _perm("mse"))
+    assert "changed the caller's X" in fails_with("permutation_importance", _perm("in_place"))
+    assert "whole rows" in fails_with("permutation_importance", _perm("rows"))
+    assert "sign is flipped" in fails_with("permutation_importance", _perm("sign"))
+    assert "mean squared error" in fails_with("permutation_importance", _perm("mse"))
 
 
 def test_permutation_importance_accepts_other_permutation_draws():

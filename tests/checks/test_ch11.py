@@ -9,7 +9,7 @@ import pytest
 
 from grading.extract import definitions
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import ROOT, load_solution_functions
+from tests.checks.conftest import ROOT, chapter_checks, fails_with, load_solution_functions, passes, stub
 
 SOL = load_solution_functions("11")
 
@@ -17,12 +17,6 @@ EXERCISES = {"unbroadcast": "unbroadcast", "mul_backward": "mul_backward",
              "matmul_backward": "matmul_backward", "sum_backward": "sum_backward",
              "topological_order": "topological_order", "backward_pass": "backward_pass",
              "tensor_ops": "Tensor", "mlp_grads": "mlp_grads", "train_spiral": "train_spiral"}
-
-
-def message(name: str, fn) -> str:
-    result = evaluate(get_check(name), fn)
-    assert not result.passed, f"{name}: a wrong implementation passed"
-    return result.message
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,21 +39,14 @@ def variant(*replacements: tuple[str, str]) -> dict:
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_solution_passes(name, seed):
-    result = evaluate(get_check(name), SOL[EXERCISES[name]], seed=seed)
-    assert result.passed, result.message
-    assert "public checks passed" in result.message
+    assert "public checks passed" in passes(name, SOL[EXERCISES[name]], seed)
 
 
 def test_every_chapter_check_is_tested():
-    from mlcourse.checks import all_checks
-
-    assert sorted(n for n, c in all_checks().items() if c.chapter == "11") == sorted(EXERCISES)
+    assert chapter_checks("11") == sorted(EXERCISES)
 
 
 def test_stub_is_not_implemented():
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"
 
@@ -89,14 +76,14 @@ def test_unbroadcast_mistakes():
                 grad = grad.mean(axis=i, keepdims=True)
         return grad
 
-    assert "sum, don't take the mean" in message("unbroadcast", mean_not_sum)
+    assert "sum, don't take the mean" in fails_with("unbroadcast", mean_not_sum)
 
     def leading_only(grad, shape):
         while grad.ndim > len(shape):
             grad = grad.sum(axis=0)
         return grad
 
-    m = message("unbroadcast", leading_only)
+    m = fails_with("unbroadcast", leading_only)
     assert "broadcast shape (4, 3); reduce it to (1, 3)" in m and "shape has a 1" in m
 
     def no_keepdims(grad, shape):
@@ -107,40 +94,40 @@ def test_unbroadcast_mistakes():
                 grad = grad.sum(axis=i)
         return grad
 
-    assert "keepdims=True" in message("unbroadcast", no_keepdims)
-    assert "reduce it to (3,)" in message("unbroadcast", lambda grad, shape: grad)
+    assert "keepdims=True" in fails_with("unbroadcast", no_keepdims)
+    assert "reduce it to (3,)" in fails_with("unbroadcast", lambda grad, shape: grad)
 
 
 # --- mul / matmul / sum backward -----------------------------------------------------------
 
 def test_mul_backward_mistakes():
     unbroadcast = SOL["unbroadcast"]
-    assert "swapped" in message("mul_backward",
-                                lambda d, a, b: (unbroadcast(d * a, a.shape), unbroadcast(d * b, b.shape)))
-    m = message("mul_backward", lambda d, a, b: (d * b, d * a))
+    assert "swapped" in fails_with("mul_backward",
+                                   lambda d, a, b: (unbroadcast(d * a, a.shape), unbroadcast(d * b, b.shape)))
+    m = fails_with("mul_backward", lambda d, a, b: (d * b, d * a))
     assert "db has the broadcast shape (4, 3), expected (3,)" in m and "unbroadcast(dout * a, b.shape)" in m
 
 
 def test_matmul_backward_mistakes():
-    m = message("matmul_backward", lambda d, a, b: (d @ b, a.T @ d))
+    m = fails_with("matmul_backward", lambda d, a, b: (d @ b, a.T @ d))
     assert "raised ValueError" in m and "d @ b" in m
-    m = message("matmul_backward", lambda d, a, b: (d @ b.T, d.T @ a))
+    m = fails_with("matmul_backward", lambda d, a, b: (d @ b.T, d.T @ a))
     assert "db has shape (4, 3), expected (3, 4)" in m and "transpose" in m
-    m = message("matmul_backward", lambda d, a, b: (d @ b.T, a.T @ d / len(a)))
+    m = fails_with("matmul_backward", lambda d, a, b: (d @ b.T, a.T @ d / len(a)))
     assert "mean where a sum is expected" in m
 
     def square_case_only(d, a, b):  # right shapes, but b's gradient transposed when square
         db = a.T @ d
         return d @ b.T, (db.T if db.shape[0] == db.shape[1] else db)
 
-    assert "db = aᵀ @ dout" in message("matmul_backward", square_case_only)
+    assert "db = aᵀ @ dout" in fails_with("matmul_backward", square_case_only)
 
 
 def test_sum_backward_mistakes():
     def no_expand(dout, shape, axis=None, keepdims=False):
         return np.broadcast_to(dout, shape).copy()
 
-    assert "wrong axis" in message("sum_backward", no_expand)
+    assert "wrong axis" in fails_with("sum_backward", no_expand)
 
     def divided(dout, shape, axis=None, keepdims=False):
         dout = np.asarray(dout)
@@ -148,24 +135,26 @@ def test_sum_backward_mistakes():
             dout = np.expand_dims(dout, axis)
         return np.broadcast_to(dout, shape) * dout.size / np.prod(shape)
 
-    assert "belongs to mean" in message("sum_backward", divided)
+    assert "belongs to mean" in fails_with("sum_backward", divided)
 
 
 # --- topological_order / backward_pass -----------------------------------------------------
 
+def _no_visited(root):
+    """A depth-first post-order without a visited set: a shared node is listed once per path."""
+    order = []
+
+    def visit(node):
+        for p in node.parents:
+            visit(p)
+        order.append(node)
+
+    visit(root)
+    return order
+
+
 def test_topological_order_mistakes():
-    def no_visited(root):
-        order = []
-
-        def visit(node):
-            for p in node.parents:
-                visit(p)
-            order.append(node)
-
-        visit(root)
-        return order
-
-    assert "must be listed once" in message("topological_order", no_visited)
+    assert "must be listed once" in fails_with("topological_order", _no_visited)
 
     def pre_order(root):
         order, seen = [], set()
@@ -181,23 +170,23 @@ def test_topological_order_mistakes():
         visit(root)
         return order
 
-    m = message("topological_order", pre_order)
+    m = fails_with("topological_order", pre_order)
     assert "reversed" in m or "comes before its parent" in m
 
     def no_leaves(root):
         return [n for n in SOL["topological_order"](root) if n.parents]
 
-    assert "the leaves" in message("topological_order", no_leaves)
+    assert "the leaves" in fails_with("topological_order", no_leaves)
 
     def without_root(root):
         return SOL["topological_order"](root)[:-1]
 
-    assert "the root itself is missing" in message("topological_order", without_root)
+    assert "the root itself is missing" in fails_with("topological_order", without_root)
 
     def reversed_order(root):
         return SOL["topological_order"](root)[::-1]
 
-    assert "the order is reversed" in message("topological_order", reversed_order)
+    assert "the order is reversed" in fails_with("topological_order", reversed_order)
 
 
 def test_backward_pass_mistakes():
@@ -208,35 +197,27 @@ def test_backward_pass_mistakes():
         for node in topo(root):
             node._backward()
 
-    assert "inputs-first" in message("backward_pass", forward_order)
+    assert "inputs-first" in fails_with("backward_pass", forward_order)
 
     def no_seed(root):
         for node in reversed(topo(root)):
             node._backward()
 
-    assert "seed the root" in message("backward_pass", no_seed)
+    assert "seed the root" in fails_with("backward_pass", no_seed)
 
     def seed_with_value(root):
         root.grad = root.data.copy()
         for node in reversed(topo(root)):
             node._backward()
 
-    assert "root.grad is" in message("backward_pass", seed_with_value)
+    assert "root.grad is" in fails_with("backward_pass", seed_with_value)
 
     def duplicates(root):
-        order = []
-
-        def visit(node):
-            for p in node.parents:
-                visit(p)
-            order.append(node)
-
-        visit(root)
         root.grad = np.ones_like(root.data)
-        for node in reversed(order):
+        for node in reversed(_no_visited(root)):
             node._backward()
 
-    assert "times: call it once per node" in message("backward_pass", duplicates)
+    assert "times: call it once per node" in fails_with("backward_pass", duplicates)
 
 
 # --- Tensor --------------------------------------------------------------------------------
@@ -244,28 +225,28 @@ def test_backward_pass_mistakes():
 def test_tensor_mistakes():
     ns = variant(("            self.grad += da\n            other.grad += db\n",
                   "            self.grad = da\n            other.grad = db\n"))
-    assert "never overwrite with =" in message("tensor_ops", ns["Tensor"])
+    assert "never overwrite with =" in fails_with("tensor_ops", ns["Tensor"])
 
     ns = variant(("            self.grad += out.grad * (self.data > 0)\n", "            pass\n"))
-    assert "`a.relu()`: a.grad is still zero" in message("tensor_ops", ns["Tensor"])
+    assert "`a.relu()`: a.grad is still zero" in fails_with("tensor_ops", ns["Tensor"])
 
     ns = variant(("    def __matmul__(self, other):\n        out = Tensor(self.data @ other.data, (self, other), \"@\")",
                   "    def __matmul__(self, other):\n        out = Tensor(self.data @ other.data, (), \"@\")"))
-    assert "`a @ b`: out.parents must hold the input Tensors" in message("tensor_ops", ns["Tensor"])
+    assert "`a @ b`: out.parents must hold the input Tensors" in fails_with("tensor_ops", ns["Tensor"])
 
     ns = variant(("            self.grad += out.grad * (self.data > 0)\n",
                   "            self.grad += out.grad * (self.data >= 0)\n"))
-    assert "wrong only where the input is exactly 0" in message("tensor_ops", ns["Tensor"])
+    assert "wrong only where the input is exactly 0" in fails_with("tensor_ops", ns["Tensor"])
 
     ns = variant(("            self.grad += sum_backward(out.grad, self.data.shape, axis, keepdims)\n",
                   "            self.grad += sum_backward(out.grad, self.data.shape, axis, keepdims) / self.data.size\n"))
-    assert "a.grad after `a.sum()`" in message("tensor_ops", ns["Tensor"])
+    assert "a.grad after `a.sum()`" in fails_with("tensor_ops", ns["Tensor"])
 
 
 def test_tensor_broadcast_mistake_is_named():
     ns = variant(("            da, db = mul_backward(out.grad, self.data, other.data)\n",
                   "            da, db = out.grad * other.data, out.grad * self.data\n"))
-    m = message("tensor_ops", ns["Tensor"])
+    m = fails_with("tensor_ops", ns["Tensor"])
     assert "`a * b (b broadcast)`" in m and "reduce it with unbroadcast" in m
 
 
@@ -273,25 +254,25 @@ def test_tensor_broadcast_mistake_is_named():
 
 def test_mlp_grads_mistakes():
     ns = variant(("        if l < depth:\n            h = h.relu()\n", "        h = h.relu()\n"))
-    assert "the loss is" in message("mlp_grads", ns["mlp_grads"])
+    assert "the loss is" in fails_with("mlp_grads", ns["mlp_grads"])
 
     ns = variant(('        h = h @ tensors[f"W{l}"] + tensors[f"b{l}"]', '        h = h @ tensors[f"W{l}"] + params[f"b{l}"]'))
-    assert "grads['b1'] is all zeros" in message("mlp_grads", ns["mlp_grads"])
+    assert "grads['b1'] is all zeros" in fails_with("mlp_grads", ns["mlp_grads"])
 
     ns = variant(("    loss.backward()\n    return float(loss.data), {k: t.grad",
                   "    return float(loss.data), {k: t.grad"))
-    assert "call loss.backward()" in message("mlp_grads", ns["mlp_grads"])
+    assert "call loss.backward()" in fails_with("mlp_grads", ns["mlp_grads"])
 
 
 def test_train_spiral_mistakes():
     ns = variant(("            p.data -= lr * p.grad\n", "            p.data += lr * p.grad\n"))
-    assert "climbs the gradient" in message("train_spiral", ns["train_spiral"])
+    assert "climbs the gradient" in fails_with("train_spiral", ns["train_spiral"])
 
     ns = variant(("        for p in params.values():\n            p.grad = np.zeros_like(p.data)\n", ""))
-    assert "reset every p.grad to zero" in message("train_spiral", ns["train_spiral"])
+    assert "reset every p.grad to zero" in fails_with("train_spiral", ns["train_spiral"])
 
     ns = variant(("    rng = np.random.default_rng(seed)\n    n_in, n_classes", "    rng = np.random.default_rng()\n    n_in, n_classes"))
-    assert "not reproducible" in message("train_spiral", ns["train_spiral"])
+    assert "not reproducible" in fails_with("train_spiral", ns["train_spiral"])
 
     ns = variant(("        losses.append(float(loss.data))\n", ""))
-    assert "losses has 0 entries" in message("train_spiral", ns["train_spiral"])
+    assert "losses has 0 entries" in fails_with("train_spiral", ns["train_spiral"])
