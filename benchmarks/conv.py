@@ -1,10 +1,11 @@
 """Convolution speed: a loop over output pixels vs im2col + one matrix product (and MaxPool).
 
-    python benchmarks/conv.py [--batch 64] [--threads N]
+    python benchmarks/conv.py [--batch 64] [--threads N] [--compare torch]
 
 Two layer shapes from the course's MNIST CNNs: 1→8 channels on 28×28 and 8→16 on 14×14,
 3×3 kernels, padding 1. Forward and backward are both timed; outputs and gradients of the
-two implementations are checked to agree first.
+two implementations are checked to agree first. ``--compare torch`` (if PyTorch happens to
+be installed) times torch.nn.functional.conv2d on the same tensors and prints the ratio.
 """
 from __future__ import annotations
 
@@ -47,12 +48,44 @@ def naive_backward(x, W, g, pad):
     return dxp[:, :, pad:pad + h, pad:pad + w], dW.T.reshape(W.shape), g.sum(axis=(0, 2, 3))
 
 
+def torch_times(x, W, b, g) -> tuple[float, float] | None:
+    """Best forward and backward seconds of PyTorch's conv2d on the same arrays (None: no torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    xt = torch.from_numpy(x).requires_grad_()
+    Wt, bt = torch.from_numpy(W.copy()).requires_grad_(), torch.from_numpy(b.copy()).requires_grad_()
+    gt = torch.from_numpy(g)
+    out = torch.nn.functional.conv2d(xt, Wt, bt, padding=1)
+    grads = torch.autograd.grad(out, (xt, Wt, bt), gt, retain_graph=True)
+    assert np.allclose(grads[0].numpy(), naive_backward(x, W, g, 1)[0], atol=1e-3)
+
+    def forward():
+        with torch.no_grad():
+            torch.nn.functional.conv2d(xt, Wt, bt, padding=1)
+
+    # Backward alone: replay the gradient through the graph recorded once above.
+    backward = lambda: torch.autograd.grad(out, (xt, Wt, bt), gt, retain_graph=True)  # noqa: E731
+    return best_time(forward), best_time(backward)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--compare", choices=["torch"], default=None)
     add_threads_arg(ap)
     args = ap.parse_args()
     print(apply_threads(args.threads), "|", load_avg())
+    if args.compare == "torch":
+        try:
+            import torch
+            if args.threads:
+                torch.set_num_threads(args.threads)
+            print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+        except ImportError:
+            print("--compare torch: PyTorch is not installed here; skipping the comparison "
+                  "(the course does not need it).")
     rng = np.random.default_rng(0)
     for cin, cout, hw in ((1, 8, 28), (8, 16, 14)):
         x = rng.standard_normal((args.batch, cin, hw, hw)).astype(np.float32)
@@ -76,6 +109,12 @@ def main() -> None:
         print(f"  backward  pixel loop {1e3 * t_nb:8.2f} ms | col2im {1e3 * t_b:7.2f} ms "
               f"→ speed-up {t_nb / t_b:5.1f}×")
         print(f"  forward+backward: {args.batch / (t_f + t_b):,.0f} images/s")
+        torch_t = torch_times(x, W, b, g) if args.compare == "torch" else None
+        if torch_t:
+            t_tf, t_tb = torch_t
+            print(f"  PyTorch conv2d: forward {1e3 * t_tf:.2f} ms, backward {1e3 * t_tb:.2f} ms → "
+                  f"mlcourse time / PyTorch time = {(t_f + t_b) / (t_tf + t_tb):.2f} "
+                  f"(forward {t_f / t_tf:.2f}, backward {t_b / t_tb:.2f}; target ≤ 1.0)")
         pool = MaxPool2D(2)
         a = np.maximum(out, 0)
         t_pf = best_time(lambda: pool.forward(a))

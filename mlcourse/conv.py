@@ -27,39 +27,49 @@ def _offset(i: int, j: int, oh: int, ow: int, stride: int) -> tuple:
     return (slice(None), slice(None), slice(i, i + stride * oh, stride), slice(j, j + stride * ow, stride))
 
 
+def _channels_first_padded(x: np.ndarray, padding: int) -> np.ndarray:
+    """x (N, C, H, W) → zero-padded copy laid out (C, N, H+2p, W+2p), C-contiguous."""
+    n, c, h, w = x.shape
+    xp = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
+    xp[:, :, padding:padding + h, padding:padding + w] = x.transpose(1, 0, 2, 3)
+    return xp
+
+
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Receptive fields as rows: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw).
 
     Row order is (n, oh, ow); column order is (c, i, j), matching W.reshape(F, C·kh·kw).
     The result is the transpose (a free view) of a C-contiguous (C·kh·kw, N·OH·OW) buffer:
-    filling that buffer takes one strided copy per kernel offset (9 for 3×3) into a
-    contiguous row, several times faster than gathering whole windows, and BLAS reads
-    the transposed view without copying.
+    filling that buffer takes one strided copy per kernel offset (9 for 3×3) from a
+    channels-first copy of x, so every copy reads and writes whole rows; BLAS reads the
+    transposed view without copying.
     """
     n, c, h, w = x.shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    xp = _channels_first_padded(x, padding)
     buf = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            buf[:, i, j] = x[_offset(i, j, oh, ow, stride)].transpose(1, 0, 2, 3)
+            buf[:, i, j] = xp[_offset(i, j, oh, ow, stride)]
     return buf.reshape(c * kh * kw, n * oh * ow).T
 
 
 def col2im(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int = 1,
            padding: int = 0) -> np.ndarray:
-    """Adjoint of im2col: cols (N·OH·OW, C·kh·kw) → x-shaped (N, C, H, W), overlaps summed."""
+    """Adjoint of im2col: cols (N·OH·OW, C·kh·kw) → x-shaped (N, C, H, W), overlaps summed.
+
+    The result is a (N, C, H, W) view of a channels-first buffer, the layout im2col reads.
+    """
     n, c, h, w = x_shape
     oh, ow = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
     c6 = cols.T.reshape(c, kh, kw, n, oh, ow)  # free when cols came from im2col's layout
-    out = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    out = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
     # Loop over the kh·kw kernel offsets only; each step is one vectorised add over all
     # images, channels and positions. np.add.at would avoid the loop but is ~10× slower.
     for i in range(kh):
         for j in range(kw):
-            out[_offset(i, j, oh, ow, stride)] += c6[:, i, j].transpose(1, 0, 2, 3)
-    return out[:, :, padding:padding + h, padding:padding + w]
+            out[_offset(i, j, oh, ow, stride)] += c6[:, i, j]
+    return out[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3)
 
 
 def _check_int(v: Any, name: str, minimum: int) -> int:
@@ -133,7 +143,9 @@ class Conv2D(Layer):
         Returns grad_out as (F, N·OH·OW), which backward() reuses.
         """
         g = grad_out.transpose(1, 0, 2, 3).reshape(self.cout, -1)  # (F, N·OH·OW)
-        self.grads["W"] = (g @ self.cols).reshape(self.params["W"].shape)
+        # cols.T is im2col's C-contiguous buffer; this operand order measured ~2× faster
+        # in OpenBLAS than g @ cols for these long, thin products.
+        self.grads["W"] = (self.cols.T @ g.T).T.reshape(self.params["W"].shape)
         self.grads["b"] = g.sum(axis=1)
         return g
 

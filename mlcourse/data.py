@@ -494,6 +494,15 @@ def _stratified_test_counts(counts: np.ndarray, n_test: int) -> np.ndarray:
     return take
 
 
+def _rank_within_class(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For labels (N,) in 0..C-1 with counts (C,): how many earlier entries share each label."""
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels)) - np.repeat(starts, counts)
+    return rank
+
+
 def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int = 0,
                      stratify: bool = False) -> tuple[Any, Any, Any, Any]:
     """Shuffle and split into training and test sets.
@@ -514,20 +523,18 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int = 0
     else:
         raise ValueError(f"test_size: expected a fraction between 0 and 1 or a count from 1 to {n - 1}, got {test_size!r}")
     n_test = min(n_test, n - 1)
-    rng = get_rng(seed)
+    # One permutation serves both kinds of split, so stratify=True only changes what it must:
+    # walking the same shuffled order, each class stops entering the test set at its quota.
+    perm = get_rng(seed).permutation(n)
     if stratify:
         y_arr = np.asarray(y)
         if y_arr.ndim != 1:
             raise ValueError(f"y: stratify=True needs 1-D class labels (N,), got shape {y_arr.shape}")
-        classes, inverse, counts = np.unique(y_arr, return_inverse=True, return_counts=True)
-        per_class = _stratified_test_counts(counts, n_test)
-        test_parts = [rng.permutation(np.flatnonzero(inverse == c))[:k] for c, k in enumerate(per_class)]
-        test_idx = rng.permutation(np.concatenate(test_parts))
-        train_mask = np.ones(n, dtype=bool)
-        train_mask[test_idx] = False
-        train_idx = rng.permutation(np.flatnonzero(train_mask))
+        _, inverse, counts = np.unique(y_arr, return_inverse=True, return_counts=True)
+        labels = inverse[perm]
+        in_test = _rank_within_class(labels, counts) < _stratified_test_counts(counts, n_test)[labels]
+        test_idx, train_idx = perm[in_test], perm[~in_test]
     else:
-        perm = rng.permutation(n)
         test_idx, train_idx = perm[:n_test], perm[n_test:]
     return _take(X, train_idx), _take(X, test_idx), _take(y, train_idx), _take(y, test_idx)
 

@@ -334,6 +334,21 @@ def test_train_test_split_stratified():
     assert np.bincount(y_tr2).tolist() == [42, 21, 7]
 
 
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stratified_split_departs_from_the_plain_one_only_where_a_class_is_over_quota(seed):
+    # Both splits walk the same permutation; stratify only caps each class at its quota.
+    y = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    idx = np.arange(100)
+    _, plain, _, _ = train_test_split(idx, y, test_size=0.3, seed=seed)
+    _, strat, _, y_strat = train_test_split(idx, y, test_size=0.3, seed=seed, stratify=True)
+    assert np.bincount(y_strat).tolist() == [18, 9, 3]
+    for c, quota in enumerate([18, 9, 3]):
+        plain_c, strat_c = set(plain[y[plain] == c]), set(strat[y[strat] == c])
+        assert strat_c <= plain_c if len(plain_c) >= quota else plain_c <= strat_c
+    other = train_test_split(idx, y, test_size=0.3, seed=seed + 10, stratify=True)[1]
+    assert set(other) != set(strat)
+
 def test_train_test_split_dataframe():
     df = load_iris(as_frame=True)
     X_tr, X_te, y_tr, y_te = train_test_split(df[list(IRIS_FEATURES)], df["species"], seed=0)
