@@ -222,6 +222,36 @@ def test_nothing_a_student_started_survives(corpus_runs) -> None:
     assert not left, f"processes of sandbox uids still running: {left}"
 
 
+@pytest.mark.skipif(not ISOLATED, reason="uids of their own need a grader running as root")
+def test_two_pools_never_share_a_uid() -> None:
+    from grading.sandbox import UidPool
+
+    first, second = UidPool(3), UidPool(3)
+    a, b = [first.acquire() for _ in range(3)], [second.acquire() for _ in range(3)]
+    assert len(set(a) | set(b)) == 6, (a, b)
+
+
+@pytest.mark.skipif(not ISOLATED, reason="uids of their own need a grader running as root")
+def test_two_graders_at_once_do_not_kill_each_others_workers(tmp_path: Path) -> None:
+    # Each grader kills everything its uid runs after every student; with a shared uid,
+    # one grader's clean-up killed the other's worker mid-notebook (seen as SIGKILL crashes).
+    runs = []
+    for g in ("a", "b"):
+        subs = tmp_path / g
+        for k in range(4):
+            (subs / f"s{k}").mkdir(parents=True)
+            nbformat.write(corpus.solution(), subs / f"s{k}" / corpus.NAME)
+        cmd = [sys.executable, "-m", "grading", str(subs), "--out", str(tmp_path / f"out_{g}"), "--quiet",
+               "--workers", "1", *FIXTURE_ARGS]
+        runs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in runs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+    for g in ("a", "b"):
+        totals = {sid: row["total"] for sid, row in gradebook(tmp_path / f"out_{g}").items()}
+        assert totals == {f"s{k}": "25" for k in range(4)}, totals
+
+
 # ---------------------------------------------------------------------------------------
 # "runs top to bottom" (separate from the points)
 # ---------------------------------------------------------------------------------------
