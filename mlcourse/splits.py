@@ -30,15 +30,6 @@ def _stratified_test_counts(counts: np.ndarray, n_test: int) -> np.ndarray:
     return take
 
 
-def _rank_within_class(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """For labels (N,) in 0..C-1 with counts (C,): how many earlier entries share each label."""
-    order = np.argsort(labels, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[order] = np.arange(len(labels)) - np.repeat(starts, counts)
-    return rank
-
-
 def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int = 0,
                      stratify: bool = False) -> tuple[Any, Any, Any, Any]:
     """Shuffle and split into training and test sets.
@@ -68,7 +59,9 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int = 0
             raise ValueError(f"y: stratify=True needs 1-D class labels (N,), got shape {y_arr.shape}")
         _, inverse, counts = np.unique(y_arr, return_inverse=True, return_counts=True)
         labels = inverse[perm]
-        in_test = _rank_within_class(labels, counts) < _stratified_test_counts(counts, n_test)[labels]
+        in_test = np.zeros(n, dtype=bool)
+        for c, quota in enumerate(_stratified_test_counts(counts, n_test)):
+            in_test[np.flatnonzero(labels == c)[:quota]] = True  # class c's first `quota` in perm
         test_idx, train_idx = perm[in_test], perm[~in_test]
     else:
         test_idx, train_idx = perm[:n_test], perm[n_test:]

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array
+from .compare import compare_array, tuple_problem
 from .core import Case, define
 
 _RTOL, _ATOL = 1e-6, 1e-10
@@ -79,13 +79,7 @@ def _describe_return(out: Any, n: int, names: tuple[str, ...]) -> str | None:
             return (f"returned a tuple of {len(out)} values, expected only {names[0]} "
                     "(plain SGD keeps no state)")
         return None
-    if out is None:
-        return f"returned None — expected {n} values ({', '.join(names)}); did you forget `return`?"
-    if not isinstance(out, (tuple, list)):
-        return f"returned one {type(out).__name__}, expected a tuple of {n} values ({', '.join(names)})"
-    if len(out) != n:
-        return f"returned {len(out)} values, expected {n} ({', '.join(names)})"
-    return None
+    return tuple_problem(names, out)
 
 
 def _trajectory(fn: Callable, args: tuple, kind: str) -> dict:

@@ -110,6 +110,18 @@ def compare_array(
             f"(max relative error {rel:.1e}, {int(diff.sum())} of {diff.size} elements differ)")
 
 
+def tuple_problem(names: tuple[str, ...], got: Any) -> str | None:
+    """What is wrong with ``got`` as a return value of len(names) ≥ 2 values (None: nothing)."""
+    listed = f"{len(names)} values ({', '.join(names)})"
+    if got is None:
+        return f"returned None — expected {listed}; did you forget `return`?"
+    if not isinstance(got, (tuple, list)):
+        return f"returned one {type(got).__name__}, expected a tuple of {listed}"
+    if len(got) != len(names):
+        return f"returned {len(got)} values, expected {len(names)} ({', '.join(names)})"
+    return None
+
+
 def compare_outputs(
     names: tuple[str, ...],
     got: Any,
@@ -122,12 +134,9 @@ def compare_outputs(
     """Compare a function's return value (one value or a tuple named by ``names``)."""
     if len(names) == 1:
         return compare_array(names[0], got, expected, rtol, atol, batch, check_dtype)
-    if got is None:
-        return f"returned None — expected {len(names)} values ({', '.join(names)}); did you forget `return`?"
-    if not isinstance(got, (tuple, list)):
-        return f"returned one {type(got).__name__}, expected a tuple of {len(names)} values ({', '.join(names)})"
-    if len(got) != len(names):
-        return f"returned {len(got)} values, expected {len(names)} ({', '.join(names)})"
+    problem = tuple_problem(names, got)
+    if problem:
+        return problem
     for n, g, e in zip(names, got, expected):
         problem = compare_array(n, g, e, rtol, atol, batch, check_dtype)
         if problem:
