@@ -18,7 +18,10 @@ except ModuleNotFoundError:  # Python 3.10
 HERE = Path(__file__).resolve().parent
 RUBRIC = HERE / "rubric.toml"
 MANIFEST = HERE / "exercises.toml"
-CATEGORIES = ("required", "standard", "advanced", "bonus")
+CATEGORIES = ("required", "standard", "advanced", "bonus", "extra")
+# The 110-point core is the first three plus the bonus; "extra" items (e.g. the checked
+# predictions) are graded lightly in columns of their own and never change the core's meaning.
+CORE_CATEGORIES = ("required", "standard", "advanced")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import html
 import json
 from pathlib import Path
 
-from .config import Rubric
+from .config import CORE_CATEGORIES, Rubric
 
 ICON = {"pass": "✅"}
 STATUS_TEXT = {"ok": "✅ runs top to bottom", "not_run": "not checked (grader run without --run-notebooks)",
@@ -38,16 +38,19 @@ def write_gradebook(path: Path, rubric: Rubric, results: list[dict]) -> None:
                         fmt(r["total"]), _cell("; ".join(r["notes"]))])
 
 
-def _max(rubric: Rubric) -> tuple[float, float]:
-    core = sum(i.points for i in rubric.items if i.category != "bonus")
-    return core, sum(i.points for i in rubric.items if i.category == "bonus")
+def _totals(r: dict, rubric: Rubric) -> str:
+    """'X / 100 (+ b / 10 bonus, + e / E extra)': the core total first, the rest beside it."""
+    def got_max(cats: tuple[str, ...]) -> tuple[float, float]:
+        items = [i for i in rubric.items if i.category in cats]
+        return sum(r["items"][i.id]["points"] for i in items), sum(i.points for i in items)
+
+    core, core_max = got_max(CORE_CATEGORIES)
+    rest = [f"+ {fmt(g)} / {fmt(m)} {c}" for c in ("bonus", "extra") for g, m in [got_max((c,))] if m]
+    return f"{fmt(core)} / {fmt(core_max)}" + (f" ({', '.join(rest)})" if rest else "")
 
 
 def feedback_md(r: dict, rubric: Rubric) -> str:
-    core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
-    lines = [f"# Feedback for {r['student']}", "",
-             f"**Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}** (+ {fmt(got_bonus)} / {fmt(bonus)} bonus)", "",
+    lines = [f"# Feedback for {r['student']}", "", f"**Total: {_totals(r, rubric)}**", "",
              "| item | points |", "|---|---|"]
     for item in rubric.items:
         it = r["items"][item.id]
@@ -83,16 +86,13 @@ def _md(text: str) -> str:
 
 def feedback_html(r: dict, rubric: Rubric) -> str:
     e = lambda s: html.escape(str(s))  # noqa: E731
-    core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>Feedback for {e(r['student'])}</title>",
            "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
            ".pass{color:#17612c}.fail{color:#a31515}code{background:#f4f4f4}</style></head><body>",
            f"<h1>Feedback for {e(r['student'])}</h1>",
-           f"<p><strong>Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}</strong> "
-           f"(+ {fmt(got_bonus)} / {fmt(bonus)} bonus)</p>",
+           f"<p><strong>Total: {e(_totals(r, rubric))}</strong></p>",
            "<table><tr><th>item</th><th>points</th></tr>"]
     for item in rubric.items:
         it = r["items"][item.id]

@@ -15,6 +15,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, define
 from .helpers import same_values, stable_sigmoid
+from .questions import number
 
 CHAPTER = "03"
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -402,3 +403,25 @@ define(name="numerical_gradient", chapter=CHAPTER, function="numerical_gradient"
        description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
        cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
        run=_numgrad_run, judge=_numgrad_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_initial_loss", CHAPTER, answer=float(np.log(10)),
+       explain="equal scores give each of the 10 classes probability 1/10, so every sample's loss is "
+               "−ln(1/10) = ln 10 ≈ 2.303 — the loss to expect from an untrained 10-class network.",
+       wrong={0.1: "0.1 = 1/C is the probability each class gets; the loss is the negative log of the "
+                   "right class's probability.",
+              float(np.log2(10)): "log₂ 10 ≈ 3.32 counts bits; the cross-entropy here uses the natural "
+                                  "logarithm (np.log).",
+              0.0: "a loss of 0 needs probability 1 on the right class; equal scores spread it evenly.",
+              10.0: "−log(1/C) is log C, not C."})
+
+number("answer_sigmoid_slope", CHAPTER, answer=0.25,
+       explain="σ′(x) = σ(x)(1 − σ(x)) is largest where σ(x) = ½, at x = 0: ½ · ½ = ¼.",
+       wrong={0.5: "0.5 is σ(0), the value of the sigmoid at 0, not its slope.",
+              1.0: "1 is the largest slope of tanh (tanh′(0) = 1); the sigmoid is tanh at half the height "
+                   "and twice the width, σ(x) = (1 + tanh(x/2))/2.",
+              0.0: "σ′ only tends to 0 far from the origin (saturation); near x = 0 it is largest."})

@@ -20,6 +20,7 @@ import numpy as np
 from .compare import compare_array
 from .core import Case, define
 from .helpers import same_values, stable_sigmoid
+from .questions import choice, number
 
 CHAPTER = "04"
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
@@ -457,3 +458,30 @@ define(name="train_xor", chapter=CHAPTER, function="train_network",
        description="your network, trained by your train_network with full-batch gradient descent, "
                    "solves XOR (4 of 4 points, final loss < 0.1)",
        cases=_xor_cases, run=_xor_run, judge=_xor_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_parameter_count", CHAPTER, answer=123, rtol=1e-9,
+       explain="each layer has fan_in × fan_out weights plus fan_out biases: "
+               "(2·8 + 8) + (8·8 + 8) + (8·3 + 3) = 24 + 72 + 27 = 123.",
+       wrong={104: "104 counts the weights only (16 + 64 + 24); every unit also has a bias.",
+              21: "21 = 2 + 8 + 8 + 3 counts the units, not the parameters that connect them.",
+              384: "384 = 2·8·8·3 multiplies all sizes; the layers' parameters add up, each layer "
+                   "connecting only to the next.",
+              120: "120 = 2·8 + 8·8 + 8·3 + 8 + 8 forgets the output layer's 3 biases."})
+
+choice("answer_zero_init", CHAPTER, answer="b",
+       explain="with every W = 0 the hidden activations are tanh(0) = 0 (ReLU too), so every "
+               "dW_l = h_{l−1}ᵀ δ_l and every dh = δ Wᵀ is zero — except at the output: b_L gets the "
+               "loss gradient's column sums (1/N)Σ(P − Y). The weights never move; only the output "
+               "bias learns (the class frequencies).",
+       wrong={"a": "the output bias is added straight to the scores, so it receives the loss gradient "
+                   "(1/N)Σ(P − Y), which is not zero while the predictions are imperfect.",
+              "c": "that is what equal non-zero weights do (the symmetry problem). With zeros, the "
+                   "hidden activations and the backward signal dh = δWᵀ are zero, so the weight "
+                   "gradients are not merely equal — they vanish.",
+              "d": "nothing random is left: with every weight at 0, every hidden unit outputs f(0) = 0 "
+                   "for every input."})
