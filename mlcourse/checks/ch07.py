@@ -24,6 +24,7 @@ import numpy as np
 from .compare import compare_array
 from .core import Case, define
 from .helpers import same_values
+from .questions import choice, number
 
 
 _close = functools.partial(same_values, rtol=1e-5, atol=1e-8)
@@ -431,3 +432,28 @@ define(name="initialize_weights", chapter="07", function="initialize_weights",
        description="W (fan_in, fan_out) = std · standard normal, with std for 'small', 'large', 'glorot' "
                    "and 'he'; an unknown scheme raises ValueError",
        cases=_init_cases, reference=_init_ref, run=_init_run, judge=_init_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_dropout_test_scale", "07", answer=0.8, rtol=0.02,
+       explain="in training a unit is kept with probability 1 − p = 0.8, so the next layer sees 0.8·x on "
+               "average; at test time every unit is on, so multiply by 0.8 to match. (Inverted dropout "
+               "divides by 0.8 during training instead, and does nothing at test time.)",
+       wrong={0.2: "0.2 = p is the probability of dropping a unit; the expected fraction that survives is 1 − p.",
+              1.25: "1/(1 − p) = 1.25 is inverted dropout's factor, applied during *training*; here training "
+                    "does not rescale, so the test activations must shrink to match, not grow.",
+              1.0: "without rescaling, test activations would be 1/0.8 = 1.25 times what the next layer saw "
+                   "during training."})
+
+choice("answer_more_data", "07", answer="d",
+       explain="five times more images carry information no regulariser can create: it ends several points "
+               "above every regularised run on 500 images (the table below).",
+       wrong={"a": "L2 stops the validation loss from climbing, but on 500 images it gains little accuracy; "
+                   "more data gains several points.",
+              "b": "dropout is the best of the regularisers here, about 1.5 points over none — a fraction of "
+                   "what 2 500 images give.",
+              "c": "the two regularisers together keep the loss low, but they cannot add the information "
+                   "that 2 000 more images contain."})
