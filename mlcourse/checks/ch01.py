@@ -64,8 +64,7 @@ def _predict_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="predict", chapter="01", function="predict",
-       description="ŷ = X @ w + b, shape (N,), for one and for several features",
+define(name="predict", description="ŷ = X @ w + b, shape (N,), for one and for several features",
        cases=_predict_cases, reference=_predict_ref, judge=_predict_judge)
 
 
@@ -108,8 +107,7 @@ def _mse_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="mse_loss", chapter="01", function="mse_loss",
-       description="the mean squared error, one number",
+define(name="mse_loss", description="the mean squared error, one number",
        cases=_mse_cases, reference=_mse_ref, judge=_mse_judge)
 
 
@@ -151,8 +149,7 @@ def _grad_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="mse_gradient", chapter="01", function="mse_gradient",
-       description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
+define(name="mse_gradient", description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
        cases=_grad_cases, reference=_grad_ref, outputs=("grad_w", "grad_b"), judge=_grad_judge)
 
 
@@ -218,8 +215,6 @@ def _run_descent(fn: Callable, args: tuple) -> dict:
 
 def _judge_descent(variants: list[tuple[str, dict]], plausible_hint: str) -> Callable:
     def judge(case: Case, out: dict) -> str | None:
-        if "problem" in out:
-            return out["problem"]
         exp = case.expected
         X, y = case.args[0], case.args[1]
         epochs = case.args[3]
@@ -292,8 +287,7 @@ _GD_VARIANTS = [
     ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
 ]
 
-define(name="gradient_descent", chapter="01", function="gradient_descent",
-       description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
+define(name="gradient_descent", description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
        cases=_gd_cases, reference=lambda X, y, lr, epochs: _descend(X, y, lr, epochs),
        run=_run_descent, judge=_judge_descent(_GD_VARIANTS, ""))
 
@@ -324,8 +318,7 @@ _MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but
                  "exactly rng = np.random.default_rng(seed) once before the loop, order = rng.permutation(N) "
                  "at the start of each epoch, and the batches order[start:start + batch_size] in turn")
 
-define(name="minibatch_gd", chapter="01", function="minibatch_gd",
-       description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
+define(name="minibatch_gd", description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
                    "loss after every epoch",
        cases=_mb_cases,
        reference=lambda X, y, lr, epochs, batch_size, seed: _descend(X, y, lr, epochs, batch_size, seed),
@@ -372,8 +365,7 @@ def _lstsq_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="least_squares", chapter="01", function="least_squares",
-       description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
+define(name="least_squares", description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
        cases=_lstsq_cases, reference=_lstsq_ref, outputs=("w", "b"), judge=_lstsq_judge)
 
 
@@ -381,7 +373,7 @@ define(name="least_squares", chapter="01", function="least_squares",
 # Questions: predictions made before the experiment (mlcourse.checks.questions)
 # --------------------------------------------------------------------------------------
 
-number("answer_divergence_lr", "01", answer=0.2303, rtol=0.03,
+number("answer_divergence_lr", answer=0.2303, rtol=0.03,
        explain="one step multiplies the error along an eigenvector by (1 − η·λ); it grows once "
                "|1 − η·λ_max| > 1, i.e. for η > 2/λ_max = 2/8.684 ≈ 0.230 — the steepest direction sets the limit.",
        wrong={0.1152: "1/λ_max ≈ 0.115 is where the steps start to zig-zag across the valley (1 − ηλ < 0); "
@@ -391,7 +383,7 @@ number("answer_divergence_lr", "01", answer=0.2303, rtol=0.03,
               8.684: "λ_max itself is a curvature, not a learning rate; the limit is 2/λ_max.",
               0.4606: "4/λ_max doubles the limit: with η = 4/λ_max the factor is 1 − 4 = −3, already far past −1."})
 
-number("answer_batch_noise", "01", answer=0.5, rtol=0.05,
+number("answer_batch_noise", answer=0.5, rtol=0.05,
        explain="a batch mean of B independent per-sample gradients has variance σ²/B, so its standard "
                "deviation is σ/√B: four times the batch, √4 = 2 times less noise.",
        wrong={0.25: "1/4 is what happens to the variance; the standard deviation is its square root, 1/√4 = 1/2.",

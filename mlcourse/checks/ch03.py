@@ -17,7 +17,6 @@ from .core import Case, define
 from .helpers import same_values, stable_sigmoid
 from .questions import number
 
-CHAPTER = "03"
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
 
 
@@ -116,13 +115,11 @@ def _kink_hint(case: Case, out: Any) -> str | None:
 # Activations and their derivatives
 # --------------------------------------------------------------------------------------
 
-define(name="relu", chapter=CHAPTER, function="relu",
-       description="max(0, x) elementwise, same shape and dtype as x",
+define(name="relu", description="max(0, x) elementwise, same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: np.maximum(x, 0), run=_watch,
        judge=_elementwise_judge())
 
-define(name="relu_derivative", chapter=CHAPTER, function="relu_derivative",
-       description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
+define(name="relu_derivative", description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: (x > 0).astype(x.dtype), run=_watch,
        judge=_elementwise_judge(_kink_hint))
 
@@ -147,17 +144,14 @@ def _leaky_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="leaky_relu", chapter=CHAPTER, function="leaky_relu",
-       description="x where x > 0, else alpha·x, for two values of alpha",
+define(name="leaky_relu", description="x where x > 0, else alpha·x, for two values of alpha",
        cases=_leaky_cases, reference=_leaky, run=_watch, judge=_elementwise_judge(_leaky_hint))
 
-define(name="leaky_relu_derivative", chapter=CHAPTER, function="leaky_relu_derivative",
-       description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
+define(name="leaky_relu_derivative", description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
        cases=_leaky_cases, reference=_leaky_derivative, run=_watch,
        judge=_elementwise_judge(_kink_hint))
 
-define(name="sigmoid", chapter=CHAPTER, function="sigmoid",
-       description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
+define(name="sigmoid", description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=stable_sigmoid, run=_watch, judge=_elementwise_judge())
 
 
@@ -170,13 +164,11 @@ def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="sigmoid_derivative", chapter=CHAPTER, function="sigmoid_derivative",
-       description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
+define(name="sigmoid_derivative", description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)), run=_watch,
        judge=_elementwise_judge(_sigmoid_derivative_hint))
 
-define(name="tanh", chapter=CHAPTER, function="tanh",
-       description="tanh(x) without overflow at ±1000, dtype kept",
+define(name="tanh", description="tanh(x) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=np.tanh, run=_watch, judge=_elementwise_judge())
 
 
@@ -189,8 +181,7 @@ def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="tanh_derivative", chapter=CHAPTER, function="tanh_derivative",
-       description="1 − tanh(x)², dtype kept",
+define(name="tanh_derivative", description="1 − tanh(x)², dtype kept",
        cases=_activation_cases, reference=lambda x: 1 - np.tanh(x) ** 2, run=_watch,
        judge=_elementwise_judge(_tanh_derivative_hint))
 
@@ -233,8 +224,7 @@ def _softmax_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="softmax", chapter=CHAPTER, function="softmax",
-       description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
+define(name="softmax", description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
        cases=_softmax_cases, reference=_softmax, run=_watch, judge=_softmax_judge)
 
 
@@ -261,8 +251,7 @@ def _loss_judge(case: Case, got: Any) -> str | None:
     return compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
 
 
-define(name="mse_with_grad", chapter=CHAPTER, function="mse_with_grad",
-       description="mean of (pred − target)² and its gradient 2(pred − target)/size",
+define(name="mse_with_grad", description="mean of (pred − target)² and its gradient 2(pred − target)/size",
        cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
 
 BCE_EPS = 1e-7
@@ -283,8 +272,7 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(edge_p, edge_y), batch=5, label="probabilities exactly 0 and 1")]
 
 
-define(name="bce_with_grad", chapter=CHAPTER, function="bce_with_grad",
-       description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
+define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
        cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
 
 
@@ -325,8 +313,7 @@ def _ce_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="softmax_cross_entropy", chapter=CHAPTER, function="softmax_cross_entropy",
-       description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
+define(name="softmax_cross_entropy", description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
        cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_watch, judge=_ce_judge)
 
 
@@ -399,8 +386,7 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
     return compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
 
 
-define(name="numerical_gradient", chapter=CHAPTER, function="numerical_gradient",
-       description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
+define(name="numerical_gradient", description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
        cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
        run=_numgrad_run, judge=_numgrad_judge)
 
@@ -409,7 +395,7 @@ define(name="numerical_gradient", chapter=CHAPTER, function="numerical_gradient"
 # Questions: predictions made before the experiment (mlcourse.checks.questions)
 # --------------------------------------------------------------------------------------
 
-number("answer_initial_loss", CHAPTER, answer=float(np.log(10)),
+number("answer_initial_loss", answer=float(np.log(10)),
        explain="equal scores give each of the 10 classes probability 1/10, so every sample's loss is "
                "−ln(1/10) = ln 10 ≈ 2.303 — the loss to expect from an untrained 10-class network.",
        wrong={0.1: "0.1 = 1/C is the probability each class gets; the loss is the negative log of the "
@@ -419,7 +405,7 @@ number("answer_initial_loss", CHAPTER, answer=float(np.log(10)),
               0.0: "a loss of 0 needs probability 1 on the right class; equal scores spread it evenly.",
               10.0: "−log(1/C) is log C, not C."})
 
-number("answer_sigmoid_slope", CHAPTER, answer=0.25,
+number("answer_sigmoid_slope", answer=0.25,
        explain="σ′(x) = σ(x)(1 − σ(x)) is largest where σ(x) = ½, at x = 0: ½ · ½ = ¼.",
        wrong={0.5: "0.5 is σ(0), the value of the sigmoid at 0, not its slope.",
               1.0: "1 is the largest slope of tanh (tanh′(0) = 1); the sigmoid is tanh at half the height "

@@ -156,8 +156,6 @@ def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
     def judge(case: Case, output: Any) -> str | None:
         if not isinstance(output, dict):
             return "the check could not run your function"
-        if "problem" in output:
-            return output["problem"]
         expected = case.expected
         if _same(output, expected):
             return None
@@ -224,8 +222,7 @@ def _sgd_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return None
 
 
-define(name="sgd_step", chapter="06", function="sgd_step",
-       description="w_new = w − lr·g, step after step",
+define(name="sgd_step", description="w_new = w − lr·g, step after step",
        cases=_cases_for("sgd", _sgd), run=_run("sgd"),
        judge=_judge_factory("sgd", [
            ("w_new moves *up* the gradient (w + lr·g): subtract the gradient to go downhill",
@@ -248,8 +245,7 @@ def _momentum_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return None
 
 
-define(name="momentum_step", chapter="06", function="momentum_step",
-       description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
+define(name="momentum_step", description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
        cases=_cases_for("momentum", _momentum), run=_run("momentum"),
        judge=_judge_factory("momentum", [
            ("v_new is an average (β·v + (1−β)·g): this chapter's momentum adds the full gradient, "
@@ -269,8 +265,7 @@ define(name="momentum_step", chapter="06", function="momentum_step",
 
 # --- RMSProp ---------------------------------------------------------------------------
 
-define(name="rmsprop_step", chapter="06", function="rmsprop_step",
-       description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
+define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
        cases=_cases_for("rmsprop", _rmsprop), run=_run("rmsprop"),
        judge=_judge_factory("rmsprop", [
            ("s_new averages g instead of its square g² (then √s is NaN for negative values): "
@@ -307,8 +302,7 @@ def _adam_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return "m_new and v_new are right but w_new is not: check the bias correction and the update"
 
 
-define(name="adam_step", chapter="06", function="adam_step",
-       description="Adam moments m, v and the bias-corrected update of w, step t after step t",
+define(name="adam_step", description="Adam moments m, v and the bias-corrected update of w, step t after step t",
        cases=_cases_for("adam", _adam), run=_run("adam"),
        judge=_judge_factory("adam", [
            ("w_new has no bias correction: divide m by (1 − β1**t) and v by (1 − β2**t) before "
@@ -333,7 +327,7 @@ define(name="adam_step", chapter="06", function="adam_step",
 # Questions: predictions made before the experiment (mlcourse.checks.questions)
 # --------------------------------------------------------------------------------------
 
-number("answer_momentum_terminal", "06", answer=100, rtol=0.004,
+number("answer_momentum_terminal", answer=100, rtol=0.004,
        explain="for a constant gradient v → g(1 + β + β² + …) = g/(1 − β) = 100·g for β = 0.99: "
                "the effective learning rate is 100 η.",
        wrong={10: "10 is the factor for β = 0.9; it is 1/(1 − β), so β = 0.99 gives 100.",
@@ -341,7 +335,7 @@ number("answer_momentum_terminal", "06", answer=100, rtol=0.004,
               1.99: "1 + β is only the first two terms of the geometric series; v keeps adding βᵏg.",
               0.99: "β is the fraction of the old velocity that is kept, not the speed-up."})
 
-number("answer_adam_uncorrected", "06", answer=float(0.1 / np.sqrt(0.001)), rtol=0.03,
+number("answer_adam_uncorrected", answer=float(0.1 / np.sqrt(0.001)), rtol=0.03,
        explain="at t = 1, m₁ = (1 − β₁)g = 0.1·g and v₁ = (1 − β₂)g² = 0.001·g², so m₁/√v₁ = "
                "0.1/√0.001 · sign(g) ≈ 3.16 · sign(g): the first uncorrected step is 3.16 η.",
        wrong={1.0: "1 is the bias-corrected step: m̂₁/√v̂₁ = g/|g|. Without the correction both averages "

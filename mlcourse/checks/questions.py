@@ -27,6 +27,8 @@ Two kinds:
 from __future__ import annotations
 
 import math
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -107,30 +109,40 @@ def _the_answer(q: Question) -> str:
         else f"The answer is about {q.answer:.3g}"
 
 
+def _calling_chapter() -> str:
+    """NN of the chNN.py module that called choice() or number() (two frames up)."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    found = re.search(r"(?:^|\.)ch(\d\d)$", caller)
+    if not found:
+        raise ValueError("a question outside a chNN.py module needs chapter=...")
+    return found.group(1)
+
+
 def _define(name: str, chapter: str, q: Question, description: str) -> Check:
     QUESTIONS[name] = q
     judge = _judge_choice if q.kind == "choice" else _judge_number
     return define(name=name, chapter=chapter, function=name, description=description,
                   cases=lambda rng: [Case(args=())], run=_run,
-                  judge=lambda case, got: got["problem"] if isinstance(got, dict) else judge(q, got),
+                  judge=lambda case, got: judge(q, got),  # {"problem": …} from _run is reported by assess
                   passed_message=f"right — {q.explain}")
 
 
-def choice(name: str, chapter: str, answer: str, explain: str, wrong: dict[str, str],
-           description: str = "your prediction") -> Check:
+def choice(name: str, answer: str, explain: str, wrong: dict[str, str], description: str = "your prediction",
+           chapter: str | None = None) -> Check:
     """A multiple-choice question: options ``answer`` and the keys of ``wrong`` (letters a, b, …).
 
     ``explain`` says why ``answer`` is right; ``wrong[letter]`` names the mistake behind each
-    wrong option. Returns the registered check (its name is also the notebook function's).
+    wrong option. ``chapter`` defaults to NN of the calling ``chNN.py``. Returns the registered
+    check (its name is also the notebook function's).
     """
     options = tuple(sorted({answer, *wrong}))
     if options != tuple(_LETTERS[:len(options)]):
         raise ValueError(f"question {name!r}: options must be the letters a, b, … without gaps; got {options}")
-    return _define(name, chapter, Question("choice", answer, explain, dict(wrong), options), description)
+    return _define(name, chapter or _calling_chapter(), Question("choice", answer, explain, dict(wrong), options), description)
 
 
-def number(name: str, chapter: str, answer: float, explain: str, wrong: dict[float, str],
-           rtol: float = 0.05, atol: float = 1e-12, description: str = "your prediction") -> Check:
+def number(name: str, answer: float, explain: str, wrong: dict[float, str], rtol: float = 0.05,
+           atol: float = 1e-12, description: str = "your prediction", chapter: str | None = None) -> Check:
     """A numeric question: right within relative tolerance ``rtol`` (or absolute ``atol``) of ``answer``.
 
     ``wrong`` maps numbers a realistic mistake gives to the sentence naming that mistake; they
@@ -139,4 +151,4 @@ def number(name: str, chapter: str, answer: float, explain: str, wrong: dict[flo
     for value in wrong:
         if math.isclose(value, answer, rel_tol=2 * rtol, abs_tol=2 * atol):
             raise ValueError(f"question {name!r}: wrong answer {value} is within tolerance of the answer {answer}")
-    return _define(name, chapter, Question("number", float(answer), explain, dict(wrong), rtol=rtol, atol=atol), description)
+    return _define(name, chapter or _calling_chapter(), Question("number", float(answer), explain, dict(wrong), rtol=rtol, atol=atol), description)

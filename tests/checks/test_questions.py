@@ -81,6 +81,6 @@ def test_a_numeric_answer_is_judged_within_its_tolerance():
 
 def test_a_catalogue_that_cannot_be_told_apart_is_refused():
     with pytest.raises(ValueError, match="within tolerance"):
-        number("q_bad", "99", answer=1.0, explain="", wrong={1.02: "too close"})
+        number("q_bad", answer=1.0, explain="", wrong={1.02: "too close"}, chapter="99")
     with pytest.raises(ValueError, match="letters a, b"):
-        choice("q_bad2", "99", answer="a", explain="", wrong={"c": "a gap at b"})
+        choice("q_bad2", answer="a", explain="", wrong={"c": "a gap at b"}, chapter="99")
