@@ -21,8 +21,11 @@ def _chapter(name: str) -> str:
     return get_check(name).chapter
 
 
-def test_there_are_questions():
-    assert len(NAMES) >= 4
+def test_every_chapter_asks_at_least_two_questions():
+    per_chapter = {f"{n:02d}": 0 for n in range(1, 12)}
+    for name in NAMES:
+        per_chapter[_chapter(name)] = per_chapter.get(_chapter(name), 0) + 1
+    assert all(count >= 2 for count in per_chapter.values()), per_chapter
 
 
 @pytest.mark.parametrize("name", NAMES)
