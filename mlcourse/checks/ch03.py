@@ -411,3 +411,47 @@ number("answer_sigmoid_slope", answer=0.25,
               1.0: "1 is the largest slope of tanh (tanh′(0) = 1); the sigmoid is tanh at half the height "
                    "and twice the width, σ(x) = (1 + tanh(x/2))/2.",
               0.0: "σ′ only tends to 0 far from the origin (saturation); near x = 0 it is largest."})
+
+
+# --------------------------------------------------------------------------------------
+# The softmax Jacobian, derived by the student (graded in the "derivations" item)
+# --------------------------------------------------------------------------------------
+
+def _jacobian_ref(z: np.ndarray) -> np.ndarray:
+    p = _softmax(z[None, :])[0]
+    return np.diag(p) - np.outer(p, p)
+
+
+def _jacobian_cases(rng: np.random.Generator) -> list[Case]:
+    z3, z5 = rng.standard_normal(3) * 2, rng.standard_normal(5)
+    big = np.array([1000.0, 999.0, -1000.0, 998.0])  # exp(1000) overflows without the max-subtraction
+    return [Case(args=(z3,), label="3 classes"), Case(args=(z5,), label="5 classes"),
+            Case(args=(big,), label="scores around ±1000 (overflow test)")]
+
+
+def _jacobian_judge(case: Case, got: Any) -> str | None:
+    out, problem = _warning_problem(got)
+    if problem:
+        return problem
+    problem = compare_array("J", out, case.expected, rtol=1e-6, atol=1e-12)
+    if not problem or "differs" not in problem:
+        return problem
+    (z,) = case.args
+    p = _softmax(z[None, :])[0]
+    if _same(out, np.diag(p)):
+        return ("J is diag(p): the off-diagonal entries are missing — p_j depends on every z_k through "
+                "the denominator Σ exp(z_i), so ∂p_j/∂z_k is not 0 for j ≠ k")
+    if _same(out, np.diag(p * (1 - p))):
+        return ("J has p_j(1 − p_j) on the diagonal and zeros elsewhere — right for j = k, but for j ≠ k "
+                "the quotient rule leaves a term from the denominator")
+    if _same(out, -np.outer(p, p)):
+        return "J is −p pᵀ: right off the diagonal, but for j = k the numerator's own derivative adds p_j (the δ_jk term)"
+    if _same(out, np.outer(p, 1 - p)) or _same(out, np.outer(1 - p, p)):
+        return ("J is an outer product with (1 − p): that is p_j(1 − p_k) for every pair — only the "
+                "diagonal (j = k) has that form; for j ≠ k the derivative is −p_j p_k")
+    return problem
+
+
+define(name="softmax_jacobian",
+       description="J = ∂softmax(z)/∂z (C, C) for one row of scores, matching a numerical Jacobian",
+       cases=_jacobian_cases, reference=_jacobian_ref, run=_watch, judge=_jacobian_judge)

@@ -12,7 +12,8 @@ SOL = load_solution_functions("04")
 # check name → the notebook function it checks
 EXERCISES = {"dense_forward": "dense_forward", "dense_backward": "dense_backward",
              "activation_backward": "activation_backward", "init_network": "init_network",
-             "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network"}
+             "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network",
+             "manual_backward": "manual_backward"}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -212,3 +213,48 @@ def test_train_xor_mistakes():
     m = fails_with("train_xor", _train(fixed_lr=0.01))
     assert "XOR points right" in m or "final loss" in m
     assert "expected (params, losses)" in fails_with("train_xor", lambda *args: _train()(*args)[0])
+
+
+# --- manual_backward: every intermediate by hand -------------------------------------------
+
+def _with(**changes):
+    """The solution's manual_backward with some gradients recomputed wrongly (changes: key → fn(g, c, p, y))."""
+    def wrong(params, cache, y):
+        g = SOL["manual_backward"](params, cache, y)
+        for key, fn in changes.items():
+            g[key] = fn(g, cache, params, y)
+        return g
+    return wrong
+
+
+def test_manual_backward_names_the_first_wrong_intermediate():
+    m = fails_with("manual_backward", _with(logp=lambda g, c, p, y: np.full_like(c["logp"], -1 / len(y))))
+    assert "grads['logp']" in m and "only the label's entry" in m
+    m = fails_with("manual_backward", _with(logp=lambda g, c, p, y: g["logp"] * len(y)))
+    assert "grads['logp']" in m and "sum where a mean is expected" in m
+    m = fails_with("manual_backward", _with(s=lambda g, c, p, y: -g["logp"] / c["s"]))
+    assert "grads['s'] has shape" in m and "keepdims" in m and "d_logp and everything before it are right" in m
+    m = fails_with("manual_backward", _with(shifted=lambda g, c, p, y: g["e"] * c["e"]))
+    assert "grads['shifted']" in m and "feeds logp directly" in m
+    m = fails_with("manual_backward", _with(b2=lambda g, c, p, y: g["z2"].mean(axis=0)))
+    assert "grads['b2']" in m and "mean where a sum is expected" in m
+    m = fails_with("manual_backward", _with(z1=lambda g, c, p, y: g["h1"] * (1 - c["z1"] ** 2)))
+    assert "grads['z1']" in m and "1 − h1²" in m and "d_h1 and everything before it are right" in m
+
+
+def test_manual_backward_a_wrong_step_is_named_even_when_everything_after_it_is_consistent():
+    def dh_without_transpose(params, cache, y):
+        g = SOL["manual_backward"](params, cache, y)
+        g["h1"] = g["z2"] @ params["W2"].T * 2  # wrong by a factor: every later gradient inherits it
+        g["z1"] = g["h1"] * (1 - cache["h1"] ** 2)
+        g["W1"], g["b1"] = cache["x"].T @ g["z1"], g["z1"].sum(axis=0)
+        return g
+
+    m = fails_with("manual_backward", dh_without_transpose)
+    assert "grads['h1']" in m and "factor of 2" in m and "z2 = h1 @ W2 + b2" in m
+
+
+def test_manual_backward_reports_missing_keys():
+    assert "grads has no 'W1', 'b1'" in fails_with(
+        "manual_backward", lambda p, c, y: {k: v for k, v in SOL["manual_backward"](p, c, y).items()
+                                              if k not in ("W1", "b1")})
