@@ -66,8 +66,8 @@ def build(row: Row, a: Assignment, rubric: Rubric) -> list[Block]:
         return blocks
     blocks.append(Block("strong", f"Score: {fmt(s['points'])} / {fmt(s['max'])}{bonus}"))
     if a.due is not None:
-        due = f"Due {asg.stamp(a.due)}; " + (f"{s['late_note']}." if s["late_note"] else
-                                             (f"submitted {asg.stamp(row.submitted)}, on time."
+        due = (f"Late: {s['late_note']}." if s["late_note"] else
+               f"Due {asg.stamp(a.due)}; " + (f"submitted {asg.stamp(row.submitted)}, on time."
                                               if row.submitted else "submission time unknown."))
         if s["late_days"] and s["before_late"] != s["points"]:
             due += f" Before the late penalty: {fmt(s['before_late'])}."
@@ -99,8 +99,8 @@ def build(row: Row, a: Assignment, rubric: Rubric) -> list[Block]:
             shown_notes.append(f"{chapter}: missing")
             continue
         if status == "invalid":
-            blocks.append(Block("ul", lines=[("fail", f"❌ {nb.get('message', 'not a valid notebook')}: its {n} "
-                                                     f"exercise{'s' if n != 1 else ''} score 0.")]))
+            blocks.append(Block("ul", lines=[("fail", f"❌ {nb.get('message', 'not a valid notebook')} (its {n} "
+                                                     f"exercise{'s' if n != 1 else ''} score 0)")]))
             shown_notes.append(f"{chapter}: invalid")
             continue
         about = []

@@ -69,6 +69,8 @@ def read(path: Path) -> list[Student]:
                 sid = row.get("id", "")
                 if not sid:
                     raise ValueError(f"{where}: empty id")
+                if sid in (".", "..") or sid.startswith(".") or any(c in sid for c in "/\\\0"):
+                    raise ValueError(f"{where}: id {sid!r} cannot be a submission folder name")
                 if sid in seen:
                     raise ValueError(f"{where}: id {sid!r} is already on line {seen[sid]}")
                 seen[sid] = reader.line_num
@@ -88,11 +90,10 @@ def match(students: list[Student], names: dict[str, str]) -> tuple[dict[str, str
     """
     roster = {s.id for s in students}
     owner: dict[str, str] = {}
-    for sid, name in names.items():
-        if name in roster:
-            owner[sid] = name
-        elif sid in roster:
-            owner[sid] = sid
+    for sid, name in sorted(names.items()):
+        rid = name if name in roster else (sid if sid in roster else None)
+        if rid is not None and rid not in owner.values():  # two folders for one student: the second is listed
+            owner[sid] = rid
     taken = set(owner.values())
     missing = [s.id for s in students if s.id not in taken]
     unknown = sorted(sid for sid in names if sid not in owner)
