@@ -35,23 +35,34 @@ def _chapter_key(item) -> str:
     return min(item.chapters) if item.chapters else "99"
 
 
-def _exercise_lines(verdicts: list[dict], item_of: dict, earned_all: dict[str, bool]) -> list[tuple[str, str]]:
-    """One line per (chapter, function): checks of the same function are merged."""
-    merged: dict[str, list[dict]] = {}
+def exercises(verdicts: list[dict], items: dict, earned_all: dict[str, bool]) -> list[dict]:
+    """One entry per (chapter, function) in manifest order: checks of the same function merged.
+
+    Each: chapter, function, ok, points (what it earns toward its item: 0 for an exercise of
+    an all-or-nothing item that was not earned), max, message (the failing checks' messages,
+    else the passing one's).
+    """
+    merged: dict[tuple[str, str], list[dict]] = {}
     for v in verdicts:
-        merged.setdefault(v["function"], []).append(v)
-    lines = []
-    for function, vs in merged.items():
-        ok = all(v["status"] == "pass" for v in vs)
-        maximum = sum(v["max"] for v in vs)
-        got = sum(v["points"] if item_of[v["rubric"]].partial or earned_all[v["rubric"]] else 0.0 for v in vs)
+        merged.setdefault((v["chapter"], v["function"]), []).append(v)
+    out = []
+    for (chapter, function), vs in merged.items():
         failing = [v["message"] for v in vs if v["status"] != "pass"]
         messages = list(dict.fromkeys(failing or [next((v["message"] for v in vs if v["max"]), vs[0]["message"])]))
-        text = " · ".join(messages)
-        mark = "✅" if ok else "❌"
-        pts = f"{fmt(got)} / {fmt(maximum)} — " if maximum else ""
-        note = "" if maximum else " *(checked, no points of its own)*"
-        lines.append(("pass" if ok else "fail", f"{mark} {pts}{text}{note}"))
+        out.append({"chapter": chapter, "function": function, "ok": not failing,
+                    "points": sum(v["points"] if items[v["rubric"]].partial or earned_all[v["rubric"]] else 0.0
+                                  for v in vs),
+                    "max": sum(v["max"] for v in vs), "message": " · ".join(messages)})
+    return out
+
+
+def _exercise_lines(verdicts: list[dict], items: dict, earned_all: dict[str, bool]) -> list[tuple[str, str]]:
+    lines = []
+    for e in exercises(verdicts, items, earned_all):
+        mark = "✅" if e["ok"] else "❌"
+        pts = f"{fmt(e['points'])} / {fmt(e['max'])} — " if e["max"] else ""
+        note = "" if e["max"] else " *(checked, no points of its own)*"
+        lines.append(("pass" if e["ok"] else "fail", f"{mark} {pts}{e['message']}{note}"))
     return lines
 
 

@@ -15,6 +15,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grading import assignments as asg
@@ -208,3 +209,14 @@ def test_return_never_follows_a_link_into_another_students_folder(tmp_path: Path
     for bad in ("..", ".", "a/b", ""):
         assert return_feedback(homes, bad, "a1", {"feedback.md": "x"})
     assert sorted(os.listdir(homes)) == ["ana", "bob", "eve"]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("abcdef", "is a string"), (np.array(["a", "b"]), "is an array of strings"),
+    (["x", "y"], "is a list of strings"), ([None, 1.0], "is a list of Python objects"),
+])
+def test_messages_name_a_wrong_type_in_the_students_words(value, words: str) -> None:
+    from mlcourse.checks.compare import compare_array
+
+    message = compare_array("y", value, np.zeros(2))
+    assert words in message and "<U" not in message and "object" not in message.split(words)[0]
