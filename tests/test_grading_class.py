@@ -220,3 +220,34 @@ def test_messages_name_a_wrong_type_in_the_students_words(value, words: str) -> 
 
     message = compare_array("y", value, np.zeros(2))
     assert words in message and "<U" not in message and "object" not in message.split(words)[0]
+
+
+def test_feedback_shows_each_exercise_once_and_no_zero_of_zero() -> None:
+    """Chapter 08's forward_batched is checked twice (correct: 0 points; faster: 5 points)."""
+    from grading import feedback
+    from grading.gradebook import Row
+
+    rubric = config.load()
+    a = rubric.assignment("ch08")
+    def verdict(function, check, rubric_id, pts, status="pass", message=None):
+        return {"chapter": "08_mnist_mlp", "function": function, "check": check, "rubric": rubric_id, "max": pts,
+                "points": pts if status == "pass" else 0.0, "status": status,
+                "message": message or f"`{function}`: passed the public check"}
+    speed = [verdict("forward_per_sample", "forward_per_sample", "bonus_speedup", 0),
+             verdict("forward_batched", "forward_batched", "bonus_speedup", 0),
+             verdict("forward_batched", "batched_speedup", "bonus_speedup", 5, "fail",
+                     "`forward_batched`: only 1.2× faster than <per sample>, at least 3× needed")]
+    mnist = [verdict("read_idx", "read_idx", "bonus_mnist_90", 0),
+             verdict("train_mnist_mlp", "train_mnist_mlp", "bonus_mnist_90", 5)]
+    result = {"student": "s", "notes": [], "notebooks": {"08_mnist_mlp": {"status": "graded", "file": "08_mnist_mlp.ipynb"}},
+              "items": {i.id: {"points": 0.0, "max": i.points, "note": "", "exercises": []} for i in rubric.items}}
+    result["items"]["bonus_speedup"].update(exercises=speed, note="all of this item's exercises must pass")
+    result["items"]["bonus_mnist_90"].update(exercises=mnist, points=5.0)
+    row = Row(id="s", status="graded", result=result)
+    items = {i.id: i for i in rubric.items}
+    row.scores[a.id] = asg.score(a, items, {"bonus_mnist_90": 5.0}, asg.Late(0, 0.0, ""))
+    md, page = feedback.render(row, a, rubric)
+    assert md.count("`forward_batched`") == 1 and md.count("`read_idx`") == 1
+    assert " 0 / 0" not in md and "no points of its own" in md
+    assert "**Score: 5 / 10**" in md
+    assert "&lt;per sample&gt;" in page and "<code>forward_batched</code>" in page and "`" not in page
