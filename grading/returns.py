@@ -24,9 +24,9 @@ def _safe_part(name: str) -> bool:
         not name.startswith(".")
 
 
-def _enter(parent_fd: int, name: str, owner: tuple[int, int] | None) -> int:
+def _enter(parent_fd: int, name: str, owner: tuple[int, int] | None, mode: int = DIR_MODE) -> int:
     try:
-        os.mkdir(name, DIR_MODE, dir_fd=parent_fd)
+        os.mkdir(name, mode, dir_fd=parent_fd)
         created = True
     except FileExistsError:
         created = False
@@ -56,7 +56,8 @@ def return_feedback(root: Path, student: str, assignment: str, files: dict[str, 
             owner = None
         fd = root_fd
         for part in (student, "feedback", assignment):
-            fd = _enter(fd, part, owner)
+            # a student folder the grader creates (no home there yet) is private: grades are personal
+            fd = _enter(fd, part, owner, 0o700 if part is student else DIR_MODE)
             fds.append(fd)
         for name, text in files.items():
             try:
