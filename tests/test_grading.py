@@ -64,10 +64,10 @@ def test_rubric_is_the_course_rubric() -> None:
     # chapters 10 and 11, the predictions and the derivations are graded as items of their own,
     # outside the 110 points (the last two span chapters, so only the "practice" assignment has them)
     assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
-        "house_prices": ("10",), "autograd": ("11",), "derivations": (), "predictions": ()}
+        "house_prices": ("10",), "autograd": ("11",), "derivations": (), "predictions": (), "extensions": ()}
     practice = next(a for a in rubric.assignments if a.id == "practice")
-    assert practice.items == ("derivations", "predictions")
-    assert not any({"derivations", "predictions"} & set(a.items) for a in rubric.assignments if a.id != "practice")
+    assert set(practice.items) == {"derivations", "predictions", "extensions"}
+    assert not any(set(practice.items) & set(a.items) for a in rubric.assignments if a.id != "practice")
 
 
 def test_manifest_points_add_up_and_checks_exist() -> None:

@@ -592,3 +592,76 @@ define(name="manual_backward",
        description="the gradient of every intermediate of tiny_forward, from d_logp down to d_W1, each "
                    "matching a numerical gradient",
        cases=_manual_cases, run=_manual_run, judge=_manual_judge)
+
+
+# --------------------------------------------------------------------------------------
+# train_linear_softmax: the linear baseline the hidden layer is measured against
+# --------------------------------------------------------------------------------------
+
+def _ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    n = len(y)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    d = np.exp(log_p)
+    d[np.arange(n), y] -= 1
+    return float(-log_p[np.arange(n), y].mean()), d / n
+
+
+def _linear_ref(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float, epochs: int,
+                sign: float = 1.0, bias: bool = True, after: bool = False) -> tuple:
+    """Reference run; the flags give three classic mistakes (for naming them)."""
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(epochs):
+        loss, d = _ce(X @ W + b, y)
+        W = W - sign * lr * (X.T @ d)
+        if bias:
+            b = b - sign * lr * d.sum(axis=0)
+        losses.append(_ce(X @ W + b, y)[0] if after else loss)
+    return W, b, losses
+
+
+def _linear_cases(rng: np.random.Generator) -> list[Case]:
+    from ..toydata import make_spiral  # the chapter's data set (imported here: checks load lazily)
+
+    X, y = make_spiral(20, n_classes=3, seed=int(rng.integers(0, 1000)))
+    X2 = rng.standard_normal((12, 4))
+    y2 = rng.integers(0, 2, 12)
+    return [Case(args=(X, y, 3, 1.0, 30), batch=len(y), label="60 spiral points, 3 classes, lr 1, 30 epochs"),
+            Case(args=(X2, y2, 2, 0.5, 10), batch=12, label="12 points with 4 features, 2 classes, lr 0.5, 10 epochs")]
+
+
+def _linear_run(fn: Callable, args: tuple) -> Any:
+    out = fn(*args)
+    if not isinstance(out, tuple) or len(out) != 3:
+        return {"problem": f"returned a {type(out).__name__}; expected the triple (W, b, losses)"}
+    W, b, losses = out
+    return (np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64),
+            np.asarray(losses, dtype=np.float64).reshape(-1))
+
+
+def _linear_judge(case: Case, got: Any) -> str | None:
+    X, y, c, lr, epochs = case.args
+    W, b, losses = got
+    ref_W, ref_b, ref_losses = _linear_ref(*case.args)
+    if losses.shape != (epochs,):
+        return f"losses has {losses.size} entries, expected one per epoch ({epochs})"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, sign=-1.0))):
+        return "the loss goes up: gradient descent steps against the gradient (W -= lr * dW)"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, bias=False))):
+        return "b never changes: update the bias too, b -= lr * db with db = dscores.sum(axis=0)"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, after=True))):
+        return ("losses are recorded after each update: record the loss the epoch's gradient came from "
+                f"(the first entry is the loss of W = 0, b = 0, ln {c} = {np.log(c):.4f})")
+    if not np.isclose(losses[0], np.log(c)):
+        return (f"the first loss is {losses[0]:.4f}, expected ln {c} = {np.log(c):.4f}: start from "
+                "W = 0 and b = 0, where every class has probability 1/C")
+    for name, g, r in (("W", W, ref_W), ("b", b, ref_b), ("losses", losses, ref_losses)):
+        problem = compare_array(name, g, r, rtol=1e-6, atol=1e-9, batch=case.batch)
+        if problem:
+            return problem
+    return None
+
+
+define(name="train_linear_softmax",
+       description="a linear softmax classifier trained by full-batch gradient descent from W = 0, b = 0",
+       cases=_linear_cases, run=_linear_run, judge=_linear_judge)

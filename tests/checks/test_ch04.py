@@ -13,7 +13,7 @@ SOL = load_solution_functions("04")
 EXERCISES = {"dense_forward": "dense_forward", "dense_backward": "dense_backward",
              "activation_backward": "activation_backward", "init_network": "init_network",
              "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network",
-             "manual_backward": "manual_backward"}
+             "manual_backward": "manual_backward", "train_linear_softmax": "train_linear_softmax"}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -258,3 +258,38 @@ def test_manual_backward_reports_missing_keys():
     assert "grads has no 'W1', 'b1'" in fails_with(
         "manual_backward", lambda p, c, y: {k: v for k, v in SOL["manual_backward"](p, c, y).items()
                                               if k not in ("W1", "b1")})
+
+
+# --- train_linear_softmax: the linear baseline ----------------------------------------------
+
+def _linear(step_sign=1.0, update_bias=True, record_after=False, extra_mean=False):
+    """A linear softmax trainer with one of the classic mistakes switched on."""
+    ce = SOL["softmax_cross_entropy"]
+
+    def train(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+        for _ in range(epochs):
+            loss, d = ce(X @ W + b, y)
+            dW = X.T @ d / (len(y) if extra_mean else 1)
+            W = W - step_sign * lr * dW
+            if update_bias:
+                b = b - step_sign * lr * d.sum(axis=0)
+            losses.append(ce(X @ W + b, y)[0] if record_after else loss)
+        return W, b, losses
+    return train
+
+
+def test_train_linear_softmax_mistakes():
+    assert passes("train_linear_softmax", _linear())
+    assert "the loss goes up" in fails_with("train_linear_softmax", _linear(step_sign=-1.0))
+    assert "b never changes" in fails_with("train_linear_softmax", _linear(update_bias=False))
+    assert "recorded after each update" in fails_with("train_linear_softmax", _linear(record_after=True))
+    m = fails_with("train_linear_softmax", _linear(extra_mean=True))
+    assert m.startswith("❌ `train_linear_softmax`: W ")
+
+    def random_start(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = _linear()(X, y, num_classes, lr, epochs)
+        return W, b, [losses[0] + 0.3] + list(losses[1:])
+
+    assert "start from W = 0 and b = 0" in fails_with("train_linear_softmax", random_start)
+    assert "expected the triple" in fails_with("train_linear_softmax", lambda X, y, c, lr=1.0, epochs=300: None)
