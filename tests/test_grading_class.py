@@ -158,7 +158,7 @@ def test_rubric_file_errors_name_the_problem(tmp_path: Path, snippet: str, words
 def test_the_shipped_assignments_and_the_110_point_course() -> None:
     rubric = config.load()
     ids = [a.id for a in rubric.assignments]
-    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 12)]
+    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 12)] + ["practice"]
     items = {i.id: i for i in rubric.items}
     course = rubric.assignment("course")
     assert sum(items[i].points for i in course.items) == 110
