@@ -302,14 +302,17 @@ def load_rubric(path: Path = ROOT / "grading" / "rubric.toml") -> list[tuple[str
 
 def rubric_markdown() -> str:
     rows = ["| item | points | what earns it |", "|---|---:|---|"]
-    core = bonus = 0.0
+    core = bonus = extension = 0.0
     for name, points, desc in load_rubric():
         rows.append(f"| `{name}` | {points:g} | {_cell(desc)} |")
         if name.startswith("bonus"):
             bonus += points
+        elif name.startswith("extension"):  # later chapters, graded on top of the core
+            extension += points
         else:
             core += points
-    total = f"**{core:g} points**" + (f", plus up to {bonus:g} bonus points" if bonus else "")
+    total = (f"**{core:g} points**" + (f", plus up to {bonus:g} bonus points" if bonus else "")
+             + (f" and {extension:g} extension points" if extension else ""))
     return "\n".join(rows) + f"\n\nTotal: {total}."
 
 

@@ -18,7 +18,11 @@ except ModuleNotFoundError:  # Python 3.10
 HERE = Path(__file__).resolve().parent
 RUBRIC = HERE / "rubric.toml"
 MANIFEST = HERE / "exercises.toml"
-CATEGORIES = ("required", "standard", "advanced", "bonus")
+CATEGORIES = ("required", "standard", "advanced", "bonus", "extension")
+# The 110-point course rubric is the core plus the bonus; "extension" items (chapters added
+# later, e.g. 12 and 13) are graded on top of it and never change the core's 100 points.
+CORE_CATEGORIES = ("required", "standard", "advanced")
+EXTRA_CATEGORIES = ("bonus", "extension")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import html
 import json
 from pathlib import Path
 
-from .config import Rubric
+from .config import EXTRA_CATEGORIES, Rubric
 
 ICON = {"pass": "✅"}
 STATUS_TEXT = {"ok": "✅ runs top to bottom", "not_run": "not checked (grader run without --run-notebooks)",
@@ -39,15 +39,20 @@ def write_gradebook(path: Path, rubric: Rubric, results: list[dict]) -> None:
 
 
 def _max(rubric: Rubric) -> tuple[float, float]:
-    core = sum(i.points for i in rubric.items if i.category != "bonus")
-    return core, sum(i.points for i in rubric.items if i.category == "bonus")
+    core = sum(i.points for i in rubric.items if i.category not in EXTRA_CATEGORIES)
+    return core, sum(i.points for i in rubric.items if i.category in EXTRA_CATEGORIES)
+
+
+def _extra_word(rubric: Rubric) -> str:
+    return "bonus and extension" if any(i.category == "extension" for i in rubric.items) else "bonus"
 
 
 def feedback_md(r: dict, rubric: Rubric) -> str:
     core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
+    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category in EXTRA_CATEGORIES)
     lines = [f"# Feedback for {r['student']}", "",
-             f"**Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}** (+ {fmt(got_bonus)} / {fmt(bonus)} bonus)", "",
+             f"**Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}** "
+             f"(+ {fmt(got_bonus)} / {fmt(bonus)} {_extra_word(rubric)})", "",
              "| item | points |", "|---|---|"]
     for item in rubric.items:
         it = r["items"][item.id]
@@ -84,7 +89,7 @@ def _md(text: str) -> str:
 def feedback_html(r: dict, rubric: Rubric) -> str:
     e = lambda s: html.escape(str(s))  # noqa: E731
     core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
+    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category in EXTRA_CATEGORIES)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>Feedback for {e(r['student'])}</title>",
            "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
@@ -92,7 +97,7 @@ def feedback_html(r: dict, rubric: Rubric) -> str:
            ".pass{color:#17612c}.fail{color:#a31515}code{background:#f4f4f4}</style></head><body>",
            f"<h1>Feedback for {e(r['student'])}</h1>",
            f"<p><strong>Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}</strong> "
-           f"(+ {fmt(got_bonus)} / {fmt(bonus)} bonus)</p>",
+           f"(+ {fmt(got_bonus)} / {fmt(bonus)} {_extra_word(rubric)})</p>",
            "<table><tr><th>item</th><th>points</th></tr>"]
     for item in rubric.items:
         it = r["items"][item.id]
