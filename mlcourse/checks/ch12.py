@@ -24,7 +24,6 @@ from .compare import compare_array, tuple_problem
 from .core import Case, define
 from .helpers import same_values
 
-CHAPTER = "12"
 EPS = 1e-5
 
 
@@ -157,8 +156,6 @@ def _bn_out_problem(case: Case, got: Any) -> str | None:
 
 
 def _bn_forward_judge(case: Case, got: dict) -> str | None:
-    if "problem" in got:
-        return got["problem"]
     x, gamma, beta, state, training, momentum, eps = case.args
     rm, rv = state["running_mean"], state["running_var"]
     new_m, new_v = got["state"]["running_mean"], got["state"]["running_var"]
@@ -200,7 +197,7 @@ def _bn_forward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="batchnorm_forward", chapter=CHAPTER, function="batchnorm_forward",
+define(name="batchnorm_forward",
        description="training mode normalises with the batch's (biased) statistics and updates the running "
                    "averages; eval mode uses them and changes nothing",
        cases=_bn_forward_cases, run=_bn_forward_run, judge=_bn_forward_judge)
@@ -286,7 +283,7 @@ def _bn_ref(dout, cache):
 
 for _name, _desc in (("batchnorm_backward_graph", "dx, dgamma, dbeta through the computational graph"),
                      ("batchnorm_backward", "dx, dgamma, dbeta with the simplified formula")):
-    define(name=_name, chapter=CHAPTER, function=_name, description=_desc,
+    define(name=_name, description=_desc,
            cases=_backward_cases(0), run=_backward_run, judge=_backward_judge(0, "batch norm"))
 
 
@@ -315,8 +312,6 @@ def _ln_forward_run(fn: Callable, args: tuple) -> dict:
 
 
 def _ln_forward_judge(case: Case, got: dict) -> str | None:
-    if "problem" in got:
-        return got["problem"]
     x, gamma, beta, eps = case.args
     out = got["out"]
     expected, x_hat, mean, var = _bn_train(x, gamma, beta, axis=1)
@@ -346,10 +341,10 @@ def _ln_forward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="layernorm_forward", chapter=CHAPTER, function="layernorm_forward",
+define(name="layernorm_forward",
        description="each sample normalised over its features (biased variance, ε), then γ·x̂ + β",
        cases=_ln_forward_cases, run=_ln_forward_run, judge=_ln_forward_judge)
 
-define(name="layernorm_backward", chapter=CHAPTER, function="layernorm_backward",
+define(name="layernorm_backward",
        description="dx, dgamma, dbeta of layer norm (means over each sample's features)",
        cases=_backward_cases(1), run=_backward_run, judge=_backward_judge(1, "layer norm"))

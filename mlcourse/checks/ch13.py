@@ -26,7 +26,6 @@ from .compare import compare_array, tuple_problem
 from .core import Case, define
 from .helpers import same_values
 
-CHAPTER = "13"
 
 
 # --------------------------------------------------------------------------------------
@@ -68,7 +67,7 @@ def _loss_judge(case: Case, got: Any) -> str | None:
     return compare_array("loss", loss, np.float64(_ce(scores, y)), rtol=1e-6, atol=1e-9, batch=n)
 
 
-define(name="loss_vs_chance", chapter=CHAPTER, function="loss_vs_chance",
+define(name="loss_vs_chance",
        description="the mean softmax cross-entropy (stable) and the chance level ln C",
        cases=_loss_cases, judge=_loss_judge)
 
@@ -106,8 +105,6 @@ def _ratio_run(fn: Callable, args: tuple) -> Any:
 
 
 def _ratio_judge(case: Case, got: dict) -> str | None:
-    if "problem" in got:
-        return got["problem"]
     params, grads, lr = case.args
     ratios = got["ratios"]
     keys = sorted(k for k in params if k.startswith("W"))
@@ -136,7 +133,7 @@ def _ratio_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="update_ratios", chapter=CHAPTER, function="update_ratios",
+define(name="update_ratios",
        description="‖lr · grad‖ / ‖W‖ for every weight matrix",
        cases=_ratio_cases, run=_ratio_run, judge=_ratio_judge)
 
@@ -193,7 +190,7 @@ def _stats_judge(case: Case, got: Any) -> str | None:
     return p
 
 
-define(name="layer_stats", chapter=CHAPTER, function="layer_stats",
+define(name="layer_stats",
        description="mean, std and dead-unit fraction of every hidden layer",
        cases=_stats_cases, run=_stats_run, judge=_stats_judge)
 
@@ -278,7 +275,7 @@ def _contradiction(claim: str, run: dict) -> str:
     return ""
 
 
-define(name="diagnose", chapter=CHAPTER, function="diagnose",
+define(name="diagnose",
        description="every recorded run named: a healthy one and six planted faults",
        cases=_diagnose_cases, run=_diagnose_run, judge=_diagnose_judge)
 
@@ -316,15 +313,18 @@ def _lr_judge(case: Case, got: Any) -> str | None:
     except (TypeError, ValueError):
         return p
     if np.isclose(g, exp * 10):
-        return "lr is the learning rate at the minimum itself: step back by a factor of 10, where the loss still falls steadily"
-    if not np.isfinite(g) or any(np.isclose(g, lr / f) for lr in lrs[~np.isfinite(losses)] for f in (1, 10)):
-        return "lr comes from a point where the loss is inf/NaN: ignore non-finite losses (np.isfinite) before the argmin"
-    if np.isclose(g, lrs[int(np.argmin(np.gradient(losses)))] / 10) or np.isclose(g, lrs[int(np.argmax(losses[np.isfinite(losses)]))] / 10):
-        return "lr is not a tenth of the lowest finite loss's learning rate (argmin of the finite losses, then / 10)"
+        return ("lr is the learning rate at the minimum itself: step back by a factor of 10, to where the loss "
+                "still falls steadily")
+    finite = np.isfinite(losses)
+    if not np.isfinite(g) or any(np.isclose(g, lr / f) for lr in lrs[~finite] for f in (1, 10)):
+        return ("lr comes from a point where the loss is inf/NaN: ignore non-finite losses (np.isfinite) "
+                "before the argmin")
+    if np.isclose(g, lrs[finite][int(np.argmax(losses[finite]))] / 10):
+        return "lr belongs to the highest loss: take a tenth of the lowest finite loss's learning rate (argmin)"
     return p
 
 
-define(name="suggest_lr", chapter=CHAPTER, function="suggest_lr",
+define(name="suggest_lr",
        description="a tenth of the learning rate with the lowest finite loss of the range test",
        cases=_lr_cases, judge=_lr_judge)
 
@@ -362,8 +362,6 @@ def _config_run(fn: Callable, args: tuple) -> Any:
 
 
 def _config_judge(case: Case, got: dict) -> str | None:
-    if "problem" in got:
-        return got["problem"]
     d = {k: np.asarray(v) for k, v in got["draws"].items()}
     for k, (lo, hi) in (("lr", LR_RANGE), ("weight_decay", WD_RANGE), ("dropout", DROPOUT_RANGE)):
         if d[k].min() < lo or d[k].max() > hi:
@@ -390,6 +388,6 @@ def _config_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="sample_config", chapter=CHAPTER, function="sample_config",
+define(name="sample_config",
        description="lr and weight decay log-uniform, dropout uniform, width a random choice, all from the given rng",
        cases=_config_cases, run=_config_run, judge=_config_judge)

@@ -180,7 +180,7 @@ def test_layer_stats_mistakes():
 # --- suggest_lr ---------------------------------------------------------------------------------
 
 def test_suggest_lr_mistakes():
-    passes("suggest_lr", lambda lrs, losses: float(lrs[np.isfinite(losses)][np.nanargmin(losses[np.isfinite(losses)])] / 10))
+    passes("suggest_lr", lambda lrs, losses: float(lrs[np.nanargmin(np.where(np.isfinite(losses), losses, np.nan))] / 10))
     fails_with("suggest_lr", lambda lrs, losses: float(lrs[np.argmin(np.where(np.isfinite(losses), losses, np.inf))]),
                "step back by a factor of 10")
     fails_with("suggest_lr", lambda lrs, losses: float(lrs[np.argmin(losses)] / 10), "inf/NaN")
@@ -189,7 +189,7 @@ def test_suggest_lr_mistakes():
         f = np.isfinite(losses)
         return float(lrs[f][np.argmax(losses[f])] / 10)
 
-    fails_with("suggest_lr", highest, "lowest finite loss")
+    fails_with("suggest_lr", highest, "highest loss")
 
 
 # --- sample_config ------------------------------------------------------------------------------
