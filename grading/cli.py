@@ -155,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         returned = 0
         for row in rows:
             for a in chosen if row.result is not None else []:
-                md, page = render(row, a, full_rubric)
-                problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
+                try:
+                    md, page = render(row, a, full_rubric)
+                except Exception as exc:  # noqa: BLE001 — one student's problem, reported, not fatal
+                    problem = f"feedback of {row.id} for {a.id} could not be made ({type(exc).__name__})"
+                else:
+                    problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
                 if problem:
                     print(f"warning: {problem}", file=sys.stderr)
                 else:

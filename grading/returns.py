@@ -67,7 +67,7 @@ def return_feedback(root: Path, student: str, assignment: str, files: dict[str, 
             except IsADirectoryError:
                 return f"feedback not returned to {student}: {name} is a folder"
             out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE, dir_fd=fd)
-            with os.fdopen(out, "w", encoding="utf-8") as f:
+            with os.fdopen(out, "w", encoding="utf-8", errors="backslashreplace") as f:
                 if owner is not None:
                     os.fchown(f.fileno(), *owner)
                 f.write(text)
