@@ -61,10 +61,11 @@ def test_rubric_is_the_course_rubric() -> None:
     by_cat = {c: sum(i.points for i in rubric.items if i.category == c) for c in config.CATEGORIES}
     assert {c: p for c, p in by_cat.items() if c != "extra"} == {"required": 60, "standard": 30, "advanced": 10,
                                                                   "bonus": 10}
-    # chapters 10 and 11, the predictions and the derivations are graded as items of their own,
-    # outside the 110 points (the last two span chapters, so only the "practice" assignment has them)
+    # chapters 10 to 13, the predictions, the derivations and the extensions are graded as items of
+    # their own, outside the 110 points (the last three span chapters: only "practice" has them)
     assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
-        "house_prices": ("10",), "autograd": ("11",), "derivations": (), "predictions": (), "extensions": ()}
+        "house_prices": ("10",), "autograd": ("11",), "normalisation": ("12",), "diagnosing_tuning": ("13",),
+        "derivations": (), "predictions": (), "extensions": ()}
     practice = next(a for a in rubric.assignments if a.id == "practice")
     assert set(practice.items) == {"derivations", "predictions", "extensions"}
     assert not any(set(practice.items) & set(a.items) for a in rubric.assignments if a.id != "practice")
@@ -370,9 +371,10 @@ def test_gradebook_has_a_column_per_assignment_and_chapters_10_11_as_extra_items
     sol = book["solutions"]
     if {e.chapter for e in rubric.exercises} <= have:
         assert sol["course"] == "110"  # the original rubric's total, unchanged by the extra chapters
-    for chapter, item in (("10", "house_prices"), ("11", "autograd")):
+    for chapter, item, points in (("10", "house_prices", "10"), ("11", "autograd", "10"), ("12", "normalisation", "5"),
+                                  ("13", "diagnosing_tuning", "5")):
         if any(c.startswith(chapter) for c in have):
-            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == ("10", "10")
+            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == (points, points)
             assert book["released"][f"ch{chapter}"] == "0"
             assert f"course.{item}" not in sol
     for a in rubric.assignments:
