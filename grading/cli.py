@@ -44,7 +44,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-isolation", action="store_true",
                    help="skip namespaces and the uid switch (only limits and timeouts; for debugging)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--only", metavar="ID", default=None,
+                   help="grade only the submission with this student id (what `python -m grading job` runs)")
     return p.parse_args(argv)
+
+
+def load_rubric(args: argparse.Namespace):
+    """(rubric, extra check sources) for ``args``, or raise ValueError saying what is wrong."""
+    extra = config.load_check_modules(args.checks)
+    rubric = config.load(args.rubric, args.manifest)
+    if args.hidden_seeds is not None:
+        rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
+    from mlcourse.checks import all_checks
+
+    unknown = sorted({e.check for e in rubric.exercises} - set(all_checks()))
+    if unknown:
+        raise ValueError(f"{args.manifest} names checks that do not exist: {', '.join(unknown)}")
+    return rubric, extra
+
+
+def write_outputs(out: Path, rubric, results: list[dict], meta: dict) -> None:
+    """Everything a run writes into ``out`` — one place, shared by a local run and `grading merge`."""
+    write_all(out, rubric, results, meta)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,18 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
     try:
-        extra = config.load_check_modules(args.checks)
-        rubric = config.load(args.rubric, args.manifest)
+        rubric, extra = load_rubric(args)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.hidden_seeds is not None:
-        rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
-    from mlcourse.checks import all_checks
-
-    unknown = sorted({e.check for e in rubric.exercises} - set(all_checks()))
-    if unknown:
-        print(f"error: {args.manifest} names checks that do not exist: {', '.join(unknown)}", file=sys.stderr)
         return 2
 
     out = args.out.resolve()
@@ -76,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     subs, warnings = discover(args.submissions)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if args.only is not None:
+        subs = [s for s in subs if s.id == args.only]
+        if not subs:
+            print(f"error: no submission with student id {args.only!r} in {args.submissions}", file=sys.stderr)
+            return 2
     limits = Limits(call_timeout=args.timeout, cell_timeout=args.cell_timeout,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
                     hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide)],
@@ -98,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"hidden_seeds": list(rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
             "run_notebooks": args.run_notebooks, "isolation": isolation}
-    write_all(out, rubric, results, meta)
+    write_outputs(out, rubric, results, meta)
     print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} in {elapsed:.1f} s "
           f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv", file=sys.stderr)
     return 0
