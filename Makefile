@@ -91,6 +91,7 @@ $(HUB_ENV)/.installed: pyproject.toml $(shell find mlcourse -name '*.py' 2>/dev/
 	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
 	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
 	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps . && $(HUB_ENV)/venv/bin/pip install --quiet ".[hub]"
+	rm -rf build
 	rm -rf $(HUB_ENV)/data && cp -r data $(HUB_ENV)/data && chmod -R a+rX,go-w $(HUB_ENV)
 	@touch $@
 
