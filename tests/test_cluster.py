@@ -128,6 +128,30 @@ def test_slurm_array_task_grades_the_student_of_its_index(fixture_class, tmp_pat
     assert same_tree(base / "parts_a" / ids[2], tmp_path / "parts" / ids[2]) == []
 
 
+def test_kubernetes_indexed_job_commands_grade_by_completion_index(fixture_class, tmp_path) -> None:
+    """The Job manifests' own commands, run here with the paths of the fixture class."""
+    import yaml
+
+    base, subs, ids = fixture_class
+    where = {"/grading/submissions": str(subs), "/grading/parts": str(tmp_path / "parts"),
+             "/grading/out": str(tmp_path / "out")}
+
+    def command(manifest: str) -> list[str]:
+        doc = yaml.safe_load((ROOT / "deploy" / "kubernetes" / manifest).read_text())
+        cmd = doc["spec"]["template"]["spec"]["containers"][0]["command"]
+        return [sys.executable if c == "python" else where.get(c, c) for c in cmd] + OPTIONS
+
+    for index in (3, 0, 2, 1):  # pods finish in any order
+        env = {**os.environ, "JOB_COMPLETION_INDEX": str(index)}
+        proc = subprocess.run(command("grade-job.yaml"), cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert (tmp_path / "parts" / ids[index] / "results.json").exists()
+    proc = subprocess.run(command("merge-job.yaml"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert same_tree(base / "local", tmp_path / "out") == []
+
+
 @pytest.mark.skipif(shutil.which("sbatch") is None, reason="no Slurm here (sbatch not on PATH)")
 def test_a_real_slurm_array_run(fixture_class, tmp_path) -> None:
     base, subs, ids = fixture_class
