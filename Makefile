@@ -87,7 +87,9 @@ $(CHP):
 
 hub-env: $(HUB_ENV)/.installed
 $(HUB_ENV)/.installed: pyproject.toml $(shell find mlcourse -name '*.py' 2>/dev/null)
-	@test -x $(HUB_PYTHON) || (echo "make hub needs $(HUB_PYTHON) (apt-get install python3 python3-venv)" && exit 2)
+	@$(HUB_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null)
+	@$(HUB_PYTHON) -c 'import ensurepip, venv' || (echo "make hub needs $(HUB_PYTHON) with venv (apt-get install python3-venv)" && exit 2)
 	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
 	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
 	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps . && $(HUB_ENV)/venv/bin/pip install --quiet ".[hub]"

@@ -168,8 +168,9 @@ def remove(name: str, root: Path = ROOT, grace: float = 5.0) -> list[int]:
         while group.pids() and time.monotonic() < deadline:
             time.sleep(0.1)
     for d in set(group.paths.values()):
-        try:
-            d.rmdir()
-        except OSError:
-            pass
+        for empty in (d, d.parent):  # the student's group, then mlcourse-hub/ once it is empty
+            try:
+                empty.rmdir()
+            except OSError:
+                break
     return sorted(set(killed))
