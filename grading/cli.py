@@ -10,21 +10,35 @@ import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlcourse.checks import Status
 
-from . import config
+from . import config, roster
+from .exports import FORMATS
+from .feedback import render
 from .grade import CaseCache, grade_submission, result, score
+from .gradebook import build_rows
 from .report import write_all
+from .returns import return_feedback
 from .sandbox import Limits, UidPool
 from .submissions import discover
+from .submitted import MANIFEST, folder_name, submission_times
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m grading", description=__doc__.split("\n\n")[0])
     p.add_argument("submissions", type=Path, help="folder with one sub-folder (or <id>.zip) per student")
     p.add_argument("--out", type=Path, required=True, help="where gradebook.csv, feedback/ and results.json go")
+    p.add_argument("--assignment", action="append", default=[], metavar="ID",
+                   help="grade only this assignment of the rubric (repeatable; default: every assignment)")
+    p.add_argument("--roster", type=Path, default=None,
+                   help="roster.csv (id, name, email, section, LMS ids) mapping submission folders to students")
+    p.add_argument("--export", action="append", default=[], choices=FORMATS,
+                   help="also write an LMS import file: canvas.csv, moodle.csv or grades.csv (repeatable)")
+    p.add_argument("--return-to", type=Path, default=None, metavar="DIR",
+                   help="also put each student's feedback into DIR/<id>/feedback/<assignment>/")
     p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel (default 1)")
     p.add_argument("--timeout", type=float, default=60.0,
                    help="seconds for one call of a student's function (default 60)")
@@ -46,27 +60,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-isolation", action="store_true",
                    help="skip namespaces and the uid switch (only limits and timeouts; for debugging)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--only", metavar="ID", default=None,
-                   help="grade only the submission with this student id (what `python -m grading job` runs)")
+    p.add_argument("--only", metavar="ID", default=None, help=argparse.SUPPRESS)  # `python -m grading job`
     return p.parse_args(argv)
 
 
-def load_rubric(args: argparse.Namespace):
-    """(rubric, extra check sources) for ``args``, or raise ValueError saying what is wrong."""
-    extra = config.load_check_modules(args.checks)
-    rubric = config.load(args.rubric, args.manifest)
-    if args.hidden_seeds is not None:
-        rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
-    return rubric, extra
+@dataclass
+class Run:
+    """Everything decided before grading: shared by a local run, `grading job` and `grading merge`."""
+
+    args: argparse.Namespace
+    rubric: config.Rubric        # the chosen assignments' part of the rubric: what is graded
+    full_rubric: config.Rubric
+    chosen: list
+    students: list | None        # the roster, if any
+    owner: dict[str, str]
+    times: dict
+    subs: list
+    out: Path
+    limits: Limits
 
 
-def write_outputs(out: Path, rubric, results: list[dict], meta: dict) -> None:
-    """Everything a run writes into ``out`` — one place, shared by a local run and `grading merge`."""
-    write_all(out, rubric, results, meta)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def prepare(args: argparse.Namespace, out: bool = True) -> Run | int:
+    """Check the arguments and read the rubric, roster and submissions; an exit code on error."""
     if not args.submissions.is_dir():
         print(f"error: submissions folder {args.submissions} does not exist", file=sys.stderr)
         return 2
@@ -74,16 +89,61 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
     try:
-        rubric, extra = load_rubric(args)
+        extra = config.load_check_modules(args.checks)
+        rubric = config.load(args.rubric, args.manifest)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)  # the grades are nobody else's business (and no worker's)
+    if args.hidden_seeds is not None:
+        rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
+    try:
+        chosen = [rubric.assignment(a) for a in dict.fromkeys(args.assignment)] or rubric.assignments
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    graded = {e.rubric for e in rubric.exercises}
+    empty = [a.id for a in chosen if not graded & set(a.items)]
+    if empty and args.assignment:
+        print(f"error: no exercise of {args.manifest} belongs to assignment {', '.join(empty)}", file=sys.stderr)
+        return 2
+    chosen = [a for a in chosen if a.id not in empty]
+    students = None
+    if args.roster is not None:
+        try:
+            students = roster.read(args.roster)
+        except (ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.return_to is not None and not args.return_to.is_dir():
+        print(f"error: --return-to {args.return_to} is not a folder", file=sys.stderr)
+        return 2
+    full_rubric, rubric = rubric, rubric.only(chosen)
+    out_dir = args.out.resolve()
+    if out:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(out_dir, 0o700)  # the grades are nobody else's business (and no worker's)
     subs, warnings = discover(args.submissions)
+    instructor_files = {MANIFEST, args.roster.name if args.roster else None}
     for w in warnings:
+        if not any(w.startswith(f"skipped {name}:") for name in instructor_files if name):
+            print(f"warning: {w}", file=sys.stderr)
+    try:
+        times, time_warnings = submission_times(args.submissions, subs)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for w in time_warnings:
         print(f"warning: {w}", file=sys.stderr)
+    owner: dict[str, str] = {}
+    if students is not None and args.only is None:
+        owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
+        if missing:
+            print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
+                  f"{', '.join(missing)}", file=sys.stderr)
+        if strangers:
+            print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
+                  f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
+                  f"{', '.join(strangers)}", file=sys.stderr)
     if args.only is not None:
         subs = [s for s in subs if s.id == args.only]
         if not subs:
@@ -91,16 +151,24 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     limits = Limits(call_timeout=args.timeout, cell_timeout=args.cell_timeout,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
-                    hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide)],
+                    hide=[str(args.submissions.resolve()), str(out_dir), *(str(h.resolve()) for h in args.hide),
+                          *([str(args.roster.resolve())] if args.roster else []),
+                          *([str(args.return_to.resolve())] if args.return_to else [])],
                     isolate=not args.no_isolation, extra_checks=extra)
+    return Run(args, rubric, full_rubric, chosen, students, owner, times, subs, out_dir, limits)
+
+
+def grade_all(run: Run) -> tuple[list[dict], dict, float]:
+    """Grade every submission of ``run``: (results, settings, seconds)."""
+    args = run.args
     uids = UidPool(0 if args.no_isolation else args.workers)
     cache = CaseCache()
     started = time.perf_counter()
     results = []
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        futures = {pool.submit(_grade_one, s, rubric, limits, uids, cache, args.run_notebooks): s
-                   for s in subs}
-        progress = _progress(len(subs), args.quiet)
+        futures = {pool.submit(_grade_one, s, run.rubric, run.limits, uids, cache, args.run_notebooks): s
+                   for s in run.subs}
+        progress = _progress(len(run.subs), args.quiet)
         for fut in as_completed(futures):
             results.append(fut.result())
             progress.update(1)
@@ -108,12 +176,45 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     isolation = "uid + namespaces (root)" if uids.enabled else (
         "limits only (--no-isolation)" if args.no_isolation else "limits only (not root)")
-    meta = {"hidden_seeds": list(rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
+    meta = {"hidden_seeds": list(run.rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
             "run_notebooks": args.run_notebooks, "isolation": isolation}
-    write_outputs(out, rubric, results, meta)
-    print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} in {elapsed:.1f} s "
-          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv", file=sys.stderr)
+    return results, meta, elapsed
+
+
+def finish(run: Run, results: list[dict], meta: dict) -> list[Path]:
+    """Gradebook, feedback, exports (and returned feedback) from the results — the same for a
+    local run and for `grading merge`, whatever order the results come in."""
+    args = run.args
+    rows = build_rows(results, run.full_rubric, run.chosen, run.students, run.owner, run.times)
+    written = write_all(run.out, run.full_rubric, run.chosen, rows, meta, args.export,
+                        has_roster=run.students is not None)
+    if args.return_to is not None:
+        returned = 0
+        for row in rows:
+            for a in run.chosen if row.result is not None else []:
+                md, page = render(row, a, run.full_rubric)
+                problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
+                if problem:
+                    print(f"warning: {problem}", file=sys.stderr)
+                else:
+                    returned += 1
+        print(f"returned {returned} feedback folder{'s' if returned != 1 else ''} to {args.return_to}/<id>/feedback/",
+              file=sys.stderr)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    run = prepare(parse_args(argv))
+    if isinstance(run, int):
+        return run
+    results, meta, elapsed = grade_all(run)
+    written = finish(run, results, meta)
+    args = run.args
+    print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} "
+          f"({', '.join(a.id for a in run.chosen)}) in {elapsed:.1f} s "
+          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {run.out}/gradebook.csv"
+          + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
 
 

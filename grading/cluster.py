@@ -1,29 +1,28 @@
 """Grading beyond one machine: one job per student, then one merge.
 
     python -m grading job SUBMISSIONS --parts PARTS [--student ID | --index N] [grading options]
-    python -m grading merge PARTS --out OUT [--submissions SUBMISSIONS] [grading options]
+    python -m grading merge PARTS --out OUT --submissions SUBMISSIONS [the same grading options]
 
-``job`` grades one student of SUBMISSIONS exactly as a local run would (it *is* a local
-run restricted to that student, ``--only ID``) into ``PARTS/<id>/``. The student is named
-with ``--student``, or picked by position in the sorted list of student ids with
-``--index``, which defaults to the array index the scheduler sets: ``SLURM_ARRAY_TASK_ID``
-(Slurm job arrays) or ``JOB_COMPLETION_INDEX`` (Kubernetes indexed Jobs). A part appears
-only once it is complete (written to a hidden folder, then renamed), so a job killed
-half-way leaves no part behind.
+``job`` grades one student of SUBMISSIONS exactly as a local run would (the same
+``cli.prepare`` and ``cli.grade_all``, restricted to that student) and writes the raw
+results to ``PARTS/<id>.json``. The student is named with ``--student``, or picked by
+position in the sorted student ids with ``--index``, which defaults to the array index the
+scheduler sets: ``SLURM_ARRAY_TASK_ID`` (Slurm job arrays) or ``JOB_COMPLETION_INDEX``
+(Kubernetes Indexed Jobs). A part is written under a hidden name and renamed, so a job
+killed half-way leaves no part behind.
 
-``merge`` reads every part and writes the gradebook, feedback and results.json through
-the same function as a local run (``cli.write_outputs``): rows are sorted by id and
-nothing depends on when a part was written, so the result is byte-identical to one local
-run, whatever order the jobs finished in. With ``--submissions`` it names every student
-whose part is missing and writes nothing (exit 3); parts graded with other settings or
-another rubric are refused (exit 2).
+``merge`` prepares the same run over SUBMISSIONS (rubric, assignments, roster, submission
+times), reads every part and calls ``cli.finish`` — the function a local run ends with — so
+the gradebook, feedback, results.json, LMS exports and returned feedback are byte-identical
+to one local run, whatever order the jobs finished in (rows are sorted by id). It names
+every student without a part and writes nothing (exit 3); parts graded with other settings,
+another rubric or other assignments are refused (exit 2).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -32,11 +31,7 @@ from .submissions import discover
 
 INDEX_VARIABLES = ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX")
 MISSING = 3
-
-
-def _rubric_doc(rubric) -> list[dict]:
-    return [{"id": i.id, "description": i.description, "points": i.points, "category": i.category,
-             "chapters": list(i.chapters), "partial": i.partial} for i in rubric.items]
+PART_FORMAT = 1
 
 
 def pick_student(ids: list[str], student: str | None, index: int | None,
@@ -76,7 +71,7 @@ def job(argv: list[str]) -> int:
     p.add_argument("--list", action="store_true", help="print the student ids, one a line, index order, and stop")
     args, rest = p.parse_known_args(argv)
     if "--out" in rest or "--only" in rest:
-        p.error("--out/--only are set by the job itself (PARTS/<id>)")
+        p.error("--out/--only are set by the job itself (PARTS/<id>.json)")
     if not args.submissions.is_dir():
         print(f"error: submissions folder {args.submissions} does not exist", file=sys.stderr)
         return 2
@@ -91,19 +86,28 @@ def job(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    opts = cli.parse_args([str(args.submissions), "--out", str(args.parts / sid), "--only", sid, *rest])
+    if opts.return_to is not None:
+        p.error("--return-to belongs to the merge: a job only grades")
+    run = cli.prepare(opts, out=False)
+    if isinstance(run, int):
+        return run
+    results, meta, elapsed = cli.grade_all(run)
     args.parts.mkdir(parents=True, exist_ok=True)
-    final = args.parts / sid
+    part = {"format": PART_FORMAT, "student": sid, "settings": meta, "grading": _fingerprint(run),
+            "results": results}
     tmp = args.parts / f".{sid}.incomplete-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    code = cli.main([str(args.submissions), "--out", str(tmp), "--only", sid, "--quiet", *rest])
-    if code != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        return code
-    if final.exists():  # a re-run replaces the older part
-        shutil.rmtree(final)
-    os.rename(tmp, final)
-    print(f"part {sid} → {final}", file=sys.stderr)
+    tmp.write_text(json.dumps(part, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, args.parts / f"{sid}.json")  # atomic: a part is complete or absent
+    print(f"part {sid} ({elapsed:.1f} s) → {args.parts / f'{sid}.json'}", file=sys.stderr)
     return 0
+
+
+def _fingerprint(run: "cli.Run") -> dict:
+    """What must be the same in every part and in the merge: the graded exercises and assignments."""
+    return {"exercises": [[e.chapter, e.function, e.check, e.rubric, e.points, list(run.rubric.seeds(e))]
+                          for e in run.rubric.exercises],
+            "assignments": [a.id for a in run.chosen]}
 
 
 def merge(argv: list[str]) -> int:
@@ -111,58 +115,47 @@ def merge(argv: list[str]) -> int:
                                 description="parts → the gradebook, feedback and results.json of one local run")
     p.add_argument("parts", type=Path)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--submissions", type=Path, default=None,
-                   help="the staged submissions: every student there must have a part")
+    p.add_argument("--submissions", type=Path, required=True,
+                   help="the staged submissions the jobs graded: every student there must have a part")
     args, rest = p.parse_known_args(argv)
-    opts = cli.parse_args([str(args.submissions or args.parts), "--out", str(args.out), *rest])
-    try:
-        rubric, _ = cli.load_rubric(opts)
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if not args.parts.is_dir():
         print(f"error: parts folder {args.parts} does not exist", file=sys.stderr)
         return 2
-    results, settings, problems = [], None, []
-    for part in sorted(d for d in args.parts.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        try:
-            doc = json.loads((part / "results.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            problems.append(f"{part.name}: unreadable results.json ({exc})")
+    run = cli.prepare(cli.parse_args([str(args.submissions), "--out", str(args.out), *rest]), out=False)
+    if isinstance(run, int):
+        return run
+    expected = [s.id for s in run.subs]
+    results, settings, problems, found = [], None, [], set()
+    for path in sorted(args.parts.glob("*.json")):
+        if path.name.startswith("."):
             continue
-        if doc.get("rubric") != _rubric_doc(rubric):
-            problems.append(f"{part.name}: graded with another rubric")
+        try:
+            part = json.loads(path.read_text(encoding="utf-8"))
+            sid = part["student"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{path.name}: not a readable part ({exc})")
+            continue
+        if part.get("format") != PART_FORMAT or part.get("grading") != _fingerprint(run):
+            problems.append(f"{sid}: graded with another rubric, manifest or assignment")
         if settings is None:
-            settings = doc.get("settings")
-        elif doc.get("settings") != settings:
-            problems.append(f"{part.name}: graded with other settings ({doc.get('settings')} ≠ {settings})")
-        results.extend(doc.get("students", []))
+            settings = part.get("settings")
+        elif part.get("settings") != settings:
+            problems.append(f"{sid}: graded with other settings ({part.get('settings')} ≠ {settings})")
+        if sid not in expected:
+            problems.append(f"{sid}: not a student of {args.submissions}")
+        found.add(sid)
+        results.extend(part.get("results", []))
     if problems:
         print("error: " + "\n       ".join(problems), file=sys.stderr)
         return 2
-    ids = [r["student"] for r in results]
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicated:
-        print(f"error: more than one part for {', '.join(duplicated)}", file=sys.stderr)
-        return 2
-    if args.submissions is not None:
-        expected = [s.id for s in discover(args.submissions)[0]]
-        missing = [i for i in expected if i not in set(ids)]
-        if missing:
-            print(f"missing parts ({len(missing)} of {len(expected)}): {', '.join(missing)} — "
-                  "re-run their jobs (`python -m grading job … --student ID`); nothing was written",
-                  file=sys.stderr)
-            return MISSING
-        unknown = sorted(set(ids) - set(expected))
-        if unknown:
-            print(f"error: parts for students not in {args.submissions}: {', '.join(unknown)}", file=sys.stderr)
-            return 2
-    if settings is None:
-        print(f"error: no parts in {args.parts}", file=sys.stderr)
+    missing = [i for i in expected if i not in found]
+    if missing:
+        print(f"missing parts ({len(missing)} of {len(expected)}): {', '.join(missing)} — "
+              "re-run their jobs (`python -m grading job … --student ID`); nothing was written", file=sys.stderr)
         return MISSING
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)
-    cli.write_outputs(out, rubric, results, settings)
-    print(f"merged {len(results)} part{'s' if len(results) != 1 else ''} → {out}/gradebook.csv", file=sys.stderr)
+    run.out.mkdir(parents=True, exist_ok=True)
+    os.chmod(run.out, 0o700)
+    written = cli.finish(run, results, settings)
+    print(f"merged {len(results)} part{'s' if len(results) != 1 else ''} → {run.out}/gradebook.csv"
+          + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
