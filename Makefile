@@ -108,7 +108,7 @@ hub-release: $(VENV)/.installed-dev
 	$(HUB) release
 
 hub-grade: $(VENV)/.installed-dev
-	@test -n "$(ASSIGNMENT)" || (echo "usage: make hub-grade ASSIGNMENT=01" && exit 2)
+	@test -n "$(ASSIGNMENT)" || (echo "usage: make hub-grade ASSIGNMENT=ch01" && exit 2)
 	$(HUB) grade $(ASSIGNMENT)
 
 # --- grading and benchmarks -------------------------------------------------------------

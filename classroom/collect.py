@@ -1,6 +1,6 @@
 """Collect an assignment from every student's home, grade it, return the feedback.
 
-    python -m classroom grade ASSIGNMENT [--roster ROSTER]      (make hub-grade ASSIGNMENT=01)
+    python -m classroom grade ASSIGNMENT [grading options]      (make hub-grade ASSIGNMENT=ch01)
 
 **Collect** (as root, read-only): for each student of the roster, the assignment's chapter
 notebooks under ``~/mlcourse/`` (the edition's folder). Every directory is opened relative
@@ -11,17 +11,15 @@ folder someone else made) and a file over the grader's size cap are skipped and 
 the log. Nothing in a home is written or even opened for writing. The copies go to
 ``private/collected/<assignment>/<student>/`` (root only).
 
-**Grade**: ``python -m grading`` on that folder, the assignment's grading.
-
-**Return**: each student's feedback is written into ``~/feedback/<assignment>/`` by a child
-process that has become the student (uid, gid, no extra groups) — so a student who made
-``~/feedback`` a link to somewhere else can only write where they could write anyway —
-folders 0700 and files 0600: readable by that student only.
+**Grade and return**: ``python -m grading COLLECTED --assignment ID --return-to /home``:
+the assignment's grading, and each student's feedback written into
+``~/feedback/<assignment>/`` (grading/returns.py: every folder opened without following
+links, files created anew and given to the home's owner). The homes are 0700, so the
+feedback is readable by that student only.
 """
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -38,12 +36,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def assignment_chapters(assignment: str) -> list[str]:
-    """The chapter notebooks (stems) of an assignment: ``01`` → the manifest's chapters ``01_*``."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", assignment):
-        raise ValueError(f"assignment {assignment!r}: expected an id like 01")
-    chapters = [c for c in config.load().chapters() if c.split("_")[0] == assignment]
+    """The chapter notebooks (stems) of an assignment of the rubric: ``ch01`` → ``01_linear_regression``."""
+    rubric = config.load()
+    try:
+        chosen = rubric.assignment(assignment)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    chapters = rubric.only([chosen]).chapters()
     if not chapters:
-        raise ValueError(f"assignment {assignment!r}: no chapter of grading/exercises.toml belongs to it")
+        raise ValueError(f"assignment {assignment!r}: no exercise of grading/exercises.toml belongs to it")
     return chapters
 
 
@@ -90,43 +91,6 @@ def collect_home(st: Student, folder: str, names: set[str], dest: Path) -> list[
     return skipped
 
 
-def _as_student(st: Student, work) -> int:
-    """Run ``work()`` in a child process that is the student; its exit status (0 = done)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover — the child
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(st.gid)
-            os.setuid(st.uid)
-            os.umask(0o077)
-            work()
-            code = 0
-        except BaseException as exc:  # noqa: BLE001
-            print(f"{st.name}: could not return the feedback: {exc}", file=sys.stderr)
-        finally:
-            os._exit(code)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-
-
-def return_feedback(st: Student, assignment: str, files: dict[str, bytes]) -> bool:
-    """Write ``files`` into ``~/feedback/<assignment>/`` as the student, readable by them only."""
-    def work() -> None:
-        folder = st.home / "feedback" / assignment
-        folder.mkdir(parents=True, exist_ok=True)
-        for d in (folder.parent, folder):
-            os.chmod(d, 0o700)
-        for name, data in files.items():
-            tmp = folder / f".{name}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, folder / name)
-    return _as_student(st, work) == 0
-
-
 def grade_class(students: list[Student], assignment: str, private: Path, folder: str = "mlcourse",
                 grading_args: list[str] | None = None) -> dict:
     """Collect → grade → return for ``assignment``; returns a summary with the timings."""
@@ -144,17 +108,20 @@ def grade_class(students: list[Student], assignment: str, private: Path, folder:
         (collected / st.name).mkdir()
         skipped += collect_home(st, folder, names, collected / st.name)
     t1 = time.monotonic()
-    cmd = [sys.executable, "-m", "grading", str(collected), "--out", str(graded), "--quiet", *(grading_args or [])]
+    homes = {st.home.parent for st in students}
+    if len(homes) != 1 or any(st.home.name != st.name for st in students):
+        raise RuntimeError("the feedback goes to HOMES/<name>/feedback/: every home must be <one folder>/<name>")
+    cmd = [sys.executable, "-m", "grading", str(collected), "--out", str(graded), "--quiet",
+           "--assignment", assignment, "--return-to", str(homes.pop()), *(grading_args or [])]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"grading failed:\n{proc.stderr[-3000:]}")
     t2 = time.monotonic()
-    returned, failed = [], []
-    for st in students:
-        files = {f"feedback{ext}": (graded / "feedback" / f"{st.name}{ext}").read_bytes() for ext in (".md", ".html")}
-        (returned if return_feedback(st, assignment, files) else failed).append(st.name)
-    t3 = time.monotonic()
+    problems = [line.removeprefix("warning: ") for line in proc.stderr.splitlines()
+                if line.startswith("warning: feedback not returned")]
+    failed = sorted(st.name for st in students if any(f" {st.name}:" in line for line in problems))
+    returned = [st.name for st in students if st.name not in failed]
     return {"assignment": assignment, "chapters": chapters, "skipped": skipped, "returned": returned,
-            "failed": failed, "gradebook": str(graded / "gradebook.csv"),
-            "seconds": {"collect": round(t1 - t0, 2), "grade": round(t2 - t1, 2), "return": round(t3 - t2, 2),
-                        "total": round(t3 - t0, 2)}}
+            "failed": failed, "problems": problems, "gradebook": str(graded / "gradebook.csv"),
+            "seconds": {"collect": round(t1 - t0, 2), "grade_and_return": round(t2 - t1, 2),
+                        "total": round(t2 - t0, 2)}}

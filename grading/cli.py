@@ -176,10 +176,15 @@ def grade_all(run: Run) -> tuple[list[dict], dict, float]:
     elapsed = time.perf_counter() - started
     isolation = "uid + namespaces (root)" if uids.enabled else (
         "limits only (--no-isolation)" if args.no_isolation else "limits only (not root)")
-    meta = {"hidden_seeds": list(run.rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
+    return results, settings(run, isolation), elapsed
+
+
+def settings(run: Run, isolation: str) -> dict:
+    """The grading settings recorded in results.json (and checked by `grading merge`)."""
+    args = run.args
+    return {"hidden_seeds": list(run.rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
             "run_notebooks": args.run_notebooks, "isolation": isolation}
-    return results, meta, elapsed
 
 
 def finish(run: Run, results: list[dict], meta: dict) -> list[Path]:

@@ -60,7 +60,7 @@ def pick_student(ids: list[str], student: str | None, index: int | None,
 
 def job(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m grading job",
-                                description="grade one student into PARTS/<id>/ (one task of a job array)")
+                                description="grade one student into PARTS/<id>.json (one task of a job array)")
     p.add_argument("submissions", type=Path)
     p.add_argument("--parts", type=Path, help="folder of the parts (one sub-folder per student); required "
                                               "unless --list")
@@ -97,7 +97,7 @@ def job(argv: list[str]) -> int:
     part = {"format": PART_FORMAT, "student": sid, "settings": meta, "grading": _fingerprint(run),
             "results": results}
     tmp = args.parts / f".{sid}.incomplete-{os.getpid()}"
-    tmp.write_text(json.dumps(part, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(part, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, args.parts / f"{sid}.json")  # atomic: a part is complete or absent
     print(f"part {sid} ({elapsed:.1f} s) → {args.parts / f'{sid}.json'}", file=sys.stderr)
     return 0
@@ -137,10 +137,12 @@ def merge(argv: list[str]) -> int:
             continue
         if part.get("format") != PART_FORMAT or part.get("grading") != _fingerprint(run):
             problems.append(f"{sid}: graded with another rubric, manifest or assignment")
-        if settings is None:
-            settings = part.get("settings")
-        elif part.get("settings") != settings:
-            problems.append(f"{sid}: graded with other settings ({part.get('settings')} ≠ {settings})")
+        got = part.get("settings") or {}
+        if settings is None:  # the isolation in force is the jobs' machine's, the rest is the options'
+            settings = cli.settings(run, str(got.get("isolation")))
+        if got != settings:
+            diff = ", ".join(f"{k} {got.get(k)!r} ≠ {v!r}" for k, v in settings.items() if got.get(k) != v)
+            problems.append(f"{sid}: graded with other settings ({diff})")
         if sid not in expected:
             problems.append(f"{sid}: not a student of {args.submissions}")
         found.add(sid)

@@ -1,23 +1,22 @@
 """Grading as one job per student (`python -m grading job`) and one merge (`grading merge`).
 
-A small fixture class (a full, a partial, an unsolved and a zipped submission of the fixture
-chapter) is graded once locally and once as separate job processes; the merged gradebook,
-feedback and results.json must be byte-identical to the local run whichever order the jobs
-finished in, a missing part must be named, and the Slurm array script's own per-task
-command must grade the student its SLURM_ARRAY_TASK_ID designates.
+The fixture class of the assignment tests (tests/fixtures/grading/class_fixture.py: a roster
+of six, one student without a submission, one folder not in the roster, a late submission, a
+zip) is graded for assignment a1 once locally and once as separate job processes; the merged
+gradebook, LMS exports, feedback, results.json and the feedback returned into the students'
+folders must be byte-identical to the local run whichever order the jobs finished in, a
+missing part must be named, and the Slurm array script and the Kubernetes Job's own
+commands must grade the student their array index designates.
 """
 from __future__ import annotations
 
 import filecmp
 import os
-import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from grading.cluster import pick_student
@@ -25,10 +24,10 @@ from grading.cluster import pick_student
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 sys.path.insert(0, str(FIXTURES))
-import corpus  # noqa: E402  (tests/fixtures/grading/corpus.py)
+import class_fixture  # noqa: E402  (tests/fixtures/grading/class_fixture.py)
 
-OPTIONS = ["--timeout", "5", "--notebook-timeout", "60", "--memory", "1024", "--hidden-seeds", "1",
-           "--manifest", str(FIXTURES / "exercises.toml"), "--checks", str(FIXTURES / "checks_fixture.py")]
+OPTIONS = ["--timeout", "5", "--notebook-timeout", "60", "--memory", "1024", "--assignment", "a1",
+           "--checks", str(FIXTURES / "checks_fixture.py"), *class_fixture.ARGS]
 SLURM = ROOT / "deploy" / "slurm" / "grade.sbatch"
 
 
@@ -52,54 +51,57 @@ def same_tree(a: Path, b: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def fixture_class(tmp_path_factory):
     base = tmp_path_factory.mktemp("cluster")
-    subs = base / "subs"
-    sol, stub = corpus.solution(), corpus.stub()
-    partial = corpus.with_function(sol, "scale", "def scale(x, c):\n    return x + c\n")
-    for sid, nb in {"ana": sol, "ben": partial, "cleo": stub}.items():
-        (subs / sid).mkdir(parents=True)
-        nbformat.write(nb, subs / sid / corpus.NAME)
-    with zipfile.ZipFile(subs / "dan.zip", "w") as z:
-        z.writestr(f"work/{corpus.NAME}", nbformat.writes(sol))
-    run(str(subs), "--out", str(base / "local"), "--quiet", *OPTIONS)
-    return base, subs, ["ana", "ben", "cleo", "dan"]
+    subs = class_fixture.build_a1(base / "subs")
+    (base / "homes_local").mkdir()
+    run(str(subs), "--out", str(base / "local"), "--quiet", "--return-to", str(base / "homes_local"), *OPTIONS)
+    ids = run("job", str(subs), "--list").stdout.split()
+    assert len(ids) == 6
+    for sid in ids:  # each job its own process, as on a cluster
+        run("job", str(subs), "--parts", str(base / "parts_a"), "--student", sid, *OPTIONS)
+    return base, subs, ids
 
 
 def test_jobs_in_any_order_then_merge_equal_one_local_run(fixture_class) -> None:
     base, subs, ids = fixture_class
-    assert run("job", str(subs), "--list").stdout.split() == ids
-    for order, parts in ((ids, base / "parts_a"), (ids[::-1], base / "parts_b")):
-        for sid in order:  # each job its own process, as on a cluster
-            run("job", str(subs), "--parts", str(parts), "--student", sid, *OPTIONS)
-        assert sorted(p.name for p in parts.iterdir()) == ids  # no incomplete leftovers
-        out = parts.with_name(parts.name + "_merged")
-        run("merge", str(parts), "--out", str(out), "--submissions", str(subs), *OPTIONS)
+    for sid in ids[::-1]:  # the same jobs finishing in the opposite order
+        run("job", str(subs), "--parts", str(base / "parts_b"), "--student", sid, *OPTIONS)
+    for parts in (base / "parts_a", base / "parts_b"):
+        assert sorted(p.name for p in parts.iterdir()) == sorted(f"{i}.json" for i in ids)  # nothing incomplete
+        out, homes = parts.with_name(parts.name + "_merged"), parts.with_name(parts.name + "_homes")
+        homes.mkdir()
+        run("merge", str(parts), "--out", str(out), "--submissions", str(subs), "--return-to", str(homes), *OPTIONS)
         assert same_tree(base / "local", out) == []
-    # the parts themselves are independent of order, so any interleaving gives the same merge
+        assert same_tree(base / "homes_local", homes) == []
+    # the parts themselves do not depend on the order, so any interleaving merges the same
     assert same_tree(base / "parts_a", base / "parts_b") == []
-    book = (base / "local" / "gradebook.csv").read_text()
-    assert re.search(r"^ana,.*,25,", book, re.M) and re.search(r"^ben,.*,15,", book, re.M)
+    local = base / "local"
+    assert {"gradebook.csv", "canvas.csv", "moodle.csv", "grades.csv"} <= {p.name for p in local.iterdir()}
+    for name in ("gradebook.csv", "canvas.csv", "moodle.csv", "grades.csv"):  # and it is the right answer
+        assert (local / name).read_text() == (class_fixture.EXPECTED / "a1" / name).read_text(), name
 
 
 def test_merge_names_the_missing_parts_and_writes_nothing(fixture_class, tmp_path) -> None:
     base, subs, ids = fixture_class
     parts = tmp_path / "parts"
     shutil.copytree(base / "parts_a", parts)
-    shutil.rmtree(parts / "ben")
-    shutil.rmtree(parts / "dan")
+    (parts / f"{ids[1]}.json").unlink()
+    (parts / f"{ids[3]}.json").unlink()
     proc = run("merge", str(parts), "--out", str(tmp_path / "out"), "--submissions", str(subs), *OPTIONS,
                check=False)
     assert proc.returncode == 3
-    assert "missing parts (2 of 4): ben, dan" in proc.stderr
+    assert f"missing parts (2 of {len(ids)}): {ids[1]}, {ids[3]}" in proc.stderr
     assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 
 def test_merge_refuses_parts_graded_with_other_settings(fixture_class, tmp_path) -> None:
-    base, subs, _ = fixture_class
+    base, subs, ids = fixture_class
     parts = tmp_path / "parts"
     shutil.copytree(base / "parts_a", parts)
-    run("job", str(subs), "--parts", str(parts), "--student", "ben", *OPTIONS[2:])  # other --timeout
-    proc = run("merge", str(parts), "--out", str(tmp_path / "out"), *OPTIONS, check=False)
-    assert proc.returncode == 2 and "ben: graded with other settings" in proc.stderr
+    run("job", str(subs), "--parts", str(parts), "--student", ids[0], *OPTIONS[2:])  # another --timeout
+    proc = run("merge", str(parts), "--out", str(tmp_path / "out"), "--submissions", str(subs), *OPTIONS,
+               check=False)
+    assert proc.returncode == 2 and f"{ids[0]}: graded with other settings" in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_pick_student_by_array_index() -> None:
@@ -124,8 +126,8 @@ def test_slurm_array_task_grades_the_student_of_its_index(fixture_class, tmp_pat
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     proc = subprocess.run(["bash", str(SLURM)], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert [p.name for p in (tmp_path / "parts").iterdir()] == [ids[2]]
-    assert same_tree(base / "parts_a" / ids[2], tmp_path / "parts" / ids[2]) == []
+    assert [p.name for p in (tmp_path / "parts").iterdir()] == [f"{ids[2]}.json"]
+    assert filecmp.cmp(base / "parts_a" / f"{ids[2]}.json", tmp_path / "parts" / f"{ids[2]}.json", shallow=False)
 
 
 def test_kubernetes_indexed_job_commands_grade_by_completion_index(fixture_class, tmp_path) -> None:
@@ -141,12 +143,12 @@ def test_kubernetes_indexed_job_commands_grade_by_completion_index(fixture_class
         cmd = doc["spec"]["template"]["spec"]["containers"][0]["command"]
         return [sys.executable if c == "python" else where.get(c, c) for c in cmd] + OPTIONS
 
-    for index in (3, 0, 2, 1):  # pods finish in any order
+    for index in (3, 0, 5, 2, 4, 1):  # pods finish in any order
         env = {**os.environ, "JOB_COMPLETION_INDEX": str(index)}
         proc = subprocess.run(command("grade-job.yaml"), cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        assert (tmp_path / "parts" / ids[index] / "results.json").exists()
+        assert (tmp_path / "parts" / f"{ids[index]}.json").exists()
     proc = subprocess.run(command("merge-job.yaml"), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert same_tree(base / "local", tmp_path / "out") == []

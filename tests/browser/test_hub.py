@@ -5,7 +5,7 @@
 lands (through the nbgitpuller link) in JupyterLab with the edition in ``~/mlcourse``,
 solves chapter 01's first exercise, runs its check (✅) and saves. The instructor releases
 an update of chapter 02; each student follows the nbgitpuller link again: chapter 02 is
-updated, chapter 01's work is untouched. `make hub-grade ASSIGNMENT=01` collects, grades
+updated, chapter 01's work is untouched. `make hub-grade ASSIGNMENT=ch01` collects, grades
 and returns; each student reads their own feedback in their server, and code run in their
 own kernel cannot read the other's home or feedback. At the end `make hub-stop` stops the
 hub, the proxy and both servers by PID; the test checks every PID is gone, then deletes
@@ -35,6 +35,7 @@ EDITION = "mlcourse"
 CH01 = "01_linear_regression.ipynb"
 CH02 = "02_gradient_descent_and_features.ipynb"
 EXERCISE = "predict"
+ASSIGNMENT = "ch01"
 UPDATE = "Update from your instructor: a clarification of this chapter."
 FIGURES = ROOT / "_build" / "hub-figures.json"
 
@@ -203,8 +204,8 @@ PROBE = """
 import json, pathlib
 me, other = {me!r}, {other!r}
 out = {{}}
-for label, path in [("own", f"/home/{{me}}/feedback/01/feedback.md"), ("other_home", f"/home/{{other}}"),
-                    ("other_feedback", f"/home/{{other}}/feedback/01/feedback.md"),
+for label, path in [("own", f"/home/{{me}}/feedback/{a}/feedback.md"), ("other_home", f"/home/{{other}}"),
+                    ("other_feedback", f"/home/{{other}}/feedback/{a}/feedback.md"),
                     ("other_ch01", f"/home/{{other}}/mlcourse/{ch01}")]:
     p = pathlib.Path(path)
     try:
@@ -261,27 +262,27 @@ def test_a_class_of_two_on_the_hub(browser, hub) -> None:
 
         # 3. the instructor collects, grades and returns assignment 01
         t0 = time.monotonic()
-        _make("hub-grade", "ASSIGNMENT=01", *hub["common"])
+        _make("hub-grade", f"ASSIGNMENT={ASSIGNMENT}", *hub["common"])
         hub["figures"]["collect_grade_return_seconds"] = round(time.monotonic() - t0, 2)
-        book = {r["student"]: r for r in csv.DictReader(open(hub["dir"] / "private" / "graded" / "01" / "gradebook.csv"))}
+        book = {r["id"]: r for r in csv.DictReader(open(hub["dir"] / "private" / "graded" / ASSIGNMENT / "gradebook.csv"))}
         assert set(book) == set(STUDENTS)
         for name in STUDENTS:
-            assert float(book[name]["total"]) > 0, book[name]
+            assert float(book[name][ASSIGNMENT]) > 0, book[name]
 
         # 4. each student sees their own feedback, and nothing of the other's
         for me, other in (STUDENTS, STUDENTS[::-1]):
             ctx, page = pages[me]
-            page.goto(f"{hub['base']}/user/{me}/files/feedback/01/feedback.html", wait_until="load")
+            page.goto(f"{hub['base']}/user/{me}/files/feedback/{ASSIGNMENT}/feedback.html", wait_until="load")
             text = page.inner_text("body")
-            assert f"Feedback for {me}" in text and f"✅ " in text, text[:1000]
+            assert f"feedback for {me}" in text.lower() and f"✅ 1 / 1 — {EXERCISE}" in text, text[:1000]
             page.screenshot(path=str(SCREENSHOTS / f"hub-{me}-feedback.png"))
             page.goto(f"{hub['base']}/user/{me}/lab/tree/{EDITION}", wait_until="load")
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
-            probe = json.loads(_run_in_own_kernel(page, PROBE.format(me=me, other=other, ch01=CH01)).strip())
-            assert probe["own"].startswith("ok: # Feedback for " + me), probe
+            probe = json.loads(_run_in_own_kernel(page, PROBE.format(me=me, other=other, ch01=CH01, a=ASSIGNMENT)).strip())
+            assert probe["own"].startswith("ok: ") and f"feedback for {me}" in probe["own"].lower(), probe
             assert probe["other_home"] == probe["other_feedback"] == probe["other_ch01"] == "PermissionError", probe
-            mode = os.stat(f"/home/{me}/feedback/01/feedback.md")
-            assert mode.st_mode & 0o077 == 0 and mode.st_uid == Path(f"/home/{me}").stat().st_uid
+            home = os.stat(f"/home/{me}")
+            assert home.st_mode & 0o077 == 0 and os.stat(f"/home/{me}/feedback/{ASSIGNMENT}/feedback.md").st_uid == home.st_uid
     finally:
         for ctx, _ in pages.values():
             ctx.close()
