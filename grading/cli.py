@@ -17,11 +17,10 @@ from mlcourse.checks import Status
 
 from . import config, roster
 from .exports import FORMATS
-from .feedback import render
 from .grade import CaseCache, grade_submission, result, score
 from .gradebook import build_rows
 from .report import write_all
-from .returns import return_feedback
+from .returns import return_all
 from .sandbox import Limits, UidPool
 from .submissions import discover
 from .submitted import MANIFEST, folder_name, submission_times
@@ -71,7 +70,7 @@ class Run:
     args: argparse.Namespace
     rubric: config.Rubric        # the chosen assignments' part of the rubric: what is graded
     full_rubric: config.Rubric
-    chosen: list
+    chosen: list[config.Assignment]
     students: list | None        # the roster, if any
     owner: dict[str, str]
     times: dict
@@ -81,7 +80,10 @@ class Run:
 
 
 def prepare(args: argparse.Namespace, out: bool = True) -> Run | int:
-    """Check the arguments and read the rubric, roster and submissions; an exit code on error."""
+    """Check the arguments, read the rubric, roster and submissions; an exit code on error.
+
+    ``args.only`` keeps one submission (a job); ``out=False`` leaves the output folder alone.
+    """
     if not args.submissions.is_dir():
         print(f"error: submissions folder {args.submissions} does not exist", file=sys.stderr)
         return 2
@@ -97,23 +99,11 @@ def prepare(args: argparse.Namespace, out: bool = True) -> Run | int:
     if args.hidden_seeds is not None:
         rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
     try:
-        chosen = [rubric.assignment(a) for a in dict.fromkeys(args.assignment)] or rubric.assignments
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+        chosen = _assignments(rubric, args.assignment, args.manifest)
+        students = roster.read(args.roster) if args.roster is not None else None
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    graded = {e.rubric for e in rubric.exercises}
-    empty = [a.id for a in chosen if not graded & set(a.items)]
-    if empty and args.assignment:
-        print(f"error: no exercise of {args.manifest} belongs to assignment {', '.join(empty)}", file=sys.stderr)
-        return 2
-    chosen = [a for a in chosen if a.id not in empty]
-    students = None
-    if args.roster is not None:
-        try:
-            students = roster.read(args.roster)
-        except (ValueError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
     if args.return_to is not None and not args.return_to.is_dir():
         print(f"error: --return-to {args.return_to} is not a folder", file=sys.stderr)
         return 2
@@ -134,16 +124,7 @@ def prepare(args: argparse.Namespace, out: bool = True) -> Run | int:
         return 2
     for w in time_warnings:
         print(f"warning: {w}", file=sys.stderr)
-    owner: dict[str, str] = {}
-    if students is not None and args.only is None:
-        owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
-        if missing:
-            print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
-                  f"{', '.join(missing)}", file=sys.stderr)
-        if strangers:
-            print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
-                  f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
-                  f"{', '.join(strangers)}", file=sys.stderr)
+    owner = _match_roster(students, subs) if students is not None and args.only is None else {}
     if args.only is not None:
         subs = [s for s in subs if s.id == args.only]
         if not subs:
@@ -188,22 +169,16 @@ def settings(run: Run, isolation: str) -> dict:
 
 
 def finish(run: Run, results: list[dict], meta: dict) -> list[Path]:
-    """Gradebook, feedback, exports (and returned feedback) from the results — the same for a
-    local run and for `grading merge`, whatever order the results come in."""
+    """Gradebook, feedback, exports and returned feedback from the results: how a local run and
+    `grading merge` both end, whatever order the results come in."""
     args = run.args
     rows = build_rows(results, run.full_rubric, run.chosen, run.students, run.owner, run.times)
     written = write_all(run.out, run.full_rubric, run.chosen, rows, meta, args.export,
                         has_roster=run.students is not None)
     if args.return_to is not None:
-        returned = 0
-        for row in rows:
-            for a in run.chosen if row.result is not None else []:
-                md, page = render(row, a, run.full_rubric)
-                problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
-                if problem:
-                    print(f"warning: {problem}", file=sys.stderr)
-                else:
-                    returned += 1
+        returned, problems = return_all(args.return_to, rows, run.chosen, run.full_rubric)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
         print(f"returned {returned} feedback folder{'s' if returned != 1 else ''} to {args.return_to}/<id>/feedback/",
               file=sys.stderr)
     return written
@@ -215,12 +190,37 @@ def main(argv: list[str] | None = None) -> int:
         return run
     results, meta, elapsed = grade_all(run)
     written = finish(run, results, meta)
-    args = run.args
     print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} "
           f"({', '.join(a.id for a in run.chosen)}) in {elapsed:.1f} s "
-          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {run.out}/gradebook.csv"
+          f"({run.args.workers} worker{'s' if run.args.workers != 1 else ''}) → {run.out}/gradebook.csv"
           + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
+
+
+def _assignments(rubric: config.Rubric, wanted: list[str], manifest: Path) -> list[config.Assignment]:
+    """The assignments to grade: those asked for, else every one that has exercises."""
+    try:
+        chosen = [rubric.assignment(a) for a in dict.fromkeys(wanted)] or rubric.assignments
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    graded = {e.rubric for e in rubric.exercises}
+    empty = [a.id for a in chosen if not graded & set(a.items)]
+    if empty and wanted:
+        raise ValueError(f"no exercise of {manifest} belongs to assignment {', '.join(empty)}")
+    return [a for a in chosen if a.id not in empty]
+
+
+def _match_roster(students: list[roster.Student], subs: list) -> dict[str, str]:
+    """{submission id: roster id}; says who has no submission and which folders are unknown."""
+    owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
+    if missing:
+        print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
+              f"{', '.join(missing)}", file=sys.stderr)
+    if strangers:
+        print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
+              f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
+              f"{', '.join(strangers)}", file=sys.stderr)
+    return owner
 
 
 def _grade_one(sub, rubric, limits, uids, cache, run_notebooks) -> dict:
