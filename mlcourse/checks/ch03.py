@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, compare_outputs
-from .core import Case, define
+from .core import Case, changed_inputs, define
 from .helpers import same_values, stable_sigmoid
 
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -26,12 +26,17 @@ EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
 def _watch(fn: Callable, args: tuple) -> dict:
     """Call fn(*args) and record NumPy's RuntimeWarnings (overflow, divide by zero, …).
 
-    Runs in the student's process; returns plain data: {"out": ..., "warnings": [...]}.
+    Runs in the student's process; returns plain data: {"out": ..., "warnings": [...]}, or
+    {"problem": ...} when the function changed one of its array arguments in place.
     """
+    before = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
     with warnings.catch_warnings(record=True) as caught, \
             np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
         warnings.simplefilter("always")
         out = fn(*args)
+    changed = changed_inputs(fn, before, args)
+    if changed:
+        return {"problem": changed}
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {"out": out, "warnings": msgs}
 

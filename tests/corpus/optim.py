@@ -99,8 +99,8 @@ def rmsprop_fixed_eps(w, g, s, lr, rho=0.9, eps=1e-8):
     return w - lr * g / (np.sqrt(s) + 1e-7), s
 
 
-@entry("rmsprop_step", "buggy", EASYGRAD, says=("eps",),
-       note="ε inside the square root: √(s + ε)")
+@entry("rmsprop_step", "convention", EASYGRAD, says=("inside the square root",),
+       note="ε inside the square root: √(s + ε) — a form some libraries use; the docstring fixes √s + ε")
 def rmsprop_eps_inside(w, g, s, lr, rho=0.9, eps=1e-8):
     s = rho * s + (1 - rho) * g ** 2
     return w - lr * g / np.sqrt(s + eps), s
@@ -176,7 +176,8 @@ def adam_stores_corrected(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * m / (np.sqrt(v) + eps), m, v
 
 
-@entry("adam_step", "buggy", EASYGRAD, says=("eps",), note="ε inside the root √(v̂ + ε)")
+@entry("adam_step", "convention", EASYGRAD, says=("inside the square root",),
+       note="ε inside the root √(v̂ + ε) — a form some libraries use; the docstring fixes √v̂ + ε")
 def adam_eps_inside(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g ** 2
