@@ -172,7 +172,7 @@ def ce_grad_no_onehot(scores, y):
     return float(-log_p[np.arange(n), y].mean()), np.exp(log_p) / n
 
 
-@entry("softmax_cross_entropy", "buggy", DLFS_LAYERS, says=("factor of N",), note="dx = y − t without / batch_size")
+@entry("softmax_cross_entropy", "buggy", DLFS_LAYERS, says=("the batch size",), note="dx = y − t without / batch_size")
 def ce_grad_not_divided(scores, y):
     n = len(y)
     shifted = scores - scores.max(axis=1, keepdims=True)
