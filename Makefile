@@ -10,12 +10,12 @@ EXECUTED := _build/executed
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench clean help
+.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench mutants clean help
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run everything (library, chapters, grader, site, browser)"
-	@echo "make release | site | grade SUBMISSIONS=dir | bench | clean"
+	@echo "make release | site | grade SUBMISSIONS=dir | bench | mutants | clean"
 
 # --- set-up: a virtual environment, re-installed when pyproject.toml changes -------------
 $(VENV)/.installed-dev: pyproject.toml
@@ -76,6 +76,11 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/mnist_mlp.py
 	$(PY) benchmarks/per_sample_vs_batch.py
 	$(PY) benchmarks/conv.py
+
+# Plants typical student bugs into every solution block and reports how the checks react
+# (silent / generic / diagnosed / raised per exercise). Slow-ish (~4 min on 2 cores): not in `make test`.
+mutants: $(VENV)/.installed-dev
+	$(TEST_ENV) $(PY) -m qa.mutants $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 clean:
 	rm -rf _build .pytest_cache

@@ -48,6 +48,8 @@ import nbformat  # noqa: E402
 
 from grading.extract import definitions  # noqa: E402
 
+from mlcourse.checks.core import UNEXPECTED_FORM  # noqa: E402
+
 from .mutate import Mutant, mutants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +126,8 @@ def load_allow_list(path: Path = ALLOW_LIST) -> dict[tuple[str, str], str]:
 
 def classify(status: str, message: str) -> str:
     """The outcome for a check result's ``status`` and ``message``."""
+    if UNEXPECTED_FORM.split("{")[0] in message:
+        return "raised"  # the judge crashed on the output and the framework covered for it
     if status == "pass":
         return "silent"
     if status == "error":
@@ -150,7 +154,7 @@ def _run_job(source: str, checks: list[tuple[str, str]]) -> dict:
         except Exception:
             return {"status": "raised", "check": name, "message": traceback.format_exc(limit=-3)}
         if not result.passed:
-            return {"status": result.status, "check": name, "message": result.message}
+            return {"status": str(result.status), "check": name, "message": result.message}
     return {"status": "pass", "check": ",".join(n for n, _ in checks), "message": ""}
 
 

@@ -286,7 +286,8 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
 
 
 define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
-       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch,
+       judge=functools.partial(_loss_judge, advice_for=(_BCE_DIVIDE, _ADVICE[0], _ADVICE[2])))
 
 
 def _ce_ref(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -319,18 +320,19 @@ def _saturation(scores: np.ndarray, y: np.ndarray, loss: Any) -> str | None:
         return None
     n = len(y)
     shifted = scores - scores.max(axis=1, keepdims=True)
-    p_y = np.exp(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[np.arange(n), y]
+    log_p = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[np.arange(n), y]
+    p_y = np.exp(log_p)
     with np.errstate(all="ignore"):
         for eps in _SATURATION_EPS:
-            cap = -np.log(eps)
-            if np.isclose(loss, -np.mean(np.log(p_y + eps)), rtol=1e-6):
-                how = f"adds ε = {eps:g} inside the log"
-            elif np.isclose(loss, -np.mean(np.log(np.clip(p_y, eps, 1 - eps))), rtol=1e-6):
-                how = f"clips the probabilities to [{eps:g}, 1 − {eps:g}]"
-            else:
+            added = np.isclose(loss, -np.mean(np.log(p_y + eps)), rtol=1e-6)
+            clipped = np.isclose(loss, -np.mean(np.log(np.clip(p_y, eps, 1 - eps))), rtol=1e-6)
+            if not (added or clipped):
                 continue
+            how = (f"adds ε = {eps:g} inside the log (or clips p to [ε, 1 − ε]: here the two agree)"
+                   if added and clipped else f"adds ε = {eps:g} inside the log" if added
+                   else f"clips the probabilities to [{eps:g}, 1 − {eps:g}]")
             return (f"loss saturates: it {how}, so a confidently wrong sample costs at most −log(ε) ≈ "
-                    f"{cap:.3g} instead of its true loss (here up to {float(-np.log(p_y).max()) if p_y.min() > 0 else float('inf'):.4g}) — "
+                    f"{-np.log(eps):.3g} instead of its true loss (here up to {float((-log_p).max()):.4g}) — "
                     "compute log-probabilities with log-sum-exp, log p = shifted − log Σ exp(shifted)")
     return None
 

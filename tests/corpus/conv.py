@@ -75,8 +75,9 @@ def conv_true_division(x, W, b, stride=1, padding=0):
     return out
 
 
-@entry("conv2d_naive", "buggy", MOTMAY, says=("height and width",),
-       note="Hout computed from W and Wout from H: only square inputs work")
+@entry("conv2d_naive", "buggy", MOTMAY, says=("raised ValueError", "line"),
+       note="Hout computed from W and Wout from H: only square inputs work (here it raises, and the message "
+            "quotes the student's line)")
 def conv_swapped_sizes(x, W, b, stride=1, padding=0):
     n, c, h, w = x.shape
     f, _, kh, kw = W.shape
@@ -148,8 +149,9 @@ def conv_flipped_kernel(x, W, b, stride=1, padding=0):
 
 # --- im2col -----------------------------------------------------------------------------------
 
-@entry("im2col", "convention", ENIGMA, says=("dtype",),
-       note="the book's im2col: np.zeros(...) is float64 whatever x is, rows (n, i, j), columns (c, p, q)")
+@entry("im2col", "correct", ENIGMA,
+       note="the book's im2col: strided slices per kernel offset, rows (n, i, j), columns (c, p, q); its float64 "
+            "buffer is fine (im2col's docstring promises no dtype)")
 def im2col_book(x, kh, kw, stride=1, padding=0):
     n, c, h, w = x.shape
     oh = (h + 2 * padding - kh) // stride + 1

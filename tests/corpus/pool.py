@@ -89,8 +89,9 @@ def pool_fwd_swapped_sizes(x, size=2, stride=2):
 
 # --- backward -------------------------------------------------------------------------------------
 
-@entry("maxpool_backward", "buggy", CLARENCE, says=("tie",),
-       note="(window == max) · dout: every tied maximum gets the gradient; `=` overwrites overlaps")
+@entry("maxpool_backward", "buggy", CLARENCE, says=("+=",),
+       note="(window == max) · dout: every tied maximum gets the gradient, and `=` overwrites overlaps — "
+            "the overlap case shows first")
 def pool_back_equal_mask(dout, x, size=2, stride=2):
     n, c, h, w = x.shape
     _, _, oh, ow = dout.shape
@@ -119,7 +120,7 @@ def pool_back_argmax(dout, x, size=2, stride=2):
     return dx
 
 
-@entry("maxpool_backward", "buggy", MOTMAY, says=("height and width",),
+@entry("maxpool_backward", "buggy", MOTMAY, says=("wrong positions",),
        note="unravel_index with (size, size) but the offsets of row and column swapped")
 def pool_back_swapped_offsets(dout, x, size=2, stride=2):
     n, c, h, w = x.shape
