@@ -18,7 +18,7 @@ import numpy as np
 from ..data import load_mnist
 from .compare import compare_array
 from .core import Case, define, describe_exception
-from .helpers import held_out_accuracy
+from .helpers import held_out_accuracy, same_values
 from .questions import number
 
 # --------------------------------------------------------------------------------------
@@ -344,3 +344,52 @@ number("answer_mnist_megabytes", answer=172.48, rtol=0.02,
        wrong={43.12: "43 MB is the uint8 file's size (1 byte a pixel); load_mnist converts to float32, 4 bytes.",
               344.96: "345 MB is float64 (8 bytes a pixel); load_mnist gives float32.",
               0.1725: "that is megabytes per 1,000 images; the training set has 55,000."})
+
+
+# --------------------------------------------------------------------------------------
+# input_gradient: what the network looks at (saliency), by the student's own backprop
+# --------------------------------------------------------------------------------------
+
+def input_gradient_reference(params: dict, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """∂ logit[n, y_n] / ∂ X[n] for relu(X W1 + b1) W2 + b2: X (N, D), y (N,) → (N, D)."""
+    z = X @ params["W1"] + params["b1"]
+    dh = params["W2"][:, y].T                  # (N, H): row n is W2's column y_n
+    return (dh * (z > 0)) @ params["W1"].T
+
+
+def _saliency_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d, h, c in [(5, 12, 8, 4), (3, 20, 16, 10)]:
+        params = mlp_params(rng, d, h, c)
+        X, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
+        cases.append(Case(args=(params, X, y), label=f"{n} inputs, sizes ({d}, {h}, {c})"))
+    return cases
+
+
+def _saliency_judge(case: Case, got: Any) -> str | None:
+    params, X, y = case.args
+    expected = input_gradient_reference(params, X, y)
+    problem = compare_array("the input gradient", got, expected, rtol=1e-6, atol=1e-9)
+    if not problem or "differs" not in problem:
+        return problem
+    z = X @ params["W1"] + params["b1"]
+    onehot = np.eye(params["W2"].shape[1])[y]
+    if same_values(got, (onehot @ params["W2"].T) @ params["W1"].T):
+        return ("it ignores the ReLU: the gradient only flows back through units that were active, "
+                "multiply by (z > 0) with z = X W1 + b1")
+    if same_values(got, np.abs(expected)):
+        return "it is the absolute value: return the signed gradient (the figure takes |·| itself)"
+    if same_values(got, (params["W2"].sum(axis=1)[None, :] * (z > 0)) @ params["W1"].T):
+        return ("it is the gradient of the sum of all ten scores: seed the backward pass with the one-hot "
+                "row of each image's own label y_n")
+    probs = np.exp(forward_reference(X, params) - forward_reference(X, params).max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    if same_values(got, (((probs - onehot) @ params["W2"].T) * (z > 0)) @ params["W1"].T):
+        return ("it is the gradient of the cross-entropy loss; the saliency asks how the *score* of the "
+                "label changes: seed with the one-hot row, not with P − Y")
+    return problem
+
+
+define(name="input_gradient",
+       description="∂ score of each image's label / ∂ its pixels, through the ReLU network, by hand",
+       cases=_saliency_cases, reference=input_gradient_reference, judge=_saliency_judge)

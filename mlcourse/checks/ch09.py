@@ -27,7 +27,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, changed_inputs, define
 from .helpers import same_values
-from .questions import number
+from .questions import choice, number
 
 
 def _shape_of(got: Any) -> tuple | None:
@@ -493,3 +493,15 @@ number("answer_conv_parameters", answer=2_432, rtol=1e-9,
               76: "76 is one filter; the layer has 32.",
               2_408_448: "the same filter slides over every position — the count does not depend on the "
                          "image size (that is weight sharing)."})
+
+choice("answer_shifted_digits", answer="a",
+       explain="both lose accuracy, the MLP about twice as much (measured on held-out digits shifted by 3 "
+               "pixels: the CNN from ~98 % to ~75 %, the MLP from ~96 % to ~45 %): convolutions and pooling "
+               "tolerate small moves, the Flatten → Dense head does not.",
+       wrong={"b": "a convolution is translation *equivariant* — its feature maps move with the input — and "
+                   "pooling adds only a little invariance; the Dense head after Flatten still reads positions, "
+                   "so the CNN loses accuracy too.",
+              "c": "the MLP has no notion of neighbouring pixels: a moved stroke lands on inputs whose weights "
+                   "never saw it, so it loses far more than the CNN.",
+              "d": "3 pixels is a large move for a 28×28 digit whose strokes are 2–3 pixels wide: most ink "
+                   "lands on different pixels."})

@@ -192,3 +192,49 @@ def test_full_run_asserts_97_percent():
     assert cell.source.startswith("# NBVAL_CHECK_OUTPUT") and "assert test_acc >= 0.97" in cell.source
     stored = "".join(o.get("text", "") for o in cell.outputs)
     assert "test accuracy ≥ 0.97: True" in stored  # nbval compares the fresh run with this
+
+
+# --- input_gradient: saliency by the student's own backprop ---------------------------------
+
+def test_input_gradient_reference_matches_numerical_gradients():
+    from mlcourse.checks import get_check
+    from mlcourse.checks.ch08 import forward_reference
+
+    for case in get_check("input_gradient").make_cases(0):
+        params, X, y = case.args
+        h, numeric = 1e-6, np.zeros_like(X)
+        for n in range(len(X)):
+            for d in range(X.shape[1]):
+                up, down = X.copy(), X.copy()
+                up[n, d] += h
+                down[n, d] -= h
+                numeric[n, d] = (forward_reference(up, params)[n, y[n]] - forward_reference(down, params)[n, y[n]]) / (2 * h)
+        assert np.allclose(case.expected, numeric, atol=1e-6)
+
+
+def test_input_gradient_mistakes():
+    sol = load_solution_functions("08")["input_gradient"]
+    assert passes("input_gradient", sol)
+
+    def no_relu(params, X, y):
+        onehot = np.eye(params["W2"].shape[1])[y]
+        return onehot @ params["W2"].T @ params["W1"].T
+
+    assert "ignores the ReLU" in fails_with("input_gradient", no_relu)
+    assert "absolute value" in fails_with("input_gradient", lambda p, X, y: np.abs(sol(p, X, y)))
+
+    def all_scores(params, X, y):
+        z = X @ params["W1"] + params["b1"]
+        return (params["W2"].sum(axis=1)[None, :] * (z > 0)) @ params["W1"].T
+
+    assert "sum of all ten scores" in fails_with("input_gradient", all_scores)
+
+    def loss_gradient(params, X, y):
+        z = X @ params["W1"] + params["b1"]
+        s = np.maximum(z, 0) @ params["W2"] + params["b2"]
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return (((p - np.eye(s.shape[1])[y]) @ params["W2"].T) * (z > 0)) @ params["W1"].T
+
+    assert "gradient of the cross-entropy loss" in fails_with("input_gradient", loss_gradient)
+    assert "transpose" in fails_with("input_gradient", lambda p, X, y: sol(p, X, y).T)
