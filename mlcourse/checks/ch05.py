@@ -21,7 +21,7 @@ from ..layers import Dense, ReLU
 from ..losses import CrossEntropyLoss
 from ..model import Sequential
 from .compare import compare_array
-from .core import Case, define
+from .core import Case, define, describe_exception
 from .helpers import held_out_accuracy, same_values
 from .questions import number
 
@@ -693,3 +693,116 @@ number("answer_updates_per_epoch", answer=5, rtol=1e-9,
               4.6875: "an update is a whole step; the last batch is simply smaller, so round up.",
               150: "one update per batch, not per flower: each step averages the batch's gradients.",
               1: "one update per epoch is full-batch gradient descent (batch_size = N)."})
+
+
+# --------------------------------------------------------------------------------------
+# Your own layers: MyDense and MySequential (graded in the "extensions" item)
+# --------------------------------------------------------------------------------------
+
+def _layer_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d, h, c in [(5, 4, 6, 3), (3, 2, 5, 2)]:
+        W1, b1 = rng.standard_normal((d, h)), rng.standard_normal(h) * 0.1
+        W2, b2 = rng.standard_normal((h, c)), rng.standard_normal(c) * 0.1
+        x, dout = rng.standard_normal((n, d)), rng.standard_normal((n, c))
+        cases.append(Case(args=(W1, b1, W2, b2, x, dout), batch=n, label=f"{n} inputs, sizes ({d}, {h}, {c})"))
+    return cases
+
+
+def _dense_run(cls: Callable, args: tuple) -> dict:
+    W1, b1, _, _, x, _ = args
+    layer = cls(W1.copy(), b1.copy())
+    out = layer.forward(x, training=True)
+    dout = np.ones_like(np.asarray(out)) * np.linspace(-1, 1, np.size(out)).reshape(np.shape(out))
+    dx = layer.backward(dout)
+    grads = {k: np.array(v) for k, v in dict(layer.grads).items()}
+    params = layer.params
+    if "W" in params:
+        params["W"] -= 1.0  # the optimizer's in-place update: must reach the layer's own weights
+    after = layer.forward(x, training=False)
+    return {"out": np.asarray(out), "dout": dout, "dx": None if dx is None else np.asarray(dx), "grads": grads,
+            "param_keys": sorted(params), "after": np.asarray(after)}
+
+
+def _dense_judge(case: Case, got: dict) -> str | None:
+    W, b, _, _, x, _ = case.args
+    if sorted(got["param_keys"]) != ["W", "b"]:
+        return f"params has keys {got['param_keys']}, expected ['W', 'b'] (the layer's own arrays)"
+    problem = compare_array("forward(x)", got["out"], x @ W + b, rtol=1e-9, atol=1e-12)
+    if problem:
+        return problem
+    dout = got["dout"]
+    if got["dx"] is None:
+        return "backward returned None: return dx, the gradient for the layer below"
+    for name, value, expected in (("backward's dx", got["dx"], dout @ W.T),
+                                  ("grads['W']", got["grads"].get("W"), x.T @ dout),
+                                  ("grads['b']", got["grads"].get("b"), dout.sum(axis=0))):
+        if value is None:
+            return f"{name} is missing: backward must store the parameter gradients in self.grads"
+        problem = compare_array(name, value, expected, rtol=1e-9, atol=1e-12, batch=case.batch)
+        if problem:
+            return problem
+    if np.allclose(got["after"], got["out"]):
+        return ("changing layer.params['W'] in place did not change the layer's output: params must hold "
+                "the layer's own arrays (not copies), so that an optimizer's in-place update reaches them")
+    return None
+
+
+define(name="my_dense", function="MyDense",
+       description="your Dense layer: forward, backward (dx, grads['W'], grads['b']) and params that are its own arrays",
+       cases=_layer_cases, run=_dense_run, judge=_dense_judge)
+
+
+def _sequential_run(cls: Callable, args: tuple) -> dict:
+    W1, b1, W2, b2, x, dout = args
+    layers = [Dense(W1.shape[0], W1.shape[1]), ReLU(), Dense(W2.shape[0], W2.shape[1])]
+    for layer, (W, b) in ((layers[0], (W1, b1)), (layers[2], (W2, b2))):
+        layer.params["W"][...], layer.params["b"][...] = W, b
+    model = cls(layers)
+    out = model.forward(x, training=True)
+    try:  # a wrong forward pass can make the backward pass raise: judge the forward pass first
+        dx = model.backward(dout)
+    except Exception as exc:  # noqa: BLE001 — the student's error, reported after the forward check
+        return {"out": np.asarray(out), "backward_error": describe_exception(exc)}
+    params, grads = model.params, model.grads
+    return {"out": np.asarray(out), "dx": None if dx is None else np.asarray(dx),
+            "params": {k: np.array(v) for k, v in params.items()}, "grads": {k: np.array(v) for k, v in grads.items()},
+            "shares": all(any(v is p for p in (layers[0].params["W"], layers[0].params["b"], layers[2].params["W"],
+                                                layers[2].params["b"])) for v in params.values())}
+
+
+def _sequential_judge(case: Case, got: dict) -> str | None:
+    W1, b1, W2, b2, x, dout = case.args
+    z1 = x @ W1 + b1
+    h = np.maximum(z1, 0)
+    problem = compare_array("forward(x)", got["out"], h @ W2 + b2, rtol=1e-9, atol=1e-12)
+    if problem:
+        if same_values(got["out"], z1) or np.shape(got["out"]) == z1.shape:
+            return "forward(x) stops after the first layer: feed each layer's output into the next one"
+        return problem
+    if "backward_error" in got:
+        return f"backward raised {got['backward_error']}"
+    expected_keys = ["0.W", "0.b", "2.W", "2.b"]
+    if sorted(got["params"]) != expected_keys:
+        hint = (" — keys without the layer's index collide: the second Dense layer's 'W' overwrites the first's"
+                if sorted(got["params"]) == ["W", "b"] else "")
+        return f"params has keys {sorted(got['params'])}, expected {expected_keys} (f\"{{i}}.{{name}}\"){hint}"
+    if not got["shares"]:
+        return "params holds copies: return the layers' own arrays, so that an optimizer's in-place update reaches them"
+    if got["dx"] is None:
+        return "backward returned None: return the gradient with respect to the input x"
+    dz1 = (dout @ W2.T) * (z1 > 0)
+    expected = {"0.W": x.T @ dz1, "0.b": dz1.sum(axis=0), "2.W": h.T @ dout, "2.b": dout.sum(axis=0)}
+    if sorted(got["grads"]) != expected_keys:
+        return f"grads has keys {sorted(got['grads'])}, expected {expected_keys}, like params"
+    for key in ("2.W", "2.b", "0.W", "0.b"):
+        problem = compare_array(f"grads[{key!r}]", got["grads"][key], expected[key], rtol=1e-9, atol=1e-12,
+                                batch=case.batch)
+        if problem:
+            return problem
+    return compare_array("backward's dx", got["dx"], dz1 @ W1.T, rtol=1e-9, atol=1e-12)
+
+
+define(name="my_sequential", function="MySequential",
+       description="your Sequential: forward through the layers, backward in reverse, params/grads keyed '0.W', …",
+       cases=_layer_cases, run=_sequential_run, judge=_sequential_judge)

@@ -220,3 +220,77 @@ def test_iris_80_secret_labels_stay_out_of_args():
         assert "y_test" in case.secret
         assert all(not (isinstance(a, np.ndarray) and a.shape == case.secret["y_test"].shape
                         and np.array_equal(a, case.secret["y_test"])) for a in case.args)
+
+
+# --- your own layers: MyDense and MySequential ---------------------------------------------
+
+def _dense_variant(forward=None, backward=None, params=None):
+    base = SOL["MyDense"]
+
+    class Variant(base):
+        pass
+
+    if forward:
+        Variant.forward = forward
+    if backward:
+        Variant.backward = backward
+    if params:
+        Variant.params = property(params, lambda self, v: setattr(self, "_p", v))
+    return Variant
+
+
+def test_my_layers_pass():
+    assert passes("my_dense", SOL["MyDense"])
+    assert passes("my_sequential", SOL["MySequential"])
+
+
+def test_my_dense_mistakes():
+    def mean_grads(self, dout):
+        self.grads["W"] = self.x.T @ dout / len(dout)
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T
+
+    assert "mean where a sum is expected" in fails("my_dense", _dense_variant(backward=mean_grads))
+
+    def no_dx(self, dout):
+        self.grads["W"], self.grads["b"] = self.x.T @ dout, dout.sum(axis=0)
+
+    assert "backward returned None" in fails("my_dense", _dense_variant(backward=no_dx))
+    assert "store the parameter gradients" in fails(
+        "my_dense", _dense_variant(backward=lambda self, dout: dout @ self.params["W"].T))
+
+    class Copies(SOL["MyDense"]):
+        def __init__(self, W, b):
+            self.W, self.b, self.grads, self.x = W, b, {}, None
+
+        @property
+        def params(self):
+            return {"W": self.W.copy(), "b": self.b.copy()}
+
+    assert "own arrays (not copies)" in fails("my_dense", Copies)
+    assert "forward(x) differs" in fails("my_dense", _dense_variant(
+        forward=lambda self, x, training=False: (setattr(self, "x", x), x @ self.params["W"])[1]))
+
+
+def _sequential_variant(**methods):
+    return type("Variant", (SOL["MySequential"],), methods)
+
+
+def test_my_sequential_mistakes():
+    flat = _sequential_variant(params=property(lambda self: {k: v for l in self.layers for k, v in l.params.items()}))
+    assert "collide" in fails("my_sequential", flat)
+
+    def same_order(self, dout):
+        for layer in self.layers:
+            dout = layer.backward(dout)
+        return dout
+
+    assert "backward raised ValueError" in fails("my_sequential", _sequential_variant(backward=same_order))
+    first_only = _sequential_variant(forward=lambda self, x, training=False: self.layers[0].forward(x, training))
+    assert "stops after the first layer" in fails("my_sequential", first_only)
+    copies = _sequential_variant(params=property(lambda self: {f"{i}.{k}": v.copy() for i, l in enumerate(self.layers)
+                                                               for k, v in l.params.items()}))
+    assert "params holds copies" in fails("my_sequential", copies)
+    no_dx = _sequential_variant(backward=lambda self, dout: [dout := l.backward(dout) for l in reversed(self.layers)]
+                                and None)
+    assert "backward returned None" in fails("my_sequential", no_dx)
