@@ -26,7 +26,7 @@ from urllib.parse import quote
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port
+from .conftest import ROOT, SCREENSHOTS, free_port, wait_for_state
 
 pytestmark = pytest.mark.browser
 
@@ -151,14 +151,7 @@ JS_STATE = """() => {
 
 
 def _wait(page, predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = page.evaluate(JS_STATE)
-        if state and predicate(state):
-            return state
-        page.wait_for_timeout(300)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {str(state)[:1500]}")
+    return wait_for_state(page, JS_STATE, predicate, timeout, what)
 
 
 def _solve_and_check(page, solution: str) -> str:
