@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import nbformat
 import pytest
@@ -81,14 +80,15 @@ def hub(tmp_path_factory, browser):  # browser first: skip before creating accou
     figures: dict = {}
     t0 = time.monotonic()
     try:
-        _make("hub", f"ROSTER={roster}", f"PORT={port}", *common,
-              "HUB_ARGS=--server-arg=--LabApp.expose_app_in_browser=True")
+        started = _make("hub", f"ROSTER={roster}", f"PORT={port}", *common,
+                        "HUB_ARGS=--server-arg=--LabApp.expose_app_in_browser=True")
+        link = started.stdout.split("The students' nbgitpuller link (first copy, then updates): ")[1].split()[0]
         figures["make_hub_seconds"] = round(time.monotonic() - t0, 2)
         settings = json.loads((hub_dir / "private" / "settings.json").read_text())
         figures.update(json.loads((hub_dir / "private" / "timings.json").read_text()))
         with open(hub_dir / "private" / "passwords.csv", newline="") as f:
             passwords = {r["username"]: r["password"] for r in csv.DictReader(f)}
-        yield {"base": f"http://127.0.0.1:{port}", "dir": hub_dir, "settings": settings, "passwords": passwords,
+        yield {"base": f"http://127.0.0.1:{port}", "link": link, "dir": hub_dir, "settings": settings, "passwords": passwords,
                "common": common, "figures": figures, "work": work}
     finally:
         pids = {}
@@ -127,9 +127,8 @@ def _login(browser, hub, name: str):
 
 def _pull(hub, page, name: str) -> None:
     """Follow the nbgitpuller link, as a student clicking it in the course's announcement."""
-    s = hub["settings"]
-    link = (f"{hub['base']}/hub/user-redirect/git-pull?repo={quote(s['edition_url'], safe='')}"
-            f"&branch={s['branch']}&targetpath={EDITION}&urlpath={quote(f'lab/tree/{EDITION}', safe='')}")
+    link = hub["link"]
+    assert link.startswith(f"{hub['base']}/hub/user-redirect/git-pull?repo=")
     page.goto(link, wait_until="load")
     page.wait_for_url(f"**/user/{name}/lab/tree/{EDITION}**", timeout=120_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
