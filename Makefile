@@ -51,7 +51,7 @@ notebooks: $(VENV)/.installed-dev
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
-	$(PY) -m grading.release
+	$(PY) -m grading.release $(if $(FORCE),--force)
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site

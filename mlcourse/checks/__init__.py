@@ -8,3 +8,7 @@ from .core import Case, Check, Result, all_checks, check, define, describe_excep
 
 __all__ = ["Case", "Check", "Result", "all_checks", "check", "compare_array", "compare_outputs",
            "define", "describe_exception", "evaluate", "get_check"]
+
+from .. import friendly as _friendly
+
+_friendly.install()  # one-line "finish `f` (section n) first" messages in a notebook's kernel
