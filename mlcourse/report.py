@@ -26,6 +26,7 @@ from typing import Any
 COURSE_FILE = "course.json"  # written into the wheel by the edition build (no hidden seeds)
 CHAPTER_TIMEOUT = 600  # seconds for one chapter's checks (Iris/MNIST training checks included)
 MARK = {"pass": "✅", "fail": "❌", "not_started": "·"}
+CORE = ("required", "standard", "advanced")  # the core rubric; bonus and extra items are shown apart
 
 
 @dataclass
@@ -77,7 +78,7 @@ def check_chapter(path: Path, exercises: list[dict]) -> list[Row]:
     """Run the public check of every exercise on the definitions of the notebook ``path``."""
     import nbformat
 
-    from .checks import evaluate, get_check
+    from .checks import Status, evaluate, get_check
     from .notebook import definitions
 
     rows = [Row(e["chapter"], e["check"], e["function"], e["rubric"], float(e["points"])) for e in exercises]
@@ -99,14 +100,12 @@ def check_chapter(path: Path, exercises: list[dict]) -> list[Row]:
             r.status, r.reason = "fail", f"the notebook defines no `{r.function}`" + (f" ({problems[0]})" if problems else "")
             continue
         result = evaluate(get_check(r.check), fn)
-        status = str(getattr(result.status, "value", result.status))
         if result.passed:
             r.status = "pass"
-        elif status == "not_implemented":
-            r.status, r.reason = "not_started", ""
+        elif result.status is Status.NOT_IMPLEMENTED:
+            r.status = "not_started"
         else:
-            r.status = "fail"
-            r.reason = result.message.split(": ", 1)[-1] if result.message.startswith("❌") else result.message
+            r.status, r.reason = "fail", f"{result.detail}{result.where}"
     return rows
 
 
@@ -119,13 +118,21 @@ def score(rows: list[Row], items: list[dict]) -> dict:
         mates = [m for m in rows if m.rubric == r.rubric]
         earned = r.status == "pass" and (item.get("partial", True) or all(m.status == "pass" for m in mates))
         r.points = r.max if earned else 0.0
-    core = [i["id"] for i in items if i.get("category") != "bonus"]
-    bonus = [i["id"] for i in items if i.get("category") == "bonus"]
-    total = lambda ids, key: round(sum(getattr(r, key) for r in rows if r.rubric in ids), 2)  # noqa: E731
-    return {"points": total(core, "points"), "max": sum(i["points"] for i in items if i["id"] in core),
-            "bonus": total(bonus, "points"), "bonus_max": sum(i["points"] for i in items if i["id"] in bonus),
+    groups: dict[str, list[float]] = {}  # category group → [points, max]
+    for item in items:
+        group = "core" if item.get("category", "required") in CORE else item["category"]
+        got = sum(r.points for r in rows if r.rubric == item["id"])
+        g = groups.setdefault(group, [0.0, 0.0])
+        g[0], g[1] = round(g[0] + got, 2), g[1] + float(item["points"])
+    core = groups.pop("core", [0.0, 0.0])
+    return {"points": core[0], "max": core[1], "other": groups,
             "passed": sum(r.status == "pass" for r in rows), "failed": sum(r.status == "fail" for r in rows),
             "not_started": sum(r.status == "not_started" for r in rows), "exercises": len(rows)}
+
+
+def _total_line(t: dict) -> str:
+    other = ", ".join(f"+ {_points(p)} / {_points(m)} {name}" for name, (p, m) in t["other"].items())
+    return f"{_points(t['points'])} / {_points(t['max'])}" + (f" ({other})" if other else "")
 
 
 def report(folder: str | os.PathLike = ".", timeout: float = CHAPTER_TIMEOUT) -> Report:
@@ -179,9 +186,7 @@ def render_text(rep: Report) -> str:
                      f"{_points(r.points):>4}/{_points(r.max):<4} {reason}")
     lines += ["", f"{t['passed']} of {t['exercises']} exercises pass their public checks, {t['failed']} fail, "
               f"{t['not_started']} not started.",
-              f"Points the public checks would give: {_points(t['points'])} / {_points(t['max'])}"
-              + (f" (+ {_points(t['bonus'])} / {_points(t['bonus_max'])} bonus)" if t["bonus_max"] else "")
-              + ". The autograder also runs hidden cases."]
+              f"Points the public checks would give: {_total_line(t)}. The autograder also runs hidden cases."]
     return "\n".join(lines)
 
 
@@ -194,9 +199,7 @@ def render_html(rep: Report) -> str:
         body.append(f"<tr class='mlc-{r.status}'><td>{html.escape(r.chapter)}</td><td><code>{html.escape(r.function)}"
                     f"</code></td><td>{MARK[r.status]} {html.escape(reason)}</td>"
                     f"<td style='text-align:right'>{_points(r.points)} / {_points(r.max)}</td></tr>")
-    bonus = f" (+ {_points(t['bonus'])} / {_points(t['bonus_max'])} bonus)" if t["bonus_max"] else ""
-    return (f"<div class='mlcourse-progress'><p><b>Points the public checks would give: {_points(t['points'])} / "
-            f"{_points(t['max'])}{bonus}</b> — {t['passed']} of {t['exercises']} exercises pass, {t['failed']} fail, "
+    return (f"<div class='mlcourse-progress'><p><b>Points the public checks would give: {html.escape(_total_line(t))}</b> — {t['passed']} of {t['exercises']} exercises pass, {t['failed']} fail, "
             f"{t['not_started']} not started (saved notebooks in {html.escape(rep.folder)}, checked in "
             f"{rep.seconds:g} s).</p><table><thead><tr><th>chapter</th><th>exercise</th><th>status</th>"
             f"<th>points</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>")
