@@ -53,6 +53,10 @@ notebooks: $(VENV)/.installed-dev
 release: $(VENV)/.installed-dev
 	$(PY) -m grading.release $(if $(FORCE),--force)
 
+# The student edition: _build/student/mlcourse-student/ and .zip (notebooks, wheel, README, Makefile).
+edition: $(VENV)/.installed-dev
+	$(PY) -m grading.edition
+
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site
 	@test -d $(EXECUTED) || $(TEST_ENV) MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions
