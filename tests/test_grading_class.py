@@ -158,17 +158,20 @@ def test_rubric_file_errors_name_the_problem(tmp_path: Path, snippet: str, words
 def test_the_shipped_assignments_and_the_110_point_course() -> None:
     rubric = config.load()
     ids = [a.id for a in rubric.assignments]
-    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 12)]
+    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 14)]
     items = {i.id: i for i in rubric.items}
     course = rubric.assignment("course")
     assert sum(items[i].points for i in course.items) == 110
     assert asg.maxima(course, items) == (100, 100, 10)
     assert rubric.assignment("ch10").items == ("house_prices",) and items["house_prices"].category == "extra"
     assert rubric.assignment("ch11").items == ("autograd",) and items["autograd"].category == "extra"
-    assert not {"house_prices", "autograd"} & set(course.items)
-    for chapter in ("10_house_prices", "11_autograd"):
+    assert rubric.assignment("ch12").items == ("normalisation",) and items["normalisation"].category == "extra"
+    assert rubric.assignment("ch13").items == ("diagnosing_tuning",) and items["diagnosing_tuning"].category == "extra"
+    assert not {"house_prices", "autograd", "normalisation", "diagnosing_tuning"} & set(course.items)
+    for chapter, points in (("10_house_prices", 10), ("11_autograd", 10), ("12_normalization", 5),
+                            ("13_diagnosing_and_tuning", 5)):
         mine = [e for e in rubric.exercises if e.chapter == chapter]
-        assert mine and sum(e.points for e in mine) == 10
+        assert mine and sum(e.points for e in mine) == points
     # every chapter's assignment holds exactly the items of that chapter
     for a in rubric.assignments[1:]:
         assert {i for i in a.items} == {i.id for i in rubric.items if a.id[2:] in i.chapters}
@@ -251,3 +254,15 @@ def test_feedback_shows_each_exercise_once_and_no_zero_of_zero() -> None:
     assert " 0 / 0" not in md and "no points of its own" in md
     assert "**Score: 5 / 10**" in md
     assert "&lt;per sample&gt;" in page and "<code>forward_batched</code>" in page and "`" not in page
+
+
+def test_declared_points_scale_the_score_and_bonus_adds_on_top() -> None:
+    core = config.Item("x", "X", 10.0, "required", ("01",), True)
+    bonus = config.Item("b", "B", 5.0, "bonus", ("01",), True)
+    items = {"x": core, "b": bonus}
+    a = asg.Assignment(id="a", title="A", items=("x", "b"), points=100.0)
+    assert asg.maxima(a, items) == (100.0, 10.0, 5.0)
+    scored = asg.score(a, items, {"x": 4.0, "b": 5.0}, asg.Late(0, 0.0, ""))
+    assert (scored["points"], scored["max"], scored["bonus"]) == (90.0, 100.0, 50.0)
+    only_bonus = asg.Assignment(id="o", title="O", items=("b",))
+    assert asg.maxima(only_bonus, items)[0] == 5.0  # an all-bonus assignment is out of its bonus points
