@@ -163,7 +163,12 @@ def test_fresh_venv_runs_the_edition_and_the_student_commands(built, tmp_path):
         report = z.read("validation.txt").decode()
     assert names == sorted([f"notebooks/{n}" for n in before] + ["validation.json", "validation.txt"])
     assert "Submitted by Ada Lovelace" in report
-    assert f"Points the public checks would give: {points:g} / 100 (+ 0 / 10 bonus, + 0 / 20 extra)" in report
+    extra = {}
+    for item in course["items"]:
+        if item["category"] not in ("required", "standard", "advanced"):
+            extra[item["category"]] = extra.get(item["category"], 0) + item["points"]
+    others = ", ".join(f"+ 0 / {v:g} {k}" for k, v in extra.items())
+    assert f"Points the public checks would give: {points:g} / 100 ({others})" in report
     assert re.search(r"^❌ 03_activations_and_losses +relu +0/0.5 +\S", report, re.M), report
     assert re.search(r"^· 03_activations_and_losses +softmax +0/1.5 +not started$", report, re.M), report
     assert re.search(r"^✅ 01_linear_regression +predict +1/1 +done$", report, re.M), report
