@@ -8,7 +8,9 @@ EXECUTED := _build/executed
 # browser, a second process), OpenBLAS's two threads wait on each other and small matrix
 # products get 10-100x slower. Chapter 08 still measures 1 vs 2 threads in subprocesses.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
+# The nbval arguments live in authoring/nbval.py (the site build re-executes a stale chapter
+# with the same ones); "=" so they are read only when a recipe needs them.
+NBVAL = $(shell $(PY) -m authoring.nbval)
 
 .PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench clean help
 
@@ -51,7 +53,7 @@ notebooks: $(VENV)/.installed-dev
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
-	$(PY) -m grading.release
+	$(PY) -m authoring.release
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site
@@ -59,7 +61,7 @@ site: $(VENV)/.installed-site
 	$(MAKE) site-only
 
 site-only: $(VENV)/.installed-site
-	$(PY) -m book.build --executed $(EXECUTED)
+	$(PY) -m authoring.site --executed $(EXECUTED)
 
 browser-deps:
 	@bash .ci/ensure-chromium

@@ -12,13 +12,16 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from tqdm import tqdm
+
 from mlcourse.checks import Status
 
 from . import config
 from .grade import CaseCache, grade_submission, result, score
 from .report import write_all
-from .sandbox import Limits, UidPool
+from .sandbox import Limits
 from .submissions import discover
+from .uids import UidPool
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -113,6 +116,4 @@ def _grade_one(sub, rubric, limits, uids, cache, run_notebooks) -> dict:
 
 
 def _progress(total: int, quiet: bool):
-    from tqdm import tqdm
-
     return tqdm(total=total, desc="grading", unit="submission", disable=quiet, file=sys.stderr)

@@ -18,8 +18,10 @@ from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Resul
 
 from . import wire
 from .config import Exercise, Rubric
-from .sandbox import Limits, Sandbox, SandboxError, UidPool
+from .safe_text import one_line
+from .sandbox import Limits, Sandbox, SandboxError
 from .submissions import Submission
+from .uids import UidPool
 
 _BROKEN = (Status.TIMEOUT, Status.CRASHED, Status.GARBLED)  # the student's process failed
 MAX_RESTARTS = 3  # crashed/hung workers restarted per notebook before giving up on it
@@ -45,12 +47,6 @@ class CaseCache:
 
     def plain_args(self, case: Case) -> Any:
         return self._plain[id(case)]
-
-
-def clean(text: Any, n: int = 400) -> str:
-    """A student-controlled string made safe to show: printable, one line, at most ``n`` chars."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?|(?<![\w.])-?\d+e[-+]?\d+")
@@ -94,9 +90,9 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
             return Call(Status.MISSING_FUNCTION,
                         detail=f"no function {fn} in {ex.notebook} — did you rename it or delete its cell?")
         if status == "error":
-            return Call(Status.ERROR, detail=clean(reply.get("message", "an exception")))
+            return Call(Status.ERROR, detail=one_line(reply.get("message", "an exception")))
         if status == "unencodable":
-            return Call(Status.FAIL, detail=f"returned {clean(reply.get('message', 'something'))}; "
+            return Call(Status.FAIL, detail=f"returned {one_line(reply.get('message', 'something'))}; "
                                             "return NumPy arrays, numbers, or tuples/lists of them")
         if status == "too_large":
             return Call(Status.FAIL, detail=f"returned more data than the grader accepts ({sb.limits.reply_mb} MB)")
@@ -116,7 +112,7 @@ def feedback_line(fn: str, r: Result) -> str:
         extra = f" and {r.hidden} hidden test case{'s' if r.hidden != 1 else ''}" if r.hidden else ""
         return f"{fn}: passed the public check{extra}"
     if r.judged:
-        problem = clean(r.detail, 600)
+        problem = one_line(r.detail, 600)
         if r.seed == PUBLIC_SEED:
             return f"{fn}: {problem}{r.where}"
         return f"{fn} passes the public check but not the grader's hidden test cases: {redact(problem)}"
@@ -138,7 +134,7 @@ def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache)
         try:
             return cache.get(ex.check, seed)
         except Exception as exc:  # noqa: BLE001 — a bug in a check, not the student's
-            raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}") from None
+            raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {one_line(exc)}") from None
 
     try:
         r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases)
@@ -171,10 +167,10 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
                     if restarts == 0:
                         report["isolation"] = sb.measures
                         problems = loaded.get("problems")
-                        report["load_problems"] = [clean(p) for p in problems[:20]] if isinstance(problems, list) else []
+                        report["load_problems"] = [one_line(p) for p in problems[:20]] if isinstance(problems, list) else []
                 except SandboxError as err:
                     if sb is not None:
-                        report["incidents"].append(clean(sb.log_tail(), 600))
+                        report["incidents"].append(one_line(sb.log_tail(), 600))
                         sb.close()
                         sb = None
                     fatal = (err.kind, err.message)
@@ -184,7 +180,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
                 verdicts.append(_grade_exercise(sb, ex, rubric, cache))
             except _Broken as broken:
                 verdicts.append(broken.verdict)
-                report["incidents"].append(clean(sb.log_tail(), 600))
+                report["incidents"].append(one_line(sb.log_tail(), 600))
                 sb.close()
                 sb = None
                 restarts += 1
@@ -210,7 +206,7 @@ def run_notebook(chapter: str, notebook: bytes, limits: Limits, uid: int | None)
                     if msg.get("ok") is True:
                         return {"status": "ok", "message": "runs top to bottom without errors"}
                     return {"status": "failed", "cell": cell,
-                            "message": f"code cell {cell} raised {clean(msg.get('error', 'an error'))}"}
+                            "message": f"code cell {cell} raised {one_line(msg.get('error', 'an error'))}"}
     except SandboxError as err:
         where = f"in code cell {cell}: " if cell else ""
         return {"status": err.kind, "cell": cell, "message": f"{where}{err.message}"}
@@ -224,14 +220,14 @@ def _validate(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return "is not text (UTF-8) — is it really a .ipynb notebook?"
     except (ValueError, RecursionError) as exc:
-        return f"is not valid notebook JSON ({clean(exc, 120)}) — was it edited outside Jupyter?"
+        return f"is not valid notebook JSON ({one_line(exc, 120)}) — was it edited outside Jupyter?"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return "is valid JSON but not a notebook (no list of cells)"
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
             return "has a malformed cell"
     if nb.get("nbformat") != 4:
-        return f"has notebook format {clean(nb.get('nbformat'), 10)}; save it with a current Jupyter (format 4)"
+        return f"has notebook format {one_line(nb.get('nbformat'), 10)}; save it with a current Jupyter (format 4)"
     return None
 
 
@@ -260,7 +256,7 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
             try:
                 data = sub.read(fname)
             except (OSError, ValueError) as exc:
-                data, problem = b"", clean(exc)
+                data, problem = b"", one_line(exc)
             else:
                 problem = _validate(data)
             if problem:

@@ -8,11 +8,10 @@ cases, grader source or tracebacks.
 from __future__ import annotations
 
 import csv
-import html
-import json
 from pathlib import Path
 
 from .config import Rubric
+from .safe_text import for_csv, for_html, for_json, for_markdown
 
 ICON = {"pass": "✅"}
 STATUS_TEXT = {"ok": "✅ runs top to bottom", "not_run": "not checked (grader run without --run-notebooks)",
@@ -24,18 +23,13 @@ def fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _cell(text: str) -> str:
-    # No formula injection when the gradebook is opened in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def write_gradebook(path: Path, rubric: Rubric, results: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["student", *[i.id for i in rubric.items], "total", "notes"])
         for r in sorted(results, key=lambda r: r["student"]):
-            w.writerow([_cell(r["student"]), *[fmt(r["items"][i.id]["points"]) for i in rubric.items],
-                        fmt(r["total"]), _cell("; ".join(r["notes"]))])
+            w.writerow([for_csv(r["student"]), *[fmt(r["items"][i.id]["points"]) for i in rubric.items],
+                        fmt(r["total"]), for_csv("; ".join(r["notes"]))])
 
 
 def _max(rubric: Rubric) -> tuple[float, float]:
@@ -43,7 +37,7 @@ def _max(rubric: Rubric) -> tuple[float, float]:
     return core, sum(i.points for i in rubric.items if i.category == "bonus")
 
 
-def feedback_md(r: dict, rubric: Rubric) -> str:
+def feedbackfor_markdown(r: dict, rubric: Rubric) -> str:
     core, bonus = _max(rubric)
     got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
     lines = [f"# Feedback for {r['student']}", "",
@@ -60,7 +54,7 @@ def feedback_md(r: dict, rubric: Rubric) -> str:
             lines.append("")
         for v in it["exercises"]:
             mark = "✅" if v["status"] == "pass" else "❌"
-            lines.append(f"- {mark} {fmt(v['points'])} / {fmt(v['max'])} ({v['chapter']}) {_md(v['message'])}")
+            lines.append(f"- {mark} {fmt(v['points'])} / {fmt(v['max'])} ({v['chapter']}) {for_markdown(v['message'])}")
     lines += ["", "## Notebooks", ""]
     for chapter, nb in r["notebooks"].items():
         state = {"graded": f"graded ({nb['file']})", "missing": "missing", "invalid": "not valid"}[nb["status"]]
@@ -68,21 +62,16 @@ def feedback_md(r: dict, rubric: Rubric) -> str:
         run_text = STATUS_TEXT.get(runs["status"], f"❌ {runs['message']}")
         lines.append(f"- **{chapter}**: {state}; top to bottom: {run_text}")
         if nb.get("message"):
-            lines.append(f"  - {_md(nb['message'])}")
+            lines.append(f"  - {for_markdown(nb['message'])}")
         for p in nb.get("load_problems", []):
-            lines.append(f"  - while loading your definitions: {_md(p)}")
+            lines.append(f"  - while loading your definitions: {for_markdown(p)}")
     if r["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {_md(n)}" for n in r["notes"]]
+        lines += ["", "## Notes", ""] + [f"- {for_markdown(n)}" for n in r["notes"]]
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    # Student text is shown literally: no HTML, no links, no images.
-    return html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]")
-
-
 def feedback_html(r: dict, rubric: Rubric) -> str:
-    e = lambda s: html.escape(str(s))  # noqa: E731
+    e = for_html
     core, bonus = _max(rubric)
     got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -133,9 +122,9 @@ def write_all(out: Path, rubric: Rubric, results: list[dict], meta: dict) -> Non
     results = sorted(results, key=lambda r: r["student"])
     write_gradebook(out / "gradebook.csv", rubric, results)
     for r in results:
-        (out / "feedback" / f"{r['student']}.md").write_text(feedback_md(r, rubric), encoding="utf-8")
+        (out / "feedback" / f"{r['student']}.md").write_text(feedbackfor_markdown(r, rubric), encoding="utf-8")
         (out / "feedback" / f"{r['student']}.html").write_text(feedback_html(r, rubric), encoding="utf-8")
     doc = {"rubric": [{"id": i.id, "description": i.description, "points": i.points, "category": i.category,
                        "chapters": list(i.chapters), "partial": i.partial} for i in rubric.items],
            "settings": meta, "students": results}
-    (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(for_json(doc) + "\n", encoding="utf-8")

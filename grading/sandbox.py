@@ -9,23 +9,22 @@ message meant for the student, and is killed with everything it started.
 """
 from __future__ import annotations
 
-import fcntl
 import glob
+import json
 import os
-import pwd
-import queue
 import shutil
 import signal
 import site
-import stat
 import subprocess
 import sys
 import tempfile
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+import grading
+import mlcourse
 
 from . import wire
 
@@ -58,107 +57,6 @@ class SandboxError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind, self.message = kind, message
-
-
-# ---------------------------------------------------------------------------------------
-# unprivileged uids, one per parallel slot
-# ---------------------------------------------------------------------------------------
-
-class UidPool:
-    """Unused uids for workers (only when the grader runs as root; else ``acquire`` → None).
-
-    Each concurrently running worker gets a uid no other process uses, so student code can
-    neither read another student's temporary files nor signal another student's worker.
-    A uid is taken only if no account has it, no process runs as it, and its lock file
-    can be locked: the lock (held until this grader exits) keeps two graders running at
-    the same time on one machine from sharing a uid, which would let one grader's clean-up
-    (``kill -1`` as that uid) kill the other's workers.
-    """
-
-    def __init__(self, size: int, base: int = 64000) -> None:
-        self.q: queue.Queue = queue.Queue()
-        self.enabled = os.geteuid() == 0 and size > 0
-        self._locks: list[int] = []  # open lock-file descriptors: the uids stay ours until exit
-        weakref.finalize(self, _close_all, self._locks)  # ... or until this pool is dropped
-        lock_dir = _uid_lock_dir() if self.enabled else None
-        uid = base
-        while self.enabled and self.q.qsize() < size:
-            if not _uid_has_account(uid) and not _uid_has_processes(uid) and self._lock(lock_dir, uid):
-                self.q.put(uid)
-            uid += 1
-
-    def _lock(self, lock_dir: Path, uid: int) -> bool:
-        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another grader holds it
-            os.close(fd)
-            return False
-        self._locks.append(fd)
-        return True
-
-    def acquire(self) -> int | None:
-        return self.q.get() if self.enabled else None
-
-    def release(self, uid: int | None) -> None:
-        if uid is not None:
-            _reap(uid)
-            self.q.put(uid)
-
-
-def _close_all(fds: list[int]) -> None:
-    for fd in fds:
-        os.close(fd)
-    fds.clear()
-
-
-def _uid_lock_dir() -> Path:
-    """A root-only directory for the uid lock files (created if missing)."""
-    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    path = base / "mlcourse-grader-uids"
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    st = os.lstat(path)
-    # Anyone could have created it first in a shared /tmp: trust it only if it is ours.
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o077:
-        raise RuntimeError(f"{path}: expected a directory owned by root with mode 0700; "
-                           "remove it and run the grader again")
-    return path
-
-
-def _uid_has_account(uid: int) -> bool:
-    try:
-        pwd.getpwuid(uid)
-        return True
-    except KeyError:
-        return False
-
-
-def _uid_has_processes(uid: int) -> bool:
-    """True if any process (that this grader can see) runs as ``uid``."""
-    for status in glob.glob("/proc/[0-9]*/status"):
-        try:
-            with open(status) as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        if uid in {int(v) for v in line.split()[1:]}:
-                            return True
-                        break
-        except OSError:  # the process ended meanwhile
-            continue
-    return False
-
-
-def _reap(uid: int) -> None:
-    # kill(-1) as that uid ends every process it owns (anything a student daemonised).
-    try:
-        subprocess.run(["/bin/sh", "-c", "kill -9 -1 2>/dev/null; true"], user=uid, group=uid,
-                       extra_groups=[], timeout=10, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
-    except (OSError, subprocess.SubprocessError):
-        pass
 
 
 def _exit_message(code: int | None) -> tuple[str, str]:
@@ -228,9 +126,6 @@ class Sandbox:
                 "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "JUPYTER_PLATFORM_DIRS": "1"}
 
     def _config(self, run_mode: bool) -> dict:
-        import grading
-        import mlcourse
-
         needed = [sys.base_prefix, sys.prefix, *site.getsitepackages(), str(self.dir),
                   *mlcourse.__path__, *grading.__path__]
         if run_mode:  # the notebooks load the course data
@@ -243,8 +138,6 @@ class Sandbox:
                 "run_mode": run_mode, "reply_mb": lim.reply_mb}
 
     def _start(self, run_mode: bool) -> None:
-        import json
-
         # Until the worker redirects its own output, its stderr goes to the same log file.
         self._log = open(self.dir / "output.log", "ab")
         if self.uid is not None:

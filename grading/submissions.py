@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .safe_text import one_line
+
 MAX_NOTEBOOK = 50 << 20      # bytes in one notebook
 MAX_ZIP_TOTAL = 200 << 20    # bytes extracted from one zip
 MAX_ZIP_MEMBERS = 1000
@@ -62,7 +64,7 @@ def _nofollow(path: str, flags: int) -> int:
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() else "?" for ch in text)[:120]
+    return one_line(text, 120, replacement="?", ellipsis="")
 
 
 def _from_folder(sub: Submission, folder: Path) -> None:

@@ -8,7 +8,7 @@ points fd 0 at /dev/null and fds 1 and 2 at ``output.log`` in its (temporary) wo
 directory, and serves requests:
 
 * ``{"op": "load", "notebook": name}`` — execute the notebook's definitions (imports,
-  functions, classes, literal constants: grading.extract) statement by statement;
+  functions, classes, literal constants: grading.definitions) statement by statement;
 * ``{"op": "call", "check": c, "function": f, "args": [...]}`` — ``get_check(c).call(f, args)``
   and send back the plain output (or what went wrong);
 * ``{"op": "run"}`` — execute every cell top to bottom in an IPython shell (nbval-lax
@@ -19,10 +19,20 @@ itself. This module must import nothing heavy before :func:`grading.confine.conf
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import json
+import linecache
 import os
 import signal
 import sys
+import types
+
+# Plain Python modules, safe before confine(); numpy, mlcourse, grading.wire and IPython are
+# imported inside the functions below, after confine() (see the docstring).
+from .confine import confine
+from .definitions import code_cells, read_definitions
+from .safe_text import one_line
 
 REFERENCE_FIELDS = ("reference", "judge", "cases")
 WORKER_FAILED = 70  # exit status when the worker's own code breaks (see grading.sandbox)
@@ -55,11 +65,9 @@ def _redirect_output() -> None:
 
 class Worker:
     def __init__(self, proto_in: int, proto_out: int, measures: list[str], cfg: dict) -> None:
-        import types
-
         import numpy as np  # noqa: F401  (trusted imports happen before any student code)
 
-        from mlcourse.checks import all_checks
+        from mlcourse.checks import all_checks  # after confine(): see the module docstring
 
         for name, source in cfg.get("extra_checks", []):  # check files given to the grader (e.g. test fixtures)
             module = types.ModuleType(name)
@@ -67,7 +75,7 @@ class Worker:
             sys.modules[name] = module
             exec(compile(source, name, "exec"), module.__dict__)
 
-        from . import wire
+        from . import wire  # after confine(): it imports numpy
 
         self.wire = wire
         self.inp, self.out = proto_in, proto_out
@@ -87,8 +95,6 @@ class Worker:
         self.wire.send_blocking(self.out, message)
 
     def serve(self) -> None:
-        import builtins
-
         saved = dict(builtins.__dict__)
         while True:
             # Whatever the student's code did to the builtins (isinstance = …), undo it so the
@@ -111,31 +117,23 @@ class Worker:
 
     # -- load ------------------------------------------------------------------------
     def load(self, notebook: str) -> dict:
-        import ast
-        import linecache
+        from mlcourse.checks import describe_exception  # after confine()
 
-        from mlcourse.checks import describe_exception
-
-        _keep, _strip_magics = _extract_helpers()
-        cells = _code_cells(notebook)
+        with open(notebook, encoding="utf-8") as f:
+            cells = read_definitions([src for src, _ in code_cells(json.load(f))])
         problems = []
-        for i, source in enumerate(cells, 1):
-            source = _strip_magics(source)
-            try:
-                tree = ast.parse(source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-                problems.append(f"code cell {i} is not valid Python ({_syntax(exc)}); it was skipped")
+        for cell in cells:
+            if cell.problem:
+                problems.append(cell.problem)
                 continue
-            name = f"<code cell {i}>"
-            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-            for stmt in tree.body:
-                if not _keep(stmt):
-                    continue
+            name = f"<code cell {cell.index}>"
+            linecache.cache[name] = (len(cell.source), None, cell.source.splitlines(True), name)
+            for stmt in cell.statements:
                 try:
                     code = compile(ast.Module([stmt], []), name, "exec")
                     exec(code, self.ns)
                 except BaseException as exc:  # noqa: BLE001 — SystemExit too: it is the student's
-                    problems.append(f"code cell {i}: {_short(describe_exception(exc))}")
+                    problems.append(f"code cell {cell.index}: {one_line(describe_exception(exc))}")
         names = sorted(k for k, v in list(self.ns.items())
                        if isinstance(k, str) and not k.startswith("__") and callable(v))
         return {"ok": True, "problems": problems[:20], "names": names[:2000]}
@@ -143,7 +141,7 @@ class Worker:
     # -- call ------------------------------------------------------------------------
     def call(self, req: dict) -> bytes:
         """The reply frame for one call of the student's function."""
-        from mlcourse.checks.core import Status, attempt
+        from mlcourse.checks.core import Status, attempt  # after confine()
 
         dumps = self.wire.dumps
         fn = self.ns.get(req["function"])
@@ -154,13 +152,13 @@ class Worker:
         if got.status is Status.NOT_IMPLEMENTED:
             return dumps({"status": "not_implemented"})
         if got.status is Status.ERROR:
-            return dumps({"status": "error", "message": _short(got.detail)})
+            return dumps({"status": "error", "message": one_line(got.detail)})
         try:
             frame = dumps({"status": "ok", "value": got.value}, self.limit)
         except self.wire.TooLarge:
             return dumps({"status": "too_large"})
         except self.wire.Unencodable as exc:
-            return dumps({"status": "unencodable", "message": _short(str(exc))})
+            return dumps({"status": "unencodable", "message": one_line(str(exc))})
         except (MemoryError, OverflowError):
             return dumps({"status": "too_large"})
         except BaseException as exc:  # noqa: BLE001 — a hostile object's methods may raise anything
@@ -170,62 +168,28 @@ class Worker:
 
     # -- run the whole notebook ------------------------------------------------------
     def run_notebook(self, notebook: str) -> None:
-        from IPython.core.interactiveshell import InteractiveShell
+        from IPython.core.interactiveshell import InteractiveShell  # after confine(): IPython is heavy
 
-        from mlcourse.checks import describe_exception
+        from mlcourse.checks import describe_exception  # after confine()
 
         shell = InteractiveShell.instance(colors="nocolor")
         shell.history_manager.enabled = False
-        cells = _code_cells(notebook, with_tags=True)
+        with open(notebook, encoding="utf-8") as f:
+            cells = code_cells(json.load(f))
         for i, (source, tags) in enumerate(cells, 1):
             self.send({"cell": i})
             result = shell.run_cell(source, store_history=False, silent=False)
             err = result.error_before_exec or result.error_in_exec
             if err is not None and "raises-exception" not in tags:
                 self.send({"done": True, "ok": False, "cell": i, "cells": len(cells),
-                           "error": _short(describe_exception(err))})
+                           "error": one_line(describe_exception(err))})
                 return
         self.send({"done": True, "ok": True, "cells": len(cells)})
-
-
-def _extract_helpers():
-    """grading.extract's statement filter (it imports nbformat only for type checking)."""
-    from .extract import _keep, _strip_magics
-
-    return _keep, _strip_magics
-
-
-def _code_cells(notebook: str, with_tags: bool = False) -> list:
-    """The code cells of a format-4 notebook (the grader checked the format already)."""
-    with open(notebook, encoding="utf-8") as f:
-        nb = json.load(f)
-    out = []
-    for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = src if isinstance(src, str) else "".join(src)
-        tags = list(cell.get("metadata", {}).get("tags", []) or [])
-        out.append((src, tags) if with_tags else src)
-    return out
-
-
-def _syntax(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return f"line {exc.lineno}: {exc.msg}"
-    return type(exc).__name__
-
-
-def _short(text: str, n: int = 400) -> str:
-    text = "".join(ch if ch.isprintable() or ch == " " else " " for ch in str(text))
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def main() -> None:
     proto_in, proto_out = os.dup(0), os.dup(1)  # non-inheritable: child processes never get them
     cfg = _read_config(proto_in)
-    from .confine import confine
-
     measures = confine(cfg)
     _redirect_output()
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)

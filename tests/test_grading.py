@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from grading import config, wire
-from grading.release import BEGIN, END
+from authoring.release import BEGIN, END
 from grading.submissions import discover, safe_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,7 +223,7 @@ def test_nothing_a_student_started_survives(corpus_runs) -> None:
 
 @pytest.mark.skipif(not ISOLATED, reason="uids of their own need a grader running as root")
 def test_two_pools_never_share_a_uid() -> None:
-    from grading.sandbox import UidPool
+    from grading.uids import UidPool
 
     first, second = UidPool(3), UidPool(3)
     a, b = [first.acquire() for _ in range(3)], [second.acquire() for _ in range(3)]

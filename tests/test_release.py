@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import release
-from grading.extract import definitions
+from authoring import release
+from grading.definitions import definitions
 from mlcourse.checks import evaluate, get_check
 
 if sys.version_info >= (3, 11):

@@ -8,7 +8,7 @@ from typing import Callable
 
 import nbformat
 
-from grading.extract import definitions
+from grading.definitions import definitions
 from mlcourse.checks import all_checks, evaluate, get_check
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from grading.extract import definitions
+from grading.definitions import definitions
 from mlcourse.checks import evaluate, get_check
 from tests.checks.conftest import ROOT, chapter_checks, fails_with, load_solution_functions, passes, stub
 

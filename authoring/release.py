@@ -12,9 +12,9 @@ same notebook with
 
 Usage::
 
-    python -m grading.release            # write notebooks/
-    python -m grading.release --check    # exit 1 if notebooks/ is out of date
-    python -m grading.release --store-outputs solutions/01_linear_regression.ipynb
+    python -m authoring.release            # write notebooks/
+    python -m authoring.release --check    # exit 1 if notebooks/ is out of date
+    python -m authoring.release --store-outputs solutions/01_linear_regression.ipynb
         # execute a solution and keep the outputs of the cells marked NBVAL_CHECK_OUTPUT
 """
 from __future__ import annotations
@@ -132,7 +132,7 @@ def store_outputs(path: Path, timeout: int = 600) -> None:
     compares against them); every other cell is cleared, so the source of truth stays
     small and diffs stay readable.
     """
-    from nbclient import NotebookClient
+    from nbclient import NotebookClient  # here, not at the top: it loads jupyter_client and zmq
 
     nb = nbformat.read(path, as_version=4)
     env_before = os.environ.get("MLCOURSE_STATIC")
