@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array
+from .compare import as_array, compare_array
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values
 
@@ -79,12 +79,9 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
 def _tukey_judge(case: Case, got: Any) -> str | None:
     x, k = case.args
     expected = _tukey(x, k)
-    if got is None:
-        return "returned None — did you forget to `return` the mask?"
-    try:
-        arr = np.asarray(got)
-    except Exception:
-        return f"returned a {type(got).__name__}, expected a boolean NumPy array of shape {x.shape}"
+    arr, problem = as_array("the mask", got, expected)
+    if problem:
+        return problem
     if arr.shape != x.shape:
         if arr.ndim == 1 and len(arr) == int(expected.sum()) and _same(arr, x[expected]):
             return ("returned the kept values x[mask]; return the boolean mask itself (shape "
@@ -146,11 +143,9 @@ def _r2_cases(rng: np.random.Generator) -> list[Case]:
 def _r2_judge(case: Case, got: Any) -> str | None:
     y, p = case.args
     expected = _r2(y, p)
-    if got is None:
-        return "returned None — did you forget to `return` the score?"
-    arr = np.asarray(got) if not isinstance(got, (list, tuple)) else np.asarray(got, dtype=object)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        return f"returned a {type(got).__name__}, expected one number (a float)"
+    arr, problem = as_array("R²", got, np.float64(expected))
+    if problem:
+        return problem
     if arr.size != 1:
         if arr.shape == (len(y), len(y)) or arr.size == len(y) ** 2:
             return ("returned an (N, N) array: y − y_pred broadcast (N,) against (N, 1) — flatten "

@@ -9,17 +9,16 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .support import SCREENSHOTS
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 _skipped_for: list[str] = []
 
@@ -54,12 +53,6 @@ def browser():
     finally:
         b.close()
         pw.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -20,7 +20,7 @@ import pytest
 from authoring.chapters import source_digest
 from authoring.release import solution_blocks, student_version
 
-from .conftest import ROOT, SCREENSHOTS
+from .support import ROOT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
