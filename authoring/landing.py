@@ -17,18 +17,25 @@ from .pages import table_cell
 
 
 def rubric_markdown(rubric: config.Rubric | None = None) -> str:
-    """The rubric as a Markdown table with its total (bonus items counted apart)."""
+    """The rubric as a Markdown table with its total (bonus items counted apart; the extra items
+    of further chapters listed below it, outside the total)."""
     rubric = rubric or config.load()
     rows = ["| item | points | what earns it |", "|---|---:|---|"]
     core = bonus = 0.0
     for item in rubric.items:
+        if item.category == "extra":
+            continue
         rows.append(f"| `{item.id}` | {item.points:g} | {table_cell(item.description)} |")
         if item.category == "bonus":
             bonus += item.points
         else:
             core += item.points
     total = f"**{core:g} points**" + (f", plus up to {bonus:g} bonus points" if bonus else "")
-    return "\n".join(rows) + f"\n\nTotal: {total}."
+    extra = [i for i in rubric.items if i.category == "extra"]
+    note = ("\n\nGraded as extra items of their own, outside this total: " +
+            ", ".join(f"`{i.id}` ({i.points:g}, chapter {', '.join(i.chapters)})" for i in extra) + "."
+            if extra else "")
+    return "\n".join(rows) + f"\n\nTotal: {total}.{note}"
 
 
 def chapter_map_markdown(chapters: list[tuple[str, str, str]]) -> str:

@@ -289,7 +289,8 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
             note = "" if ok else "all of this item's exercises must pass"
         items[item.id] = {"points": round(min(pts, item.points), 4), "max": item.points, "note": note,
                           "exercises": mine}
-    total = round(sum(i["points"] for i in items.values()), 4)
+    # the course total (bonus included); extra chapters are graded as items of their own
+    total = round(sum(items[i.id]["points"] for i in rubric.items if i.category != "extra"), 4)
     notes = []
     for chapter, nb in notebooks.items():
         if nb["status"] != "graded":

@@ -1,130 +1,44 @@
-"""Write the results: gradebook.csv, feedback/<id>.md and .html, results.json.
+"""Write the results: gradebook.csv, feedback/<assignment>/<id>.md|.html, results.json, exports.
 
-Everything written here is deterministic (rows sorted by student id, columns in rubric
-order, no timestamps), so re-grading the same submissions gives identical files.
-Feedback holds the verdict messages only — never hidden inputs, expected values of hidden
-cases, grader source or tracebacks.
+Everything written here is deterministic (rows sorted by id, columns in rubric order, no
+timestamps but the submissions' own), so re-grading the same submissions gives identical
+files. Feedback holds the verdict messages only — never hidden inputs, expected values of
+hidden cases, grader source or tracebacks.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from . import exports, feedback, gradebook
+from .assignments import Assignment, stamp
 from .config import Rubric
-from .safe_text import for_csv, for_html, for_json, for_markdown
-
-ICON = {"pass": "✅"}
-STATUS_TEXT = {"ok": "✅ runs top to bottom", "not_run": "not checked (grader run without --run-notebooks)",
-               "missing": "missing", "invalid": "not a valid notebook"}
+from .gradebook import Row, fmt  # noqa: F401  (fmt: the gradebook's number format, used by others)
+from .safe_text import for_json
 
 
-def fmt(x: float) -> str:
-    """10.0 → "10", 2.5 → "2.5" (stable text for the CSV)."""
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def write_gradebook(path: Path, rubric: Rubric, results: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["student", *[i.id for i in rubric.items], "total", "notes"])
-        for r in sorted(results, key=lambda r: r["student"]):
-            w.writerow([for_csv(r["student"]), *[fmt(r["items"][i.id]["points"]) for i in rubric.items],
-                        fmt(r["total"]), for_csv("; ".join(r["notes"]))])
-
-
-def _max(rubric: Rubric) -> tuple[float, float]:
-    core = sum(i.points for i in rubric.items if i.category != "bonus")
-    return core, sum(i.points for i in rubric.items if i.category == "bonus")
-
-
-def feedbackfor_markdown(r: dict, rubric: Rubric) -> str:
-    core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
-    lines = [f"# Feedback for {r['student']}", "",
-             f"**Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}** (+ {fmt(got_bonus)} / {fmt(bonus)} bonus)", "",
-             "| item | points |", "|---|---|"]
-    for item in rubric.items:
-        it = r["items"][item.id]
-        lines.append(f"| {item.description} (`{item.id}`) | {fmt(it['points'])} / {fmt(item.points)} |")
-    for item in rubric.items:
-        it = r["items"][item.id]
-        lines += ["", f"## {item.description} — {fmt(it['points'])} / {fmt(item.points)}", ""]
-        if it["note"]:
-            lines.append(f"*{it['note']}*")
-            lines.append("")
-        for v in it["exercises"]:
-            mark = "✅" if v["status"] == "pass" else "❌"
-            lines.append(f"- {mark} {fmt(v['points'])} / {fmt(v['max'])} ({v['chapter']}) {for_markdown(v['message'])}")
-    lines += ["", "## Notebooks", ""]
-    for chapter, nb in r["notebooks"].items():
-        state = {"graded": f"graded ({nb['file']})", "missing": "missing", "invalid": "not valid"}[nb["status"]]
-        runs = nb["runs"]
-        run_text = STATUS_TEXT.get(runs["status"], f"❌ {runs['message']}")
-        lines.append(f"- **{chapter}**: {state}; top to bottom: {run_text}")
-        if nb.get("message"):
-            lines.append(f"  - {for_markdown(nb['message'])}")
-        for p in nb.get("load_problems", []):
-            lines.append(f"  - while loading your definitions: {for_markdown(p)}")
-    if r["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {for_markdown(n)}" for n in r["notes"]]
-    return "\n".join(lines) + "\n"
-
-
-def feedback_html(r: dict, rubric: Rubric) -> str:
-    e = for_html
-    core, bonus = _max(rubric)
-    got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>Feedback for {e(r['student'])}</title>",
-           "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
-           ".pass{color:#17612c}.fail{color:#a31515}code{background:#f4f4f4}</style></head><body>",
-           f"<h1>Feedback for {e(r['student'])}</h1>",
-           f"<p><strong>Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}</strong> "
-           f"(+ {fmt(got_bonus)} / {fmt(bonus)} bonus)</p>",
-           "<table><tr><th>item</th><th>points</th></tr>"]
-    for item in rubric.items:
-        it = r["items"][item.id]
-        out.append(f"<tr><td>{e(item.description)}</td><td>{fmt(it['points'])} / {fmt(item.points)}</td></tr>")
-    out.append("</table>")
-    for item in rubric.items:
-        it = r["items"][item.id]
-        out.append(f"<h2>{e(item.description)} — {fmt(it['points'])} / {fmt(item.points)}</h2>")
-        if it["note"]:
-            out.append(f"<p><em>{e(it['note'])}</em></p>")
-        if it["exercises"]:
-            out.append("<ul>")
-            for v in it["exercises"]:
-                ok = v["status"] == "pass"
-                out.append(f'<li class="{"pass" if ok else "fail"}">{"✅" if ok else "❌"} '
-                           f"{fmt(v['points'])} / {fmt(v['max'])} ({e(v['chapter'])}) {e(v['message'])}</li>")
-            out.append("</ul>")
-    out.append("<h2>Notebooks</h2><ul>")
-    for chapter, nb in r["notebooks"].items():
-        runs = nb["runs"]
-        run_text = STATUS_TEXT.get(runs["status"], f"❌ {runs['message']}")
-        out.append(f"<li><strong>{e(chapter)}</strong>: {e(nb['status'])}; top to bottom: {e(run_text)}")
-        extra = ([nb["message"]] if nb.get("message") else []) + \
-            [f"while loading your definitions: {p}" for p in nb.get("load_problems", [])]
-        if extra:
-            out.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in extra) + "</ul>")
-        out.append("</li>")
-    out.append("</ul>")
-    if r["notes"]:
-        out.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in r["notes"]) + "</ul>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
-def write_all(out: Path, rubric: Rubric, results: list[dict], meta: dict) -> None:
-    """gradebook.csv, feedback/<id>.md|.html and results.json in ``out``."""
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    results = sorted(results, key=lambda r: r["student"])
-    write_gradebook(out / "gradebook.csv", rubric, results)
-    for r in results:
-        (out / "feedback" / f"{r['student']}.md").write_text(feedbackfor_markdown(r, rubric), encoding="utf-8")
-        (out / "feedback" / f"{r['student']}.html").write_text(feedback_html(r, rubric), encoding="utf-8")
+def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Row], meta: dict,
+              formats: list[str] = (), has_roster: bool = False) -> list[Path]:
+    """gradebook.csv, feedback/<assignment>/<id>.md|.html, results.json and the exports in ``out``."""
+    gradebook.write(out / "gradebook.csv", rows, chosen)
+    for a in chosen:
+        folder = out / "feedback" / a.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for row in rows:
+            if row.result is None:
+                continue
+            md, page = feedback.render(row, a, rubric)
+            (folder / f"{row.id}.md").write_text(md, encoding="utf-8")
+            (folder / f"{row.id}.html").write_text(page, encoding="utf-8")
+    written = [exports.write(f, out, rows, chosen, has_roster) for f in dict.fromkeys(formats)]
     doc = {"rubric": [{"id": i.id, "description": i.description, "points": i.points, "category": i.category,
                        "chapters": list(i.chapters), "partial": i.partial} for i in rubric.items],
-           "settings": meta, "students": results}
+           "assignments": [{"id": a.id, "title": a.title, "items": list(a.items), "chapters": list(a.chapters),
+                            "due": stamp(a.due) if a.due else None, "late_policy": a.late.policy,
+                            "late_per_day": a.late.per_day, "points": a.points} for a in chosen],
+           "settings": meta,
+           "students": [{**(row.result or {"student": row.id, "items": {}, "notebooks": {}, "notes": []}),
+                         "id": row.id, "status": row.status,
+                         "submitted": stamp(row.submitted) if row.submitted else None,
+                         "assignments": row.scores} for row in rows]}
     (out / "results.json").write_text(for_json(doc) + "\n", encoding="utf-8")
+    return written

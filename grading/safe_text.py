@@ -25,14 +25,17 @@ def one_line(text: Any, limit: int = 400, replacement: str = " ", ellipsis: str 
     return text[: limit - len(ellipsis)] + ellipsis
 
 
-def for_csv(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def for_csv(text: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: no formula injection (=, +, -, @, tab, CR)."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def for_markdown(text: Any) -> str:
-    """Shown literally in Markdown: no HTML, no links, no images."""
-    return html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]")
+    """Shown literally in Markdown, also in a table cell: no HTML, links, images, emphasis or
+    column breaks."""
+    return (html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]")
+            .replace("*", "\\*").replace("|", "\\|"))
 
 
 def for_html(text: Any) -> str:

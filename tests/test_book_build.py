@@ -70,8 +70,10 @@ def test_rubric_table_is_the_rubric_file():
     rubric = config.load()  # the one reader of grading/rubric.toml
     table = landing.rubric_markdown(rubric)
     for item in rubric.items:
-        assert f"| `{item.id}` | {item.points:g} |" in table
-    assert table.endswith("Total: **100 points**, plus up to 10 bonus points.")
+        assert (f"| `{item.id}` | {item.points:g} |" in table) == (item.category != "extra")
+    assert "Total: **100 points**, plus up to 10 bonus points." in table
+    extra = [i for i in rubric.items if i.category == "extra"]
+    assert all(f"`{i.id}` ({i.points:g}, chapter" in table.split("outside this total")[1] for i in extra)
 
 
 def test_toc_lists_the_chapters_that_exist(tmp_path):

@@ -119,7 +119,7 @@ def test_as_array_is_compare_arrays_opening():
 
     for got, expected, words in [(None, np.zeros(3), "is None — did you forget to `return` it?"),
                                  ([1, 2], np.float64(1), "expected a single number"),
-                                 (np.array(["a"]), np.zeros(1), "holding <U1 values, expected numbers")]:
+                                 (np.array(["a"]), np.zeros(1), "is an array of strings, expected numbers")]:
         arr, problem = as_array("x", got, expected)
         assert arr is None and words in problem and compare_array("x", got, expected) == problem
     arr, problem = as_array("x", [1.0, 2.0], np.zeros(2))

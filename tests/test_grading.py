@@ -41,7 +41,7 @@ def grade(subs: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
 
 def gradebook(out: Path) -> dict[str, dict[str, str]]:
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
+        return {row["id"]: row for row in csv.DictReader(f)}
 
 
 def existing_chapters() -> set[str]:
@@ -54,12 +54,15 @@ def existing_chapters() -> set[str]:
 
 def test_rubric_is_the_course_rubric() -> None:
     rubric = config.load()
-    points = {i.id: i.points for i in rubric.items}
+    points = {i.id: i.points for i in rubric.items if i.category != "extra"}
     assert points == {"linear_regression": 10, "network_built": 15, "backprop": 20, "training_loop": 10,
                       "iris_80": 5, "activations": 10, "normalisation_split": 5, "learning_curve": 5, "xor": 10,
                       "adam": 3, "dropout": 3, "cnn_basics": 4, "bonus_mnist_90": 5, "bonus_speedup": 5}
     by_cat = {c: sum(i.points for i in rubric.items if i.category == c) for c in config.CATEGORIES}
-    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10}
+    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10, "extra": 20}
+    # chapters 10 and 11 are graded as items of their own, outside the 110 points
+    assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
+        "house_prices": ("10",), "autograd": ("11",)}
 
 
 def test_manifest_points_add_up_and_checks_exist() -> None:
@@ -154,7 +157,7 @@ def test_corpus_every_submission_gets_its_expected_points(corpus_runs) -> None:
     base, expected = corpus_runs
     book = gradebook(base / "out2")
     assert set(book) == set(expected)
-    got = {sid: float(row["total"]) for sid, row in book.items()}
+    got = {sid: float(row["course"]) for sid, row in book.items()}
     assert got == {sid: total for sid, (total, _) in expected.items()}
     assert len(expected) >= 15 + 3
 
@@ -162,7 +165,7 @@ def test_corpus_every_submission_gets_its_expected_points(corpus_runs) -> None:
 def test_corpus_feedback_names_the_problem(corpus_runs) -> None:
     base, expected = corpus_runs
     for sid, (_, words) in expected.items():
-        text = (base / "out2" / "feedback" / f"{sid}.md").read_text(encoding="utf-8")
+        text = (base / "out2" / "feedback" / "course" / f"{sid}.md").read_text(encoding="utf-8")
         for word in words:
             assert word in text.replace("\\", ""), f"{sid}: {word!r} not in its feedback"
     results = json.loads((base / "out2" / "results.json").read_text())
@@ -175,12 +178,15 @@ def test_corpus_feedback_names_the_problem(corpus_runs) -> None:
 def test_corpus_partial_points_are_exact(corpus_runs) -> None:
     base, _ = corpus_runs
     row = gradebook(base / "out2")["partial"]
-    assert (row["linear_regression"], row["activations"], row["iris_80"], row["total"]) == ("4", "10", "0", "14")
+    assert (row["course.linear_regression"], row["course.activations"], row["course.iris_80"], row["course"]) == \
+        ("4", "10", "0", "14")
+    # the chapter assignments hold the same items: ch01 = linear_regression, ch03 = activations
+    assert (row["ch01"], row["ch03"], row["ch05"]) == ("4", "10", "0")
 
 
 def test_feedback_never_shows_grader_internals(corpus_runs) -> None:
     base, _ = corpus_runs
-    for path in (base / "out2" / "feedback").iterdir():
+    for path in (base / "out2" / "feedback").rglob("*.*"):
         text = path.read_text(encoding="utf-8")
         assert "Traceback" not in text and str(ROOT / "grading") not in text
         assert "mlcourse/checks" not in text and "site-packages" not in text
@@ -204,8 +210,9 @@ def test_no_forged_files_and_nothing_escapes(corpus_runs) -> None:
 def test_workers_2_gives_the_same_gradebook_as_workers_1(corpus_runs) -> None:
     base, _ = corpus_runs
     assert (base / "out1" / "gradebook.csv").read_text() == (base / "out2" / "gradebook.csv").read_text()
-    for md in (base / "out1" / "feedback").glob("*.md"):
-        assert md.read_text() == (base / "out2" / "feedback" / md.name).read_text(), md.name
+    for md in (base / "out1" / "feedback").rglob("*.md"):
+        twin = base / "out2" / md.relative_to(base / "out1")
+        assert md.read_text() == twin.read_text(), md.name
 
 
 @pytest.mark.skipif(not ISOLATED, reason="uids of their own need a grader running as root")
@@ -247,7 +254,7 @@ def test_two_graders_at_once_do_not_kill_each_others_workers(tmp_path: Path) -> 
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
     for g in ("a", "b"):
-        totals = {sid: row["total"] for sid, row in gradebook(tmp_path / f"out_{g}").items()}
+        totals = {sid: row["course"] for sid, row in gradebook(tmp_path / f"out_{g}").items()}
         assert totals == {f"s{k}": "25" for k in range(4)}, totals
 
 
@@ -271,7 +278,7 @@ def test_run_notebooks_reports_the_first_failing_cell(tmp_path: Path) -> None:
     assert runs["broken"]["status"] == "failed" and runs["broken"]["cell"] == 4
     assert "NameError" in runs["broken"]["message"]
     assert runs["hangs"]["status"] == "timeout" and runs["hangs"]["cell"] == 3
-    assert gradebook(tmp_path / "out")["broken"]["total"] == "25"  # points do not depend on it
+    assert gradebook(tmp_path / "out")["broken"]["course"] == "25"  # points do not depend on it
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,11 +322,11 @@ def course_run(tmp_path_factory: pytest.TempPathFactory):
         partial = 10 - 0.5 - 1.5
     grade(subs, base / "out", "--workers", "2")
     results = {s["student"]: s for s in json.loads((base / "out" / "results.json").read_text())["students"]}
-    return rubric, have, results, partial
+    return rubric, have, results, partial, gradebook(base / "out")
 
 
 def test_solutions_score_full_marks_on_every_existing_chapter(course_run) -> None:
-    rubric, have, results, _ = course_run
+    rubric, have, results, _, _ = course_run
     sol = results["solutions"]
     for item in rubric.items:
         mine = [e for e in rubric.exercises if e.rubric == item.id]
@@ -329,11 +336,11 @@ def test_solutions_score_full_marks_on_every_existing_chapter(course_run) -> Non
             assert sol["items"][item.id]["points"] == pytest.approx(sum(e.points for e in mine))
     every_item_graded = all(any(e.rubric == i.id for e in rubric.exercises) for i in rubric.items)
     if every_item_graded and {e.chapter for e in rubric.exercises} <= have:
-        assert sol["total"] == pytest.approx(110) == sum(i.points for i in rubric.items)
+        assert sol["total"] == pytest.approx(110) == sum(i.points for i in rubric.items if i.category != "extra")
 
 
 def test_released_notebooks_score_zero_with_not_implemented(course_run) -> None:
-    rubric, have, results, _ = course_run
+    rubric, have, results, _, _ = course_run
     rel = results["released"]
     assert rel["total"] == 0
     for item in rel["items"].values():
@@ -343,7 +350,7 @@ def test_released_notebooks_score_zero_with_not_implemented(course_run) -> None:
 
 
 def test_a_real_partial_submission_gets_exactly_its_points(course_run) -> None:
-    _, _, results, partial = course_run
+    _, _, results, partial, _ = course_run
     if partial is None:
         pytest.skip("chapter 03 does not exist yet")
     items = results["partial"]["items"]
@@ -351,3 +358,17 @@ def test_a_real_partial_submission_gets_exactly_its_points(course_run) -> None:
     messages = " ".join(v["message"] for v in items["activations"]["exercises"])
     assert "`relu`" in messages and "`softmax`: not implemented" in messages
     assert results["partial"]["total"] == pytest.approx(partial)
+
+
+def test_gradebook_has_a_column_per_assignment_and_chapters_10_11_as_extra_items(course_run) -> None:
+    rubric, have, _, _, book = course_run
+    sol = book["solutions"]
+    if {e.chapter for e in rubric.exercises} <= have:
+        assert sol["course"] == "110"  # the original rubric's total, unchanged by the extra chapters
+    for chapter, item in (("10", "house_prices"), ("11", "autograd")):
+        if any(c.startswith(chapter) for c in have):
+            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == ("10", "10")
+            assert book["released"][f"ch{chapter}"] == "0"
+            assert f"course.{item}" not in sol
+    for a in rubric.assignments:
+        assert a.id in sol and all(f"{a.id}.{i}" in sol for i in a.items)
