@@ -34,7 +34,7 @@ def _rows(rows: list[Row], lms: bool) -> list[Row]:
 
 
 def canvas(path: Path, rows: list[Row], chosen: list[Assignment], has_roster: bool) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *[_canvas_header(a) for a in chosen]])
         w.writerow(["Points Possible", "", "", "", "", *[fmt(r) for r in _maxima(rows, chosen)]])
@@ -52,7 +52,7 @@ def _canvas_header(a: Assignment) -> str:
 
 
 def moodle(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["First name", "Last name", "ID number", "Institution", "Department", "Email address",
                     *[a.title for a in chosen]])
@@ -64,7 +64,7 @@ def moodle(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
 
 
 def plain(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["id", "name", "email", "section", "status", "submitted", *[a.id for a in chosen]])
         for r in rows:

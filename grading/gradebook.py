@@ -78,7 +78,7 @@ def columns(chosen: list[Assignment]) -> list[str]:
 
 
 def write(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns(chosen))
         for row in rows:

@@ -19,16 +19,20 @@ from .safe_text import for_json
 def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Row], meta: dict,
               formats: list[str] = (), has_roster: bool = False) -> list[Path]:
     """gradebook.csv, feedback/<assignment>/<id>.md|.html, results.json and the exports in ``out``."""
-    gradebook.write(out / "gradebook.csv", rows, chosen)
     for a in chosen:
         folder = out / "feedback" / a.id
         folder.mkdir(parents=True, exist_ok=True)
         for row in rows:
             if row.result is None:
                 continue
-            md, page = feedback.render(row, a, rubric)
-            (folder / f"{row.id}.md").write_text(md, encoding="utf-8")
-            (folder / f"{row.id}.html").write_text(page, encoding="utf-8")
+            try:
+                md, page = feedback.render(row, a, rubric)
+                _write(folder / f"{feedback_key(row)}.md", md)
+                _write(folder / f"{feedback_key(row)}.html", page)
+            except Exception as exc:  # noqa: BLE001 — a bug for one student is that student's note
+                row.result["notes"] = [*row.result.get("notes", []), f"{a.id}: feedback could not be written "
+                                                                      f"({type(exc).__name__}); see results.json"]
+    gradebook.write(out / "gradebook.csv", rows, chosen)
     written = [exports.write(f, out, rows, chosen, has_roster) for f in dict.fromkeys(formats)]
     doc = {"rubric": [{"id": i.id, "description": i.description, "points": i.points, "category": i.category,
                        "chapters": list(i.chapters), "partial": i.partial} for i in rubric.items],
@@ -40,5 +44,16 @@ def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Ro
                          "id": row.id, "status": row.status,
                          "submitted": stamp(row.submitted) if row.submitted else None,
                          "assignments": row.scores} for row in rows]}
-    (out / "results.json").write_text(for_json(doc) + "\n", encoding="utf-8")
+    _write(out / "results.json", for_json(doc) + "\n")
     return written
+
+
+def feedback_key(row: Row) -> str:
+    """The file name (without extension) of a row's feedback: the submission's file key."""
+    return (row.result or {}).get("feedback") or row.id
+
+
+def _write(path: Path, text: str) -> None:
+    # errors="backslashreplace": a lone surrogate (a file name's byte that is not UTF-8, a
+    # worker's message) is written as \udcff instead of stopping the run.
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")
