@@ -106,3 +106,23 @@ def _late_imports(path: Path) -> list[str]:
 def test_imports_are_at_the_top_unless_a_comment_says_why() -> None:
     late = [line for path in _modules().values() for line in _late_imports(path)]
     assert late == []
+
+
+# Each concept and the one module allowed to implement it (a pattern only its home may contain).
+ONE_HOME = {
+    "not implemented yet — replace": "mlcourse/checks/core.py",      # the verdicts' wording
+    "(case {i + 1} of": "mlcourse/checks/core.py",
+    "html.escape(": "grading/safe_text.py",                          # student text made safe
+    ".isprintable()": "grading/safe_text.py",
+    "tomllib.load(": "grading/config.py",                            # the rubric and the manifest
+    "ast.parse(": "grading/definitions.py",                          # the definitions a notebook makes
+    "--nbval-lax": "authoring/nbval.py",                             # the nbval run
+    '[["op", ': "grading/wire.py",                                 # request frames
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(ONE_HOME))
+def test_each_concept_has_one_home(pattern: str) -> None:
+    places = sorted(str(p.relative_to(ROOT)) for p in _modules().values() if pattern in p.read_text(encoding="utf-8"))
+    assert places in ([ONE_HOME[pattern]], []), f"{pattern!r} is implemented in {places}"
+    assert places, f"{pattern!r} is no longer in {ONE_HOME[pattern]}: update ONE_HOME"
