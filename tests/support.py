@@ -13,7 +13,7 @@ from typing import Callable
 import nbformat
 
 from grading.definitions import definitions
-from mlcourse.checks import Result, Status, all_checks, evaluate, get_check
+from mlcourse.checks import Result, Status, evaluate, get_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,8 +68,3 @@ def fails_with(name: str, fn: Callable, *words: str, status: Status | str | None
 def stub(*args, **kwargs):
     """An exercise as released: the body is still ``raise NotImplementedError()``."""
     raise NotImplementedError()
-
-
-def chapter_checks(chapter: str) -> list[str]:
-    """Sorted names of the checks registered for ``chapter`` (e.g. "04")."""
-    return sorted(n for n, c in all_checks().items() if c.chapter == chapter)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("mlcourse", "grading", "authoring", "book")
+PACKAGES = ("mlcourse", "grading", "authoring", "book", "classroom")
 MAX_LINES = 350
 CHAPTER_CHECKS = "mlcourse/checks/ch"  # the chapter check modules are catalogues, allowed to be longer
 

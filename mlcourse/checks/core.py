@@ -15,12 +15,10 @@ prints one verdict: ✅ with what was checked, or ❌ naming the problem.
 from __future__ import annotations
 
 import importlib
-import linecache
 import os
 import pkgutil
 import re
 import sys
-import traceback
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
@@ -28,10 +26,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_outputs
+from .student_code import changed_inputs, describe_exception
 
 PUBLIC_SEED = 0
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_PKG = os.path.dirname(_HERE)
 
 
 @dataclass
@@ -103,6 +101,7 @@ class Result:
     where: str = ""
     cases: int = 0
     hidden: int = 0
+    note: str = ""  # on a pass, said instead of the generic verdict (Check.passed_message)
 
     @property
     def passed(self) -> bool:
@@ -116,6 +115,8 @@ class Result:
     @property
     def message(self) -> str:
         """The one line the notebook prints."""
+        if self.passed and self.note:
+            return f"✅ `{self.name}`: {self.note}"
         if self.passed:
             return (f"✅ `{self.name}`: public checks passed — {self.description} "
                     f"({self.cases} case{'s' if self.cases != 1 else ''}; the autograder checks more)")
@@ -155,6 +156,8 @@ class Check:
     atol: float = 1e-8
     check_dtype: bool = False
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
+    modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
+    passed_message: str = ""  # replaces the generic verdict on a pass (a question explains its answer)
 
     def __post_init__(self) -> None:
         self.function = self.function or self.name
@@ -168,9 +171,20 @@ class Check:
         return cases
 
     def call(self, fn: Callable, args: tuple) -> Any:
-        """Call the student's function on (copies of) ``args`` — the untrusted step."""
+        """Call the student's function on (copies of) ``args`` — the untrusted step.
+
+        Unless ``modifies_inputs``, an array argument the function changed in place is the
+        verdict (``{"problem": …}``): the caller's data would be silently corrupted. (A custom
+        ``run`` calls the function its own way and watches its arguments itself.)
+        """
         args = _copy(args)
-        return self.run(fn, args) if self.run else fn(*args)
+        before = None if self.modifies_inputs or self.run is not None else _copy(args)
+        out = self.run(fn, args) if self.run else fn(*args)
+        if before is not None:
+            problem = changed_inputs(fn, before, args)
+            if problem:
+                return {"problem": problem}
+        return out
 
     def assess(self, case: Case, output: Any) -> str | None:
         """Judge one output; None when it is right, else the symptom.
@@ -178,7 +192,7 @@ class Check:
         A custom ``run`` reports what it found wrong while calling (None returned, a missing
         key …) as ``{"problem": sentence}``: that sentence is the verdict, the judge is not asked.
         """
-        if self.run is not None and isinstance(output, dict) and "problem" in output:
+        if isinstance(output, dict) and "problem" in output and (self.run is not None or set(output) == {"problem"}):
             return output["problem"]
         if self.judge is not None:
             return self.judge(case, output)
@@ -237,24 +251,6 @@ def _copy(args: tuple) -> tuple:
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def describe_exception(exc: BaseException) -> str:
-    """One line naming the exception and the student's own line that raised it.
-
-    Frames from mlcourse itself (and NumPy) are skipped, so the student sees where *their*
-    code went wrong, not a wall of traceback.
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not f.filename.startswith((_PKG, os.path.dirname(np.__file__)))
-           and "site-packages" not in f.filename and "lib/python" not in f.filename]
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if own:
-        f = own[-1]
-        line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
-        if line:
-            text += f" — in {f.name}, line {f.lineno}: {line}"
-    return text
-
-
 UNEXPECTED_FORM = ("returned a value of an unexpected form ({kind}) — check what your function returns")
 
 
@@ -299,7 +295,8 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
                 return Result(chk.name, Status.FAIL, problem, chk.description, seed, judged=True, where=where,
                               cases=public)
             hidden += 1 if k else 0
-    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden)
+    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden,
+                  note=chk.passed_message)
 
 
 def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:

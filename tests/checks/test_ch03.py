@@ -203,3 +203,33 @@ def test_numerical_gradient_mistakes():
     assert "grad differs" in fails_with("numerical_gradient", all_at_once)
 
 
+# --- the softmax Jacobian, derived by the student ------------------------------------------
+
+def _p(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def test_softmax_jacobian_reference_is_the_numerical_jacobian():
+    chk = get_check("softmax_jacobian")
+    for case in chk.make_cases(0):
+        (z,) = case.args
+        h = 1e-6
+        numeric = np.stack([(_p(z + h * np.eye(len(z))[k]) - _p(z - h * np.eye(len(z))[k])) / (2 * h)
+                            for k in range(len(z))], axis=1)  # column k: d p / d z_k
+        assert np.allclose(case.expected, numeric, atol=1e-8)
+
+
+def test_softmax_jacobian_mistakes():
+    assert "off-diagonal entries are missing" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z)))
+    assert "zeros elsewhere" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z) * (1 - _p(z))))
+    assert "the δ_jk term" in fails_with("softmax_jacobian", lambda z: -np.outer(_p(z), _p(z)))
+    assert "outer product with (1 − p)" in fails_with("softmax_jacobian", lambda z: np.outer(_p(z), 1 - _p(z)))
+    assert "sign flipped" in fails_with("softmax_jacobian", lambda z: np.outer(_p(z), _p(z)) - np.diag(_p(z)))
+
+    def unstable(z):
+        p = np.exp(z) / np.exp(z).sum()
+        return np.diag(p) - np.outer(p, p)
+
+    assert "overflow" in fails_with("softmax_jacobian", unstable)
+    assert "raised" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z)) - _p(z) @ _p(z).T @ np.eye(2))

@@ -30,7 +30,8 @@ def test_solution_passes(chk: Check) -> None:
     for seed in _seeds(chk):
         result = evaluate(chk, solution, seed=seed)
         assert result.passed, f"seed {seed}: {result.message}"
-        assert "public checks passed" in result.message
+        # a question explains its answer instead of the generic verdict (Check.passed_message)
+        assert ("public checks passed" in result.message) != bool(chk.passed_message), result.message
 
 
 @pytest.mark.parametrize("chk", CHECKS, ids=lambda c: f"{c.chapter}-{c.name}")
