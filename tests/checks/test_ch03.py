@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlcourse.checks import get_check
 from tests.support import fails_with, load_solution_functions
 
 SOL = load_solution_functions("03")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcourse.checks import evaluate, get_check
-from tests.support import fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, passes
 
 SOL = load_solution_functions("04")
 
