@@ -55,7 +55,11 @@ notebooks: $(VENV)/.installed-dev
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
-	$(PY) -m authoring.release
+	$(PY) -m authoring.release $(if $(FORCE),--force)
+
+# The student edition: _build/student/mlcourse-student/ and .zip (notebooks, wheel, README, Makefile).
+edition: $(VENV)/.installed-dev
+	$(PY) -m authoring.edition
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site

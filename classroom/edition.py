@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 BRANCH = "main"
 AUTHOR = ["-c", "user.name=mlcourse instructor", "-c", "user.email=instructor@localhost"]
@@ -28,6 +29,15 @@ def _git(*args: str, cwd: Path | None = None) -> str:
 
 def url(repo: Path) -> str:
     return f"file://{repo}"
+
+
+def pull_path(repo_url: str, folder: str, branch: str = BRANCH) -> str:
+    """nbgitpuller's path (below a user's server): clone or merge ``repo_url`` into ~/``folder``, open it in Lab.
+
+    The link to hand out is ``https://HUB/hub/user-redirect/`` + this path.
+    """
+    return (f"git-pull?repo={quote(repo_url, safe='')}&branch={branch}&targetpath={folder}"
+            f"&urlpath={quote(f'lab/tree/{folder}', safe='')}")
 
 
 def publish(source: Path, repo: Path, message: str = "Release of the student edition") -> str:

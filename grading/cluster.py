@@ -26,8 +26,9 @@ import os
 import sys
 from pathlib import Path
 
+from mlcourse.safe_text import for_json
+
 from . import cli
-from .safe_text import for_json
 from .submissions import discover
 
 INDEX_VARIABLES = ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX")

@@ -21,9 +21,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from mlcourse.safe_text import for_csv
+
 from .assignments import Assignment, stamp
 from .gradebook import NOT_IN_ROSTER, Row, fmt
-from .safe_text import for_csv
 
 FORMATS = ("canvas", "moodle", "csv")
 FILES = {"canvas": "canvas.csv", "moodle": "moodle.csv", "csv": "grades.csv"}

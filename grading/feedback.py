@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlcourse.safe_text import for_html, for_markdown
+
 from . import assignments as asg
 from .assignments import Assignment
 from .config import Rubric
 from .gradebook import Row, fmt
-from .safe_text import for_html, for_markdown
 
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.45}"
          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"

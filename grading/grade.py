@@ -15,10 +15,10 @@ import time
 from typing import Any, Callable
 
 from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Result, Status, get_check, run_check
+from mlcourse.safe_text import one_line
 
 from . import wire
 from .config import Exercise, Rubric
-from .safe_text import one_line
 from .sandbox import Limits, Sandbox, SandboxError
 from .submissions import Submission
 from .uids import UidPool

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from mlcourse.safe_text import for_csv
+
 from . import assignments as asg
 from .assignments import Assignment
 from .config import Rubric
 from .roster import Student
-from .safe_text import for_csv
 
 GRADED, NO_SUBMISSION, NOT_IN_ROSTER = "graded", "no submission", "not in roster"
 

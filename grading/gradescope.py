@@ -25,12 +25,13 @@ import time
 import zipfile
 from pathlib import Path
 
+from mlcourse.safe_text import for_json
+
 from . import assignments as asg
 from . import config
 from .feedback import exercises
 from .grade import CaseCache, grade_submission
 from .gradebook import fmt
-from .safe_text import for_json
 from .sandbox import Limits
 from .submissions import Submission, _from_folder
 from .uids import UidPool

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mlcourse.safe_text import for_json
+
 from . import exports, feedback, gradebook
 from .assignments import Assignment, stamp
 from .config import Rubric
 from .gradebook import Row, fmt  # noqa: F401  (fmt: the gradebook's number format, used by others)
-from .safe_text import for_json
 
 
 def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Row], meta: dict,

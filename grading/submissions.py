@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .safe_text import one_line
+from mlcourse.safe_text import one_line
 
 MAX_NOTEBOOK = 50 << 20      # bytes in one notebook
 MAX_ZIP_TOTAL = 200 << 20    # bytes extracted from one zip

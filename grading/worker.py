@@ -8,7 +8,7 @@ points fd 0 at /dev/null and fds 1 and 2 at ``output.log`` in its (temporary) wo
 directory, and serves requests:
 
 * ``{"op": "load", "notebook": name}`` — execute the notebook's definitions (imports,
-  functions, classes, literal constants: grading.definitions) statement by statement;
+  functions, classes, literal constants: mlcourse.notebook) statement by statement;
 * ``{"op": "call", "check": c, "function": f, "args": [...]}`` — ``get_check(c).call(f, args)``
   and send back the plain output (or what went wrong);
 * ``{"op": "run"}`` — execute every cell top to bottom in an IPython shell (nbval-lax
@@ -28,11 +28,13 @@ import signal
 import sys
 import types
 
-# Plain Python modules, safe before confine(); numpy, mlcourse, grading.wire and IPython are
-# imported inside the functions below, after confine() (see the docstring).
+# Plain Python modules (mlcourse's package import loads nothing heavy), safe before confine();
+# numpy, mlcourse.checks, grading.wire and IPython are imported inside the functions below,
+# after confine() (see the docstring).
+from mlcourse.notebook import code_cells, read_definitions
+from mlcourse.safe_text import one_line
+
 from .confine import confine
-from .definitions import code_cells, read_definitions
-from .safe_text import one_line
 
 REFERENCE_FIELDS = ("reference", "judge", "cases")
 WORKER_FAILED = 70  # exit status when the worker's own code breaks (see grading.sandbox)

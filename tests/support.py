@@ -12,7 +12,7 @@ from typing import Callable
 
 import nbformat
 
-from grading.definitions import definitions
+from mlcourse.notebook import definitions
 from mlcourse.checks import Result, Status, evaluate, get_check
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -112,10 +112,10 @@ def test_imports_are_at_the_top_unless_a_comment_says_why() -> None:
 ONE_HOME = {
     "not implemented yet — replace": "mlcourse/checks/core.py",      # the verdicts' wording
     "(case {i + 1} of": "mlcourse/checks/core.py",
-    "html.escape(": "grading/safe_text.py",                          # student text made safe
-    ".isprintable()": "grading/safe_text.py",
+    "html.escape(": "mlcourse/safe_text.py",                          # student text made safe
+    ".isprintable()": "mlcourse/safe_text.py",
     "tomllib.load(": "grading/config.py",                            # the rubric and the manifest
-    "ast.parse(": "grading/definitions.py",                          # the definitions a notebook makes
+    "def _is_constant(": "mlcourse/notebook.py",                      # what a notebook defines
     "--nbval-lax": "authoring/nbval.py",                             # the nbval run
     '[["op", ': "grading/wire.py",                                 # request frames
 }

@@ -6,7 +6,7 @@ import functools
 import nbformat
 import numpy as np
 
-from grading.definitions import definitions
+from mlcourse.notebook import definitions
 from mlcourse.checks import evaluate, get_check
 from tests.support import ROOT, fails_with, load_solution_functions
 

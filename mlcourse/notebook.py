@@ -1,7 +1,9 @@
 """The definitions a notebook makes — read without running its experiments.
 
-The grader's worker (which executes them in the student's sandbox) and the tests (which
-need the solutions' and the released stubs' functions) share this one reader. From every
+The grader's worker (which executes them in the student's sandbox), the student edition's
+``mlcourse progress`` and the tests (which need the solutions' and the released stubs'
+functions) share this one reader. It lives in mlcourse, not grading, because the student
+edition ships mlcourse only. From every
 code cell in order it keeps the top-level statements that *define* things: imports,
 functions, classes, and assignments whose value is built from literals only (constants such
 as ``EPS = 1e-8`` or ``SIZES = (2, 4, 1)``). Everything else — loading data, training,

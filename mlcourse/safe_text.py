@@ -1,5 +1,8 @@
 """Student-controlled text made safe for the place it is shown — the one home of that rule.
 
+In mlcourse because both sides need it: the grader (grading/) and the student edition's
+progress report (mlcourse.report), which ships without the grader.
+
 Anything a submission can influence (exception messages, file names, returned values in a
 verdict) goes through one of these before it reaches a person or a program:
 
