@@ -26,6 +26,7 @@ import sys
 
 REFERENCE_FIELDS = ("reference", "judge", "cases")
 WORKER_FAILED = 70  # exit status when the worker's own code breaks (see grading.sandbox)
+WORKER_OUT_OF_MEMORY = 71  # ... because memory ran out
 
 
 def _read_config(fd: int) -> dict:
@@ -43,11 +44,8 @@ def _read_config(fd: int) -> dict:
 def _redirect_output() -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    os.dup2(2, 1)  # fd 2 is the log the grader opened for us (never reopened by name)
     os.close(null)
-    os.close(log)
     # Past the file-size limit a write fails with an error instead of killing the process,
     # so "printing gigabytes" becomes an OSError in the student's code.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -74,6 +72,7 @@ class Worker:
         self.ns: dict = {"__name__": "__main__"}
         self.checks = all_checks()
         self.limit = int(cfg.get("reply_mb", 64)) << 20
+        self.request_id = None
         # To grade, the student's process needs only how to *call* a function: the references,
         # case generators and judges stay with the grader. (Running the whole notebook needs
         # them: its check cells print the public verdicts, as in Jupyter.)
@@ -84,7 +83,7 @@ class Worker:
         self.send({"ready": True, "measures": measures})
 
     def send(self, message: dict) -> None:
-        self.wire.send_blocking(self.out, message)
+        self.wire.send_blocking(self.out, {**message, "id": self.request_id})
 
     def serve(self) -> None:
         import builtins
@@ -97,6 +96,7 @@ class Worker:
             builtins.__dict__.update(saved)
             req = self.wire.recv_blocking(self.inp)
             op = req.get("op")
+            self.request_id = req.get("id")  # echoed in the reply (see Sandbox.request_frame)
             if op == "load":
                 self.send(self.load(req["notebook"]))
             elif op == "call":
@@ -113,8 +113,6 @@ class Worker:
     def load(self, notebook: str) -> dict:
         import ast
         import linecache
-
-        from mlcourse.checks import describe_exception
 
         _keep, _strip_magics = _extract_helpers()
         cells = _code_cells(notebook)
@@ -135,7 +133,7 @@ class Worker:
                     code = compile(ast.Module([stmt], []), name, "exec")
                     exec(code, self.ns)
                 except BaseException as exc:  # noqa: BLE001 — SystemExit too: it is the student's
-                    problems.append(f"code cell {i}: {_short(describe_exception(exc))}")
+                    problems.append(f"code cell {i}: {_short(_describe(exc))}")
         names = sorted(k for k, v in list(self.ns.items())
                        if isinstance(k, str) and not k.startswith("__") and callable(v))
         return {"ok": True, "problems": problems[:20], "names": names[:2000]}
@@ -143,9 +141,8 @@ class Worker:
     # -- call ------------------------------------------------------------------------
     def call(self, req: dict) -> bytes:
         """The reply frame for one call of the student's function."""
-        from mlcourse.checks import describe_exception
-
-        dumps = self.wire.dumps
+        rid = self.request_id
+        dumps = lambda message, limit=None: self.wire.dumps({**message, "id": rid}, limit)  # noqa: E731
         fn = self.ns.get(req["function"])
         if fn is None:
             return dumps({"status": "missing"})
@@ -155,7 +152,7 @@ class Worker:
         except NotImplementedError:
             return dumps({"status": "not_implemented"})
         except BaseException as exc:  # noqa: BLE001 — SystemExit, KeyboardInterrupt: the student's
-            return dumps({"status": "error", "message": _short(describe_exception(exc))})
+            return dumps({"status": "error", "message": _short(_describe(exc))})
         try:
             frame = dumps({"status": "ok", "value": out}, self.limit)
         except self.wire.TooLarge:
@@ -173,8 +170,6 @@ class Worker:
     def run_notebook(self, notebook: str) -> None:
         from IPython.core.interactiveshell import InteractiveShell
 
-        from mlcourse.checks import describe_exception
-
         shell = InteractiveShell.instance(colors="nocolor")
         shell.history_manager.enabled = False
         cells = _code_cells(notebook, with_tags=True)
@@ -184,7 +179,7 @@ class Worker:
             err = result.error_before_exec or result.error_in_exec
             if err is not None and "raises-exception" not in tags:
                 self.send({"done": True, "ok": False, "cell": i, "cells": len(cells),
-                           "error": _short(describe_exception(err))})
+                           "error": _short(_describe(err))})
                 return
         self.send({"done": True, "ok": True, "cells": len(cells)})
 
@@ -211,6 +206,22 @@ def _code_cells(notebook: str, with_tags: bool = False) -> list:
     return out
 
 
+def _describe(exc: BaseException) -> str:
+    """One line naming the exception and the student's own line — never a grader frame.
+
+    The traceback is cut below the worker's own frames (``grading/``), so a call with the
+    wrong number of arguments reads "TypeError: add_arrays() takes 1 positional argument but
+    2 were given", not the worker's line that made the call.
+    """
+    from mlcourse.checks import describe_exception
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    tb = exc.__traceback__
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here + os.sep):
+        tb = tb.tb_next
+    return describe_exception(exc.with_traceback(tb))
+
+
 def _syntax(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return f"line {exc.lineno}: {exc.msg}"
@@ -234,6 +245,8 @@ def main() -> None:
     sys.stdin = open(0, encoding="utf-8", closefd=False)
     try:
         Worker(proto_in, proto_out, measures, cfg).serve()
+    except MemoryError:
+        os._exit(WORKER_OUT_OF_MEMORY)
     except BaseException:  # noqa: BLE001 — the worker's own code failed (student patched it?)
         os._exit(WORKER_FAILED)
     os._exit(0)
