@@ -2,6 +2,9 @@
 
 Both are data: the rubric lists the items of the gradebook, the manifest maps every
 checked exercise of a chapter to one item and says how many of the item's points it earns.
+A check's own metadata (its function, chapter, description) lives in its ``define(...)`` call
+(mlcourse/checks/chNN.py); the manifest holds only what grading adds: the notebook, the rubric
+item, the points and the hidden seeds.
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mlcourse.checks import all_checks
 
 try:
     import tomllib
@@ -93,15 +98,26 @@ def load(rubric: Path = RUBRIC, manifest: Path = MANIFEST) -> Rubric:
         items.append(item)
     seeds = tuple(int(s) for s in data.get("grader", {}).get("hidden_seeds", [1, 2]))
     ids = {i.id for i in items}
-    exercises = []
+    checks = all_checks()
+    exercises, unknown = [], []
     for n, raw in enumerate(_read(manifest).get("exercise", []), 1):
         try:
             hidden = raw.get("hidden_seeds")
-            ex = Exercise(chapter=str(raw["chapter"]), function=str(raw["function"]), check=str(raw["check"]),
+            check = str(raw["check"])
+            if check not in checks:
+                unknown.append(check)
+            function = checks[check].function if check in checks else check
+            if str(raw.get("function", function)) != function:
+                raise ValueError(f"{manifest}: exercise {n} says function = {raw['function']!r}, but check "
+                                 f"{check!r} checks {function!r} (its define(...) call decides; drop the line)")
+            ex = Exercise(chapter=str(raw["chapter"]), function=function, check=check,
                           rubric=str(raw["rubric"]), points=float(raw["points"]),
                           hidden_seeds=None if hidden is None else tuple(int(s) for s in hidden))
         except KeyError as exc:
             raise ValueError(f"{manifest}: exercise {n} has no {exc.args[0]!r}") from None
+        if check in checks and not ex.chapter.startswith(checks[check].chapter):
+            raise ValueError(f"{manifest}: exercise {n}: check {check!r} belongs to chapter "
+                             f"{checks[check].chapter}, not to {ex.chapter}")
         if ex.rubric not in ids:
             raise ValueError(f"{manifest}: exercise {n} ({ex.chapter}: {ex.function}) names rubric item "
                              f"{ex.rubric!r}; known items: {', '.join(sorted(ids))}")
@@ -110,6 +126,8 @@ def load(rubric: Path = RUBRIC, manifest: Path = MANIFEST) -> Rubric:
         if any((e.chapter, e.check) == (ex.chapter, ex.check) for e in exercises):
             raise ValueError(f"{manifest}: check {ex.check!r} of {ex.chapter} is listed twice")
         exercises.append(ex)
+    if unknown:
+        raise ValueError(f"{manifest} names checks that do not exist: {', '.join(sorted(set(unknown)))}")
     return Rubric(items=items, exercises=exercises, hidden_seeds=seeds)
 
 
@@ -119,8 +137,6 @@ def load_check_modules(paths: list[Path]) -> list[tuple[str, str]]:
     They are registered in ``mlcourse.checks`` under ``mlcourse.checks.<stem>``; the worker
     receives the same source so both sides know the same checks. Returns (name, source) pairs.
     """
-    import mlcourse.checks  # noqa: F401
-
     sources = []
     for path in paths:
         path = Path(path).resolve()

@@ -8,36 +8,43 @@ this process. ``Case.secret`` and ``Case.expected`` never leave it.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
-from mlcourse.checks import get_check
+from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Result, Status, get_check, run_check
 
 from . import wire
 from .config import Exercise, Rubric
 from .sandbox import Limits, Sandbox, SandboxError, UidPool
 from .submissions import Submission
 
+_BROKEN = (Status.TIMEOUT, Status.CRASHED, Status.GARBLED)  # the student's process failed
 MAX_RESTARTS = 3  # crashed/hung workers restarted per notebook before giving up on it
-NOT_IMPLEMENTED = "not implemented yet — replace `raise NotImplementedError()` with your code"
 
 
 class CaseCache:
-    """Cases per (check, seed), made once and shared by every submission (and thread)."""
+    """Cases per (check, seed), made once and shared by every submission (and thread), with the
+    plain-data form of each case's ``args`` (what is sent to the worker)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cases: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
+        self._cases: dict[tuple[str, int], list[Case]] = {}
+        self._plain: dict[int, Any] = {}  # id(case) → its args as plain data
 
-    def get(self, check: str, seed: int) -> list[tuple[Any, Any]]:
+    def get(self, check: str, seed: int) -> list[Case]:
         with self._lock:
             key = (check, seed)
             if key not in self._cases:
                 cases = get_check(check).make_cases(seed)
-                self._cases[key] = [(c, wire.to_plain(tuple(c.args))) for c in cases]
+                self._plain.update((id(c), wire.to_plain(tuple(c.args))) for c in cases)
+                self._cases[key] = cases
             return self._cases[key]
+
+    def plain_args(self, case: Case) -> Any:
+        return self._plain[id(case)]
 
 
 def clean(text: Any, n: int = 400) -> str:
@@ -54,9 +61,9 @@ def redact(problem: str) -> str:
     return _NUMBER.sub("…", problem)
 
 
-def result(ex: Exercise, status: str, message: str, passed: bool = False) -> dict:
+def result(ex: Exercise, status: Status, message: str, passed: bool = False) -> dict:
     return {"chapter": ex.chapter, "function": ex.function, "check": ex.check, "rubric": ex.rubric,
-            "max": ex.points, "points": ex.points if passed else 0.0, "status": status, "message": message}
+            "max": ex.points, "points": ex.points if passed else 0.0, "status": status.value, "message": message}
 
 
 class _Broken(Exception):
@@ -66,65 +73,81 @@ class _Broken(Exception):
         self.verdict, self.error = verdict, error
 
 
-def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache) -> dict:
+class _CasesFailed(Exception):
+    """Making the cases raised: a bug in a check, not the student's."""
+
+
+def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case], Call]:
+    """How the grader calls the student's function: a request to the sandboxed worker."""
     fn = f"`{ex.function}`"
+
+    def call(case: Case) -> Call:
+        frame = wire.request_frame(op="call", check=ex.check, function=ex.function, args=cache.plain_args(case))
+        try:
+            reply = sb.request_frame(frame, f"running {fn}")
+        except SandboxError as err:
+            raise _Broken(result(ex, Status(err.kind), f"{fn}: {err.message}"), err) from None
+        status = reply.get("status")
+        if status == "not_implemented":
+            return Call(Status.NOT_IMPLEMENTED, detail=NOT_IMPLEMENTED)
+        if status == "missing":
+            return Call(Status.MISSING_FUNCTION,
+                        detail=f"no function {fn} in {ex.notebook} — did you rename it or delete its cell?")
+        if status == "error":
+            return Call(Status.ERROR, detail=clean(reply.get("message", "an exception")))
+        if status == "unencodable":
+            return Call(Status.FAIL, detail=f"returned {clean(reply.get('message', 'something'))}; "
+                                            "return NumPy arrays, numbers, or tuples/lists of them")
+        if status == "too_large":
+            return Call(Status.FAIL, detail=f"returned more data than the grader accepts ({sb.limits.reply_mb} MB)")
+        if status != "ok" or "value" not in reply:
+            sb.kill()
+            raise _Broken(result(ex, Status.GARBLED, f"{fn}: the process running your notebook sent a "
+                                                     "reply the grader does not understand"),
+                          SandboxError("garbled", "invalid reply"))
+        return Call(value=reply["value"])
+
+    return call
+
+
+def feedback_line(fn: str, r: Result) -> str:
+    """The verdict of ``r`` as the student's feedback says it; ``fn`` is "`function`"."""
+    if r.passed:
+        extra = f" and {r.hidden} hidden test case{'s' if r.hidden != 1 else ''}" if r.hidden else ""
+        return f"{fn}: passed the public check{extra}"
+    if r.judged:
+        problem = clean(r.detail, 600)
+        if r.seed == PUBLIC_SEED:
+            return f"{fn}: {problem}{r.where}"
+        return f"{fn} passes the public check but not the grader's hidden test cases: {redact(problem)}"
+    if r.status is Status.NOT_IMPLEMENTED:
+        return f"{fn}: {r.detail}"
+    if r.status is Status.MISSING_FUNCTION:
+        return r.detail
+    return f"{fn} {r.detail}"  # "raised …", "returned …"
+
+
+def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache) -> dict:
     try:
         chk = get_check(ex.check)
     except KeyError:
-        return result(ex, "grader_error", "could not be graded: the grader does not know this check "
-                                          "(your instructor sees the details)")
-    n_hidden = 0
-    for seed in rubric.seeds(ex):
+        return result(ex, Status.GRADER_ERROR, "could not be graded: the grader does not know this check "
+                                               "(your instructor sees the details)")
+
+    def cases(seed: int) -> list[Case]:
         try:
-            cases = cache.get(ex.check, seed)
+            return cache.get(ex.check, seed)
         except Exception as exc:  # noqa: BLE001 — a bug in a check, not the student's
-            r = result(ex, "grader_error", "could not be graded because of a problem in the grader "
-                                           "(your instructor sees the details)")
-            r["grader_error"] = f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}"
-            return r
-        for i, (case, args) in enumerate(cases):
-            frame = wire.pack({"d": [["op", "call"], ["check", ex.check], ["function", ex.function],
-                                     ["args", args]]})
-            try:
-                reply = sb.request_frame(frame, f"running {fn}")
-            except SandboxError as err:
-                raise _Broken(result(ex, err.kind, f"{fn}: {err.message}"), err) from None
-            status = reply.get("status")
-            if status == "not_implemented":
-                return result(ex, "not_implemented", f"{fn}: {NOT_IMPLEMENTED}")
-            if status == "missing":
-                return result(ex, "missing_function", f"no function {fn} in {ex.notebook} — did you rename "
-                                                      "it or delete its cell?")
-            if status == "error":
-                return result(ex, "error", f"{fn} raised {clean(reply.get('message', 'an exception'))}")
-            if status == "unencodable":
-                return result(ex, "fail", f"{fn} returned {clean(reply.get('message', 'something'))}; "
-                                          "return NumPy arrays, numbers, or tuples/lists of them")
-            if status == "too_large":
-                return result(ex, "fail", f"{fn} returned more data than the grader accepts "
-                                          f"({sb.limits.reply_mb} MB)")
-            if status != "ok" or "value" not in reply:
-                sb.kill()
-                raise _Broken(result(ex, "garbled", f"{fn}: the process running your notebook sent a "
-                                                    "reply the grader does not understand"),
-                              SandboxError("garbled", "invalid reply"))
-            try:
-                problem = chk.assess(case, reply["value"])
-            except Exception:  # noqa: BLE001 — the judge could not read what came back
-                problem = (f"returned a value of an unexpected form ({type(reply['value']).__name__}) — "
-                           "check what your function returns")
-            if problem:
-                problem = clean(problem, 600)
-                if seed == 0:
-                    where = (f" (case {i + 1} of {len(cases)}: {case.label})"
-                             if case.label and len(cases) > 1 else "")
-                    return result(ex, "fail", f"{fn}: {problem}{where}")
-                return result(ex, "fail", f"{fn} passes the public check but not the grader's hidden "
-                                          f"test cases: {redact(problem)}")
-            if seed != 0:
-                n_hidden += 1
-    extra = f" and {n_hidden} hidden test case{'s' if n_hidden != 1 else ''}" if n_hidden else ""
-    return result(ex, "pass", f"{fn}: passed the public check{extra}", passed=True)
+            raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}") from None
+
+    try:
+        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases)
+    except _CasesFailed as exc:
+        v = result(ex, Status.GRADER_ERROR, "could not be graded because of a problem in the grader "
+                                            "(your instructor sees the details)")
+        v["grader_error"] = str(exc)
+        return v
+    return result(ex, r.status, feedback_line(f"`{ex.function}`", r), passed=r.passed)
 
 
 def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rubric: Rubric,
@@ -139,7 +162,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
     try:
         for ex in exercises:
             if fatal is not None:
-                verdicts.append(result(ex, fatal[0], f"`{ex.function}`: not graded — {fatal[1]}"))
+                verdicts.append(result(ex, Status(fatal[0]), f"`{ex.function}`: not graded — {fatal[1]}"))
                 continue
             if sb is None:
                 try:
@@ -155,7 +178,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
                         sb.close()
                         sb = None
                     fatal = (err.kind, err.message)
-                    verdicts.append(result(ex, err.kind, f"`{ex.function}`: not graded — {err.message}"))
+                    verdicts.append(result(ex, Status(err.kind), f"`{ex.function}`: not graded — {err.message}"))
                     continue
             try:
                 verdicts.append(_grade_exercise(sb, ex, rubric, cache))
@@ -196,8 +219,6 @@ def run_notebook(chapter: str, notebook: bytes, limits: Limits, uid: int | None)
 
 def _validate(data: bytes) -> str | None:
     """None when ``data`` is notebook JSON the grader can use, else what is wrong with it."""
-    import json
-
     try:
         nb = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -229,7 +250,7 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
             if found is None:
                 nb.update(status="missing", message=f"{chapter}.ipynb is missing from the submission")
                 nb["runs"] = {"status": "missing", "message": "missing"}
-                verdicts += [result(e, "missing_notebook", f"`{e.function}`: {chapter}.ipynb is not in your "
+                verdicts += [result(e, Status.MISSING_NOTEBOOK, f"`{e.function}`: {chapter}.ipynb is not in your "
                                                           "submission") for e in exercises]
                 continue
             fname, note = found
@@ -245,7 +266,7 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
             if problem:
                 nb.update(status="invalid", message=f"{fname} {problem}")
                 nb["runs"] = {"status": "invalid", "message": "not a valid notebook"}
-                verdicts += [result(e, "invalid_notebook", f"`{e.function}`: {fname} {problem}") for e in exercises]
+                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {fname} {problem}") for e in exercises]
                 continue
             ex_verdicts, report = grade_notebook(chapter, exercises, data, rubric, limits, uid, cache)
             verdicts += ex_verdicts
@@ -267,7 +288,7 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
         elif item.partial:
             pts, note = sum(v["points"] for v in mine), ""
         else:
-            ok = all(v["status"] == "pass" for v in mine)
+            ok = all(v["status"] == Status.PASS for v in mine)
             pts = sum(v["max"] for v in mine) if ok else 0.0
             note = "" if ok else "all of this item's exercises must pass"
         items[item.id] = {"points": round(min(pts, item.points), 4), "max": item.points, "note": note,
@@ -277,11 +298,11 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
     for chapter, nb in notebooks.items():
         if nb["status"] != "graded":
             notes.append(f"{chapter}: {nb['status']}")
-        elif any(v["status"] in ("timeout", "crashed", "garbled") for v in verdicts if v["chapter"] == chapter):
+        elif any(v["status"] in _BROKEN for v in verdicts if v["chapter"] == chapter):
             kinds = sorted({v["status"] for v in verdicts if v["chapter"] == chapter
-                            and v["status"] in ("timeout", "crashed", "garbled")})
+                            and v["status"] in _BROKEN})
             notes.append(f"{chapter}: {'/'.join(kinds)}")
-        if any(v["status"] == "grader_error" for v in verdicts if v["chapter"] == chapter):
+        if any(v["status"] == Status.GRADER_ERROR for v in verdicts if v["chapter"] == chapter):
             notes.append(f"{chapter}: grader error")
     notes += sub.problems
     return {"student": sub.id, "source": sub.source, "total": total, "items": items, "notebooks": notebooks,

@@ -141,20 +141,21 @@ class Worker:
     # -- call ------------------------------------------------------------------------
     def call(self, req: dict) -> bytes:
         """The reply frame for one call of the student's function."""
+        from mlcourse.checks.core import Status, attempt
+
         rid = self.request_id
         dumps = lambda message, limit=None: self.wire.dumps({**message, "id": rid}, limit)  # noqa: E731
         fn = self.ns.get(req["function"])
         if fn is None:
             return dumps({"status": "missing"})
-        chk = self.checks[req["check"]]
-        try:
-            out = chk.call(fn, tuple(req["args"]))
-        except NotImplementedError:
+        # BaseException: SystemExit and KeyboardInterrupt raised by the student's code are the student's
+        got = attempt(self.checks[req["check"]], fn, tuple(req["args"]), catch=BaseException)
+        if got.status is Status.NOT_IMPLEMENTED:
             return dumps({"status": "not_implemented"})
-        except BaseException as exc:  # noqa: BLE001 — SystemExit, KeyboardInterrupt: the student's
-            return dumps({"status": "error", "message": _short(_describe(exc))})
+        if got.status is Status.ERROR:
+            return dumps({"status": "error", "message": _short(got.detail)})
         try:
-            frame = dumps({"status": "ok", "value": out}, self.limit)
+            frame = dumps({"status": "ok", "value": got.value}, self.limit)
         except self.wire.TooLarge:
             return dumps({"status": "too_large"})
         except self.wire.Unencodable as exc:

@@ -1,10 +1,12 @@
 """Inline feedback for the exercises: ``check("dense_forward", dense_forward)``.
 
 Each chapter's checks live in ``chNN.py`` next to this file and are registered with
-:func:`define`; the notebook and the autograder use the same definitions.
+:func:`define`; the notebook and the autograder use the same definitions and the same
+evaluation (:func:`run_check`). How to add a check: README.md next to this file.
 """
 from .compare import compare_array, compare_outputs
-from .core import Case, Check, Result, all_checks, check, define, describe_exception, evaluate, get_check
+from .core import (Call, Case, Check, Result, Status, all_checks, attempt, check, define, describe_exception,
+                   evaluate, get_check, run_check)
 
-__all__ = ["Case", "Check", "Result", "all_checks", "check", "compare_array", "compare_outputs",
-           "define", "describe_exception", "evaluate", "get_check"]
+__all__ = ["Call", "Case", "Check", "Result", "Status", "all_checks", "attempt", "check", "compare_array",
+           "compare_outputs", "define", "describe_exception", "evaluate", "get_check", "run_check"]

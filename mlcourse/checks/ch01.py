@@ -63,8 +63,7 @@ def _predict_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="predict", chapter="01", function="predict",
-       description="ŷ = X @ w + b, shape (N,), for one and for several features",
+define(name="predict", description="ŷ = X @ w + b, shape (N,), for one and for several features",
        cases=_predict_cases, reference=_predict_ref, judge=_predict_judge)
 
 
@@ -107,8 +106,7 @@ def _mse_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="mse_loss", chapter="01", function="mse_loss",
-       description="the mean squared error, one number",
+define(name="mse_loss", description="the mean squared error, one number",
        cases=_mse_cases, reference=_mse_ref, judge=_mse_judge)
 
 
@@ -150,8 +148,7 @@ def _grad_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="mse_gradient", chapter="01", function="mse_gradient",
-       description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
+define(name="mse_gradient", description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
        cases=_grad_cases, reference=_grad_ref, outputs=("grad_w", "grad_b"), judge=_grad_judge)
 
 
@@ -217,8 +214,6 @@ def _run_descent(fn: Callable, args: tuple) -> dict:
 
 def _judge_descent(variants: list[tuple[str, dict]], plausible_hint: str) -> Callable:
     def judge(case: Case, out: dict) -> str | None:
-        if "problem" in out:
-            return out["problem"]
         exp = case.expected
         X, y = case.args[0], case.args[1]
         epochs = case.args[3]
@@ -291,8 +286,7 @@ _GD_VARIANTS = [
     ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
 ]
 
-define(name="gradient_descent", chapter="01", function="gradient_descent",
-       description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
+define(name="gradient_descent", description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
        cases=_gd_cases, reference=lambda X, y, lr, epochs: _descend(X, y, lr, epochs),
        run=_run_descent, judge=_judge_descent(_GD_VARIANTS, ""))
 
@@ -323,8 +317,7 @@ _MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but
                  "exactly rng = np.random.default_rng(seed) once before the loop, order = rng.permutation(N) "
                  "at the start of each epoch, and the batches order[start:start + batch_size] in turn")
 
-define(name="minibatch_gd", chapter="01", function="minibatch_gd",
-       description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
+define(name="minibatch_gd", description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
                    "loss after every epoch",
        cases=_mb_cases,
        reference=lambda X, y, lr, epochs, batch_size, seed: _descend(X, y, lr, epochs, batch_size, seed),
@@ -371,6 +364,5 @@ def _lstsq_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="least_squares", chapter="01", function="least_squares",
-       description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
+define(name="least_squares", description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
        cases=_lstsq_cases, reference=_lstsq_ref, outputs=("w", "b"), judge=_lstsq_judge)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, define
-from .helpers import same_values
+from .helpers import reproducibility_runs, same_values
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
@@ -90,8 +90,7 @@ def _fit_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="standardize_fit", chapter="02", function="standardize_fit",
-       description="per-feature mean and std (ddof=0) of the training data, std 1 for a constant column",
+define(name="standardize_fit", description="per-feature mean and std (ddof=0) of the training data, std 1 for a constant column",
        cases=_fit_cases, reference=_fit_ref, outputs=("mean", "std"), judge=_fit_judge)
 
 
@@ -121,8 +120,7 @@ def _apply_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="standardize_apply", chapter="02", function="standardize_apply",
-       description="(X − mean) / std with the statistics given (the training split's)",
+define(name="standardize_apply", description="(X − mean) / std with the statistics given (the training split's)",
        cases=_apply_cases, reference=_apply_ref, judge=_apply_judge)
 
 
@@ -178,8 +176,7 @@ def _minmax_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="min_max_scale", chapter="02", function="min_max_scale",
-       description="(X − x_min) / (x_max − x_min) with the training range, 0 for a constant column",
+define(name="min_max_scale", description="(X − x_min) / (x_max − x_min) with the training range, 0 for a constant column",
        cases=_minmax_cases, reference=_minmax_ref, judge=_minmax_judge)
 
 
@@ -206,19 +203,25 @@ def _index_array(v: Any, name: str) -> tuple[np.ndarray | None, str | None]:
 
 def _run_split(fn: Callable, args: tuple) -> dict:
     y, test_size, seed = args
-    out: dict = {}
-    for key, s in (("first", seed), ("again", seed), ("other", seed + 1)):
+
+    def one(s: int) -> dict:
         res = fn(y.copy(), test_size, s)
         if not isinstance(res, (tuple, list)) or len(res) != 2:
             what = "None" if res is None else (f"{len(res)} values" if isinstance(res, (tuple, list))
                                                else f"one {type(res).__name__}")
             return {"problem": f"returned {what}, expected a tuple of 2 index arrays (train_idx, test_idx)"}
+        out = {}
         for name, v in zip(("train_idx", "test_idx"), res):
             arr, problem = _index_array(v, name)
             if problem:
                 return {"problem": problem}
-            out[f"{key}_{name}"] = arr
-    return out
+            out[name] = arr
+        return out
+
+    runs = reproducibility_runs(one, seed, stop_at_problem=True)
+    if "problem" in runs:
+        return runs
+    return {f"{key}_{name}": arr for key, run in runs.items() for name, arr in run.items()}
 
 
 def _split_problem(y: np.ndarray, test_size: float, train: np.ndarray, test: np.ndarray) -> str | None:
@@ -254,8 +257,6 @@ def _split_problem(y: np.ndarray, test_size: float, train: np.ndarray, test: np.
 
 
 def _split_judge(case: Case, out: dict) -> str | None:
-    if "problem" in out:
-        return out["problem"]
     y, test_size, seed = case.args
     for key in ("first", "other"):
         problem = _split_problem(y, test_size, out[f"{key}_train_idx"], out[f"{key}_test_idx"])
@@ -279,8 +280,7 @@ def _split_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(y2, 0.2, int(rng.integers(1000))), label="80 labels sorted by class, 40/20/10/10")]
 
 
-define(name="stratified_split", chapter="02", function="stratified_split",
-       description="disjoint train/test indices covering every sample, test_size of each class in the test "
+define(name="stratified_split", description="disjoint train/test indices covering every sample, test_size of each class in the test "
                    "set, reproducible for a seed and different for another",
        cases=_split_cases, run=_run_split, judge=_split_judge)
 
@@ -291,8 +291,8 @@ define(name="stratified_split", chapter="02", function="stratified_split",
 
 def _run_batches(fn: Callable, args: tuple) -> dict:
     X, y, batch_size, seed = args
-    out: dict = {}
-    for key, s in (("first", seed), ("again", seed), ("other", seed + 1)):
+
+    def one(s: int) -> dict:
         gen = fn(X.copy(), y.copy(), batch_size, s)
         if gen is None:
             return {"problem": "returned None: inside the loop over batches, `yield X_batch, y_batch` "
@@ -313,8 +313,9 @@ def _run_batches(fn: Callable, args: tuple) -> dict:
                 ys.append(np.asarray(item[1], dtype=float))
             except (TypeError, ValueError):
                 return {"problem": "could not read a batch as numbers: yield NumPy arrays X[idx], y[idx]"}
-        out[key] = {"X": xs, "y": ys}
-    return out
+        return {"X": xs, "y": ys}
+
+    return reproducibility_runs(one, seed, stop_at_problem=True)
 
 
 def _batches_problem(X: np.ndarray, y: np.ndarray, batch_size: int, got: dict) -> tuple[str | None, np.ndarray]:
@@ -349,8 +350,6 @@ def _batches_problem(X: np.ndarray, y: np.ndarray, batch_size: int, got: dict) -
 
 
 def _batches_judge(case: Case, out: dict) -> str | None:
-    if "problem" in out:
-        return out["problem"]
     X, y, batch_size, seed = case.args
     orders = {}
     for key in ("first", "again", "other"):
@@ -375,8 +374,7 @@ def _batch_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(X2, y2, 4, int(rng.integers(1000))), label="12 samples in batches of 4")]
 
 
-define(name="iterate_minibatches", chapter="02", function="iterate_minibatches",
-       description="one shuffled epoch: every sample once, X and y rows together, the last smaller batch "
+define(name="iterate_minibatches", description="one shuffled epoch: every sample once, X and y rows together, the last smaller batch "
                    "kept, reproducible for a seed",
        cases=_batch_cases, run=_run_batches, judge=_batches_judge)
 
@@ -417,6 +415,5 @@ def _one_hot_judge(case: Case, out: Any) -> str | None:
     return problem
 
 
-define(name="one_hot", chapter="02", function="one_hot",
-       description="labels (N,) → one-hot (N, num_classes) floats",
+define(name="one_hot", description="labels (N,) → one-hot (N, num_classes) floats",
        cases=_one_hot_cases, reference=_one_hot_ref, judge=_one_hot_judge)

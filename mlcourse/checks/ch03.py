@@ -16,7 +16,6 @@ from .compare import compare_array, compare_outputs
 from .core import Case, define
 from .helpers import same_values, stable_sigmoid
 
-CHAPTER = "03"
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
 
 
@@ -115,13 +114,11 @@ def _kink_hint(case: Case, out: Any) -> str | None:
 # Activations and their derivatives
 # --------------------------------------------------------------------------------------
 
-define(name="relu", chapter=CHAPTER, function="relu",
-       description="max(0, x) elementwise, same shape and dtype as x",
+define(name="relu", description="max(0, x) elementwise, same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: np.maximum(x, 0), run=_watch,
        judge=_elementwise_judge())
 
-define(name="relu_derivative", chapter=CHAPTER, function="relu_derivative",
-       description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
+define(name="relu_derivative", description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: (x > 0).astype(x.dtype), run=_watch,
        judge=_elementwise_judge(_kink_hint))
 
@@ -146,17 +143,14 @@ def _leaky_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="leaky_relu", chapter=CHAPTER, function="leaky_relu",
-       description="x where x > 0, else alpha·x, for two values of alpha",
+define(name="leaky_relu", description="x where x > 0, else alpha·x, for two values of alpha",
        cases=_leaky_cases, reference=_leaky, run=_watch, judge=_elementwise_judge(_leaky_hint))
 
-define(name="leaky_relu_derivative", chapter=CHAPTER, function="leaky_relu_derivative",
-       description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
+define(name="leaky_relu_derivative", description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
        cases=_leaky_cases, reference=_leaky_derivative, run=_watch,
        judge=_elementwise_judge(_kink_hint))
 
-define(name="sigmoid", chapter=CHAPTER, function="sigmoid",
-       description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
+define(name="sigmoid", description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=stable_sigmoid, run=_watch, judge=_elementwise_judge())
 
 
@@ -169,13 +163,11 @@ def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="sigmoid_derivative", chapter=CHAPTER, function="sigmoid_derivative",
-       description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
+define(name="sigmoid_derivative", description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)), run=_watch,
        judge=_elementwise_judge(_sigmoid_derivative_hint))
 
-define(name="tanh", chapter=CHAPTER, function="tanh",
-       description="tanh(x) without overflow at ±1000, dtype kept",
+define(name="tanh", description="tanh(x) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=np.tanh, run=_watch, judge=_elementwise_judge())
 
 
@@ -188,8 +180,7 @@ def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
     return None
 
 
-define(name="tanh_derivative", chapter=CHAPTER, function="tanh_derivative",
-       description="1 − tanh(x)², dtype kept",
+define(name="tanh_derivative", description="1 − tanh(x)², dtype kept",
        cases=_activation_cases, reference=lambda x: 1 - np.tanh(x) ** 2, run=_watch,
        judge=_elementwise_judge(_tanh_derivative_hint))
 
@@ -232,8 +223,7 @@ def _softmax_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="softmax", chapter=CHAPTER, function="softmax",
-       description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
+define(name="softmax", description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
        cases=_softmax_cases, reference=_softmax, run=_watch, judge=_softmax_judge)
 
 
@@ -260,8 +250,7 @@ def _loss_judge(case: Case, got: Any) -> str | None:
     return compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
 
 
-define(name="mse_with_grad", chapter=CHAPTER, function="mse_with_grad",
-       description="mean of (pred − target)² and its gradient 2(pred − target)/size",
+define(name="mse_with_grad", description="mean of (pred − target)² and its gradient 2(pred − target)/size",
        cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
 
 BCE_EPS = 1e-7
@@ -282,8 +271,7 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(edge_p, edge_y), batch=5, label="probabilities exactly 0 and 1")]
 
 
-define(name="bce_with_grad", chapter=CHAPTER, function="bce_with_grad",
-       description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
+define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
        cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
 
 
@@ -324,8 +312,7 @@ def _ce_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="softmax_cross_entropy", chapter=CHAPTER, function="softmax_cross_entropy",
-       description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
+define(name="softmax_cross_entropy", description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
        cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_watch, judge=_ce_judge)
 
 
@@ -398,7 +385,6 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
     return compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
 
 
-define(name="numerical_gradient", chapter=CHAPTER, function="numerical_gradient",
-       description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
+define(name="numerical_gradient", description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
        cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
        run=_numgrad_run, judge=_numgrad_judge)

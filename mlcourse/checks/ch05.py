@@ -16,6 +16,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import StandardScaler, load_iris, train_test_split
+from ..layers import Dense, ReLU
+from ..losses import CrossEntropyLoss
+from ..model import Sequential
 from .compare import compare_array
 from .core import Case, define
 from .helpers import held_out_accuracy, same_values
@@ -51,8 +55,6 @@ def _run_schedule(fn: Callable, args: tuple) -> dict:
 
 def _schedule_judge(variants: list[tuple[str, Callable]]) -> Callable:
     def judge(case: Case, output: Any) -> str | None:
-        if "problem" in output:
-            return output["problem"]
         got, expected = output["lr"], case.expected["lr"]
         if _close(got, expected):
             return None
@@ -88,8 +90,7 @@ def _step(lr0: float, epoch: int, drop: float, every: int) -> float:
     return lr0 * drop ** (epoch // every)
 
 
-define(name="step_decay", chapter="05", function="step_decay",
-       description="lr0 · drop^⌊epoch / every⌋ for epochs 0, 1, 2, …",
+define(name="step_decay", description="lr0 · drop^⌊epoch / every⌋ for epochs 0, 1, 2, …",
        cases=_step_cases,
        run=lambda fn, args: _run_schedule(lambda lr0, e, p: fn(lr0, e, *p), args),
        judge=_schedule_judge([
@@ -108,8 +109,7 @@ def _exp_cases(rng: np.random.Generator) -> list[Case]:
                  label=f"lr0={s[0]:.3g}, rate={s[2]}") for s in specs]
 
 
-define(name="exponential_decay", chapter="05", function="exponential_decay",
-       description="lr0 · rate^epoch for epochs 0, 1, 2, …",
+define(name="exponential_decay", description="lr0 · rate^epoch for epochs 0, 1, 2, …",
        cases=_exp_cases, run=_run_schedule,
        judge=_schedule_judge([
            ("shrinks by (1 − rate) per epoch: `rate` is the factor *kept* each epoch, lr0 · rate**epoch",
@@ -127,8 +127,7 @@ def _inv_cases(rng: np.random.Generator) -> list[Case]:
                  label=f"lr0={s[0]:.3g}, decay={s[2]}") for s in specs]
 
 
-define(name="inverse_time_decay", chapter="05", function="inverse_time_decay",
-       description="lr0 / (1 + decay · epoch) for epochs 0, 1, 2, …",
+define(name="inverse_time_decay", description="lr0 / (1 + decay · epoch) for epochs 0, 1, 2, …",
        cases=_inv_cases, run=_run_schedule,
        judge=_schedule_judge([
            ("divides by (1 + decay)^epoch: that is exponential decay; inverse-time decay is "
@@ -180,8 +179,7 @@ def _accuracy_judge(case: Case, output: Any) -> str | None:
     return compare_array("accuracy", got, np.float64(expected), _RTOL, _ATOL, case.batch)
 
 
-define(name="accuracy", chapter="05", function="accuracy",
-       description="the fraction of labels predicted correctly",
+define(name="accuracy", description="the fraction of labels predicted correctly",
        cases=_accuracy_cases, reference=lambda t, p: float(np.mean(t == p)), judge=_accuracy_judge)
 
 
@@ -229,8 +227,7 @@ def _confusion_judge(case: Case, output: Any) -> str | None:
     return compare_array("confusion matrix", got, expected)
 
 
-define(name="confusion_matrix", chapter="05", function="confusion_matrix",
-       description="(C, C) counts, rows = true class, columns = predicted class",
+define(name="confusion_matrix", description="(C, C) counts, rows = true class, columns = predicted class",
        cases=_confusion_cases, reference=_confusion_ref, judge=_confusion_judge)
 
 
@@ -240,9 +237,6 @@ define(name="confusion_matrix", chapter="05", function="confusion_matrix",
 
 def _make_model(sizes: tuple[int, ...], seed: int) -> Any:
     """Dense → ReLU → … → Dense (logits), He-initialised from ``seed`` (float64)."""
-    from ..layers import Dense, ReLU
-    from ..model import Sequential
-
     rng = np.random.default_rng(seed)
     layers: list = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -289,8 +283,6 @@ def _reference_loop(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, batch
                     variant: str = "") -> dict[str, list[float]]:
     """The reference loop (and, with ``variant``, a classic wrong one). Trains ``model`` in
     place and returns every flavour of the per-epoch history the judges compare against."""
-    from ..losses import CrossEntropyLoss
-
     loss_fn = CrossEntropyLoss()
     n = len(X)
     fixed = rng.permutation(n) if variant == "once" else None
@@ -374,8 +366,6 @@ def _train_epoch_expected(args: tuple, variant: str = "") -> dict:
 
 
 def _run_train_epoch(fn: Callable, args: tuple) -> dict:
-    from ..losses import CrossEntropyLoss
-
     sizes, mseed, X, y, batch_size, lr, seed = args
     model = _make_model(sizes, mseed)
     out = fn(model, CrossEntropyLoss(), X, y, batch_size, lr, np.random.default_rng(seed))
@@ -459,8 +449,6 @@ def _judge_epoch_metric(name: str, got: list[float], h: dict) -> str | None:
 def _train_epoch_judge(case: Case, output: Any) -> str | None:
     if not isinstance(output, dict):
         return "the check could not run your function"
-    if "problem" in output:
-        return output["problem"]
     expected = case.expected
     sizes, mseed = case.args[:2]
     initial = _params_of(_make_model(sizes, mseed))
@@ -476,8 +464,7 @@ def _train_epoch_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="train_epoch", chapter="05", function="train_epoch",
-       description="one shuffled pass of minibatch SGD: weights after the epoch, its mean loss and accuracy",
+define(name="train_epoch", description="one shuffled pass of minibatch SGD: weights after the epoch, its mean loss and accuracy",
        cases=_train_epoch_cases, run=_run_train_epoch, judge=_train_epoch_judge)
 
 
@@ -569,8 +556,6 @@ def _check_keys(hist: dict, keys: tuple[str, ...], epochs: int) -> str | None:
 def _train_judge(case: Case, output: Any) -> str | None:
     if not isinstance(output, dict):
         return "the check could not run your function"
-    if "problem" in output:
-        return output["problem"]
     epochs, hist, expected = case.args[4], output["history"], case.expected
     problem = _check_keys(hist, _TRAIN_KEYS, epochs)
     if problem:
@@ -595,8 +580,7 @@ def _train_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="train", chapter="05", function="train",
-       description="epochs of shuffled minibatch SGD with a schedule: final weights and the per-epoch "
+define(name="train", description="epochs of shuffled minibatch SGD with a schedule: final weights and the per-epoch "
                    "loss, accuracy and lr",
        cases=_train_cases(validation=False), run=_run_train, judge=_train_judge)
 
@@ -604,8 +588,6 @@ define(name="train", chapter="05", function="train",
 def _learning_curve_judge(case: Case, output: Any) -> str | None:
     if not isinstance(output, dict):
         return "the check could not run your function"
-    if "problem" in output:
-        return output["problem"]
     epochs, hist, expected = case.args[4], output["history"], case.expected
     problem = _check_keys(hist, _VAL_KEYS, epochs)
     if problem:
@@ -635,7 +617,7 @@ def _learning_curve_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="learning_curve", chapter="05", function="train",
+define(name="learning_curve", function="train",
        description="with validation data, history also records val_loss and val_accuracy after every epoch",
        cases=_train_cases(validation=True), run=_run_train, judge=_learning_curve_judge)
 
@@ -649,8 +631,6 @@ IRIS_SETTINGS = dict(epochs=100, batch_size=16, lr=0.05)
 
 
 def _iris_cases(rng: np.random.Generator) -> list[Case]:
-    from ..data import StandardScaler, load_iris, train_test_split
-
     X, y = load_iris()
     split_seed, model_seed, loop_seed = (int(s) for s in rng.integers(0, 2**31, 3))
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=split_seed, stratify=True)
@@ -682,7 +662,7 @@ def _iris_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="iris_80", chapter="05", function="train",
+define(name="iris_80", function="train",
        description="your train() on standardised Iris (a 4-8-3 MLP, 100 epochs, batch 16, lr 0.05) classifies "
                    "held-out flowers with ≥ 80 % accuracy",
        cases=_iris_cases, run=_run_iris, judge=_iris_judge)

@@ -155,8 +155,6 @@ def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
     def judge(case: Case, output: Any) -> str | None:
         if not isinstance(output, dict):
             return "the check could not run your function"
-        if "problem" in output:
-            return output["problem"]
         expected = case.expected
         if _same(output, expected):
             return None
@@ -223,8 +221,7 @@ def _sgd_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return None
 
 
-define(name="sgd_step", chapter="06", function="sgd_step",
-       description="w_new = w − lr·g, step after step",
+define(name="sgd_step", description="w_new = w − lr·g, step after step",
        cases=_cases_for("sgd", _sgd), run=_run("sgd"),
        judge=_judge_factory("sgd", [
            ("w_new moves *up* the gradient (w + lr·g): subtract the gradient to go downhill",
@@ -247,8 +244,7 @@ def _momentum_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return None
 
 
-define(name="momentum_step", chapter="06", function="momentum_step",
-       description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
+define(name="momentum_step", description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
        cases=_cases_for("momentum", _momentum), run=_run("momentum"),
        judge=_judge_factory("momentum", [
            ("v_new is an average (β·v + (1−β)·g): this chapter's momentum adds the full gradient, "
@@ -268,8 +264,7 @@ define(name="momentum_step", chapter="06", function="momentum_step",
 
 # --- RMSProp ---------------------------------------------------------------------------
 
-define(name="rmsprop_step", chapter="06", function="rmsprop_step",
-       description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
+define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
        cases=_cases_for("rmsprop", _rmsprop), run=_run("rmsprop"),
        judge=_judge_factory("rmsprop", [
            ("s_new averages g instead of its square g² (then √s is NaN for negative values): "
@@ -306,8 +301,7 @@ def _adam_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return "m_new and v_new are right but w_new is not: check the bias correction and the update"
 
 
-define(name="adam_step", chapter="06", function="adam_step",
-       description="Adam moments m, v and the bias-corrected update of w, step t after step t",
+define(name="adam_step", description="Adam moments m, v and the bias-corrected update of w, step t after step t",
        cases=_cases_for("adam", _adam), run=_run("adam"),
        judge=_judge_factory("adam", [
            ("w_new has no bias correction: divide m by (1 − β1**t) and v by (1 − β2**t) before "

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array
-from .core import Case, define
+from .core import Case, define, describe_exception
 from .helpers import same_values
 
 
@@ -119,8 +119,7 @@ def _l2_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="l2_penalty", chapter="07", function="l2_penalty",
-       description="penalty (λ/2)·Σ W² over the weights and its gradient λ·W (0 for biases)",
+define(name="l2_penalty", description="penalty (λ/2)·Σ W² over the weights and its gradient λ·W (0 for biases)",
        cases=_l2_cases, reference=_l2_ref, run=_l2_run, judge=_l2_judge)
 
 
@@ -287,8 +286,7 @@ def _dropout_forward_judge(case: Case, output: Any) -> str | None:
     return _mask_problem(mask, kept, p, drawn=True)
 
 
-define(name="dropout_forward", chapter="07", function="dropout_forward",
-       description="inverted dropout: zero with probability p and scale by 1/(1-p) while training, "
+define(name="dropout_forward", description="inverted dropout: zero with probability p and scale by 1/(1-p) while training, "
                    "identity in evaluation mode; the keep-mask is returned",
        cases=_dropout_forward_cases, reference=_dropout_forward_ref, run=_dropout_forward_run,
        judge=_dropout_forward_judge)
@@ -331,8 +329,7 @@ def _dropout_backward_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="dropout_backward", chapter="07", function="dropout_backward",
-       description="dx = dout · mask / (1-p): the gradient flows only through the kept units, scaled like the forward pass",
+define(name="dropout_backward", description="dx = dout · mask / (1-p): the gradient flows only through the kept units, scaled like the forward pass",
        cases=_dropout_backward_cases, reference=_dropout_backward_ref, judge=_dropout_backward_judge)
 
 
@@ -370,7 +367,6 @@ def _init_cases(rng: np.random.Generator) -> list[Case]:
 def _init_run(fn: Callable, args: tuple) -> Any:
     fan_in, fan_out, scheme, seed = args
     if scheme not in SCHEMES:  # must raise ValueError: report which exception, as plain data
-        from .core import describe_exception
         try:
             out = fn(fan_in, fan_out, scheme, np.random.default_rng(seed))
         except NotImplementedError:
@@ -427,7 +423,6 @@ def _init_judge(case: Case, output: Any) -> str | None:
     return f"{scheme!r} weights have standard deviation {s:.4g}, expected {target:.4g}{where}{hint}"
 
 
-define(name="initialize_weights", chapter="07", function="initialize_weights",
-       description="W (fan_in, fan_out) = std · standard normal, with std for 'small', 'large', 'glorot' "
+define(name="initialize_weights", description="W (fan_in, fan_out) = std · standard normal, with std for 'small', 'large', 'glorot' "
                    "and 'he'; an unknown scheme raises ValueError",
        cases=_init_cases, reference=_init_ref, run=_init_run, judge=_init_judge)

@@ -15,8 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import load_mnist
 from .compare import compare_array
-from .core import Case, define
+from .core import Case, define, describe_exception
 from .helpers import held_out_accuracy
 
 # --------------------------------------------------------------------------------------
@@ -69,8 +70,6 @@ def _read_idx_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _read_idx_run(fn: Callable, args: tuple) -> Any:
-    from .core import describe_exception
-
     data, kind = args
     try:
         out = fn(data)
@@ -124,8 +123,7 @@ def _read_idx_judge(case: Case, output: Any) -> str | None:
     return compare_array("array", got, expected)
 
 
-define(name="read_idx", chapter="08", function="read_idx",
-       description="IDX bytes (plain or gzip) → array of the stored shape and type; a bad header "
+define(name="read_idx", description="IDX bytes (plain or gzip) → array of the stored shape and type; a bad header "
                    "or size raises ValueError",
        cases=_read_idx_cases, run=_read_idx_run, judge=_read_idx_judge)
 
@@ -204,12 +202,10 @@ def _forward_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="forward_per_sample", chapter="08", function="forward_per_sample",
-       description="logits (N, 10) of the 784-H-10 ReLU network computed one image at a time",
+define(name="forward_per_sample", description="logits (N, 10) of the 784-H-10 ReLU network computed one image at a time",
        cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
 
-define(name="forward_batched", chapter="08", function="forward_batched",
-       description="logits (N, 10) of the same network with two matrix products for the whole batch",
+define(name="forward_batched", description="logits (N, 10) of the same network with two matrix products for the whole batch",
        cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
 
 
@@ -269,7 +265,7 @@ def _speedup_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="batched_speedup", chapter="08", function="forward_batched",
+define(name="batched_speedup", function="forward_batched",
        description=f"forward_batched agrees with a per-sample loop and is ≥ {SPEEDUP_MIN:g}× faster "
                    f"on {SPEEDUP_SHAPE[0]} inputs (timed on this machine)",
        cases=_speedup_cases, reference=forward_reference, run=_speedup_run, judge=_speedup_judge)
@@ -284,8 +280,6 @@ MNIST_CHECK = dict(n_train=10000, n_test=2000, epochs=3)
 
 
 def _mnist_cases(rng: np.random.Generator) -> list[Case]:
-    from ..data import load_mnist
-
     X, y = load_mnist("train", dtype=np.float32)
     X_te, y_te = load_mnist("test", dtype=np.float32)
     tr = rng.choice(len(X), MNIST_CHECK["n_train"], replace=False)
@@ -327,7 +321,6 @@ def _mnist_judge(case: Case, output: Any) -> str | None:
     return None
 
 
-define(name="train_mnist_mlp", chapter="08", function="train_mnist_mlp",
-       description=f"your pipeline trained on {MNIST_CHECK['n_train']} MNIST images for "
+define(name="train_mnist_mlp", description=f"your pipeline trained on {MNIST_CHECK['n_train']} MNIST images for "
                    f"{MNIST_CHECK['epochs']} epochs classifies held-out digits with ≥ {MNIST_MIN_ACCURACY:.0%} accuracy",
        cases=_mnist_cases, run=_mnist_run, judge=_mnist_judge)

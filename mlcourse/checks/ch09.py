@@ -28,8 +28,6 @@ from .compare import compare_array, compare_outputs
 from .core import Case, define
 from .helpers import same_values
 
-CHAPTER = "09"
-
 
 def _shape_of(got: Any) -> tuple | None:
     try:
@@ -121,8 +119,7 @@ def _conv_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="conv2d_naive", chapter=CHAPTER, function="conv2d_naive",
-       description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
+define(name="conv2d_naive", description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
        cases=_conv_cases, reference=_conv_ref, judge=_conv_judge)
 
 
@@ -185,8 +182,7 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="im2col", chapter=CHAPTER, function="im2col",
-       description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
+define(name="im2col", description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
        cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge)
 
 
@@ -219,8 +215,7 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="conv2d_im2col", chapter=CHAPTER, function="conv2d_im2col",
-       description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
+define(name="conv2d_im2col", description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
        cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge)
 
 
@@ -286,8 +281,7 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
     return compare_outputs(("dx", "dW", "db"), got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
 
 
-define(name="conv2d_backward", chapter=CHAPTER, function="conv2d_backward",
-       description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
+define(name="conv2d_backward", description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
        cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge)
 
 
@@ -346,8 +340,7 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="maxpool_forward", chapter=CHAPTER, function="maxpool_forward",
-       description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
+define(name="maxpool_forward", description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
        cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge)
 
 
@@ -420,8 +413,7 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="maxpool_backward", chapter=CHAPTER, function="maxpool_backward",
-       description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
+define(name="maxpool_backward", description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
                    "windows overlap",
        cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge)
 

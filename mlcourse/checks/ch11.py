@@ -27,11 +27,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import make_spiral
 from .compare import compare_array, compare_outputs
 from .core import Case, define, describe_exception
 from .helpers import same_values
-
-CHAPTER = "11"
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -96,8 +95,7 @@ def _unbroadcast_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="unbroadcast", chapter=CHAPTER, function="unbroadcast",
-       description="sums a gradient over the axes broadcasting added or stretched, back to the input's shape",
+define(name="unbroadcast", description="sums a gradient over the axes broadcasting added or stretched, back to the input's shape",
        cases=_unbroadcast_cases, judge=_unbroadcast_judge)
 
 
@@ -138,8 +136,7 @@ def _mul_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="mul_backward", chapter=CHAPTER, function="mul_backward",
-       description="da = unbroadcast(dout·b, a.shape), db = unbroadcast(dout·a, b.shape)",
+define(name="mul_backward", description="da = unbroadcast(dout·b, a.shape), db = unbroadcast(dout·a, b.shape)",
        cases=_mul_cases, reference=_mul_ref, outputs=("da", "db"), judge=_mul_judge)
 
 
@@ -166,8 +163,7 @@ def _matmul_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="matmul_backward", chapter=CHAPTER, function="matmul_backward",
-       description="da = dout @ bᵀ (N, D) and db = aᵀ @ dout (D, M)",
+define(name="matmul_backward", description="da = dout @ bᵀ (N, D) and db = aᵀ @ dout (D, M)",
        cases=_matmul_cases, reference=lambda d, a, b: (d @ b.T, a.T @ d), outputs=("da", "db"),
        judge=_matmul_judge)
 
@@ -208,8 +204,7 @@ def _sum_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
-define(name="sum_backward", chapter=CHAPTER, function="sum_backward",
-       description="the upstream gradient copied back along the summed axes, dx of shape x.shape",
+define(name="sum_backward", description="the upstream gradient copied back along the summed axes, dx of shape x.shape",
        cases=_sum_cases, reference=_sum_ref, judge=_sum_judge)
 
 
@@ -299,8 +294,6 @@ def _topo_run(fn: Callable, args: tuple) -> dict:
 
 def _topo_judge(case: Case, got: dict) -> str | None:
     spec = case.args[0]
-    if "problem" in got:
-        return got["problem"]
     order = got["order"]
     root = spec[-1][0]
     reachable = _reachable(spec)
@@ -334,8 +327,7 @@ def _topo_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="topological_order", chapter=CHAPTER, function="topological_order",
-       description="every node reachable from the root, once, each after its parents, root last",
+define(name="topological_order", description="every node reachable from the root, once, each after its parents, root last",
        cases=_topo_cases, run=_topo_run, judge=_topo_judge)
 
 
@@ -410,8 +402,6 @@ def _backward_run(fn: Callable, args: tuple) -> dict:
 
 def _backward_judge(case: Case, got: dict) -> str | None:
     spec, values = case.args
-    if "problem" in got:
-        return got["problem"]
     grads, calls = got["grads"], got["calls"]
     expected = _reference_grads(spec, values)
     reach = _reachable(spec)
@@ -444,8 +434,7 @@ def _backward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="backward_pass", chapter=CHAPTER, function="backward_pass",
-       description="seeds the root's gradient with ones and runs every node's _backward once, "
+define(name="backward_pass", description="seeds the root's gradient with ones and runs every node's _backward once, "
                    "outputs first",
        cases=_backward_cases, run=_backward_run, judge=_backward_judge)
 
@@ -552,7 +541,7 @@ def _tensor_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="tensor_ops", chapter=CHAPTER, function="Tensor",
+define(name="tensor_ops", function="Tensor",
        description="every Tensor operation's value, parents and backward closure "
                    "(+, *, broadcasting, @, relu, sum, tanh, exp)",
        cases=_tensor_cases, run=_tensor_run, judge=_tensor_judge)
@@ -627,8 +616,6 @@ def _mlp_run(fn: Callable, args: tuple) -> dict:
 
 def _mlp_judge(case: Case, got: dict) -> str | None:
     params, X, y = case.args
-    if "problem" in got:
-        return got["problem"]
     loss, expected = _mlp_reference(params, X, y)
     if not np.isclose(got["loss"], loss, rtol=1e-7, atol=1e-10):
         return f"the loss is {got['loss']:.6g}, expected {loss:.6g} (mean softmax cross-entropy of the scores)"
@@ -650,8 +637,7 @@ def _mlp_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="mlp_grads", chapter=CHAPTER, function="mlp_grads",
-       description="a ReLU MLP's loss and gradients by autograd equal chapter 04's backprop formulas",
+define(name="mlp_grads", description="a ReLU MLP's loss and gradients by autograd equal chapter 04's backprop formulas",
        cases=_mlp_cases, run=_mlp_run, judge=_mlp_judge)
 
 
@@ -663,8 +649,6 @@ SPIRAL_SETTINGS = {"hidden": 64, "lr": 1.0, "epochs": 300}
 
 
 def _spiral_cases(rng: np.random.Generator) -> list[Case]:
-    from ..data import make_spiral
-
     seed = int(rng.integers(0, 10_000))
     X, y = make_spiral(100, 3, seed=seed)
     X_test, y_test = make_spiral(100, 3, seed=seed + 1)
@@ -739,8 +723,6 @@ def _replay_problem(case: Case, steps: list) -> str | None:
 
 
 def _spiral_judge(case: Case, got: dict) -> str | None:
-    if "problem" in got:
-        return got["problem"]
     epochs = case.args[4]
     params, losses = got["params"], got["losses"]
     missing = [k for k in ("W1", "b1", "W2", "b2") if k not in params]
@@ -771,7 +753,6 @@ def _spiral_judge(case: Case, got: dict) -> str | None:
     return None
 
 
-define(name="train_spiral", chapter=CHAPTER, function="train_spiral",
-       description="a 2 → hidden → 3 ReLU network trained with your autograd classifies held-out "
+define(name="train_spiral", description="a 2 → hidden → 3 ReLU network trained with your autograd classifies held-out "
                    "spiral points (≥ 90 %)",
        cases=_spiral_cases, run=_spiral_run, judge=_spiral_judge)

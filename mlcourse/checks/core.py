@@ -14,11 +14,15 @@ prints one verdict: ✅ with what was checked, or ❌ naming the problem.
 """
 from __future__ import annotations
 
+import importlib
 import linecache
 import os
+import pkgutil
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable
 
 import numpy as np
@@ -47,15 +51,75 @@ class Case:
     label: str = ""
 
 
+class Status(str, Enum):
+    """What became of one exercise. The values are the words the gradebook's results.json uses."""
+
+    PASS = "pass"
+    FAIL = "fail"                          # ran, and the output is wrong
+    NOT_IMPLEMENTED = "not_implemented"    # still ``raise NotImplementedError()``
+    ERROR = "error"                        # the student's function raised
+    MISSING_FUNCTION = "missing_function"  # grader: the notebook defines no such function
+    MISSING_NOTEBOOK = "missing_notebook"  # grader: the chapter's notebook is not in the submission
+    INVALID_NOTEBOOK = "invalid_notebook"  # grader: the file is not a notebook
+    TIMEOUT = "timeout"                    # grader: the student's process ran out of time
+    CRASHED = "crashed"                    # grader: … died
+    GARBLED = "garbled"                    # grader: … sent something that is not the protocol
+    GRADER_ERROR = "grader_error"          # grader: a bug on the grader's side, not the student's
+
+    def __str__(self) -> str:  # "pass", not "Status.PASS", in messages and f-strings
+        return self.value
+
+    __format__ = str.__format__
+
+
+NOT_IMPLEMENTED = "not implemented yet — replace `raise NotImplementedError()` with your code"
+
+
+@dataclass
+class Call:
+    """What calling the student's function on one case gave: ``value`` when ``status`` is PASS,
+    else the ``status`` and a ``detail`` ("raised ValueError …") that ends the evaluation."""
+
+    status: Status = Status.PASS
+    value: Any = None
+    detail: str = ""
+
+
 @dataclass
 class Result:
-    """The verdict of one check: ``passed``, a one-line ``message`` and ``points`` fraction."""
+    """The verdict of one check, shared by the notebook's ``check()`` and the grader.
+
+    ``detail`` is the symptom without the "❌ `name`:" prefix; ``seed`` is the seed of the case
+    that decided it; ``where`` says which case ("case 2 of 3: …") when an output was judged
+    wrong; ``cases`` counts the public cases and ``hidden`` the hidden cases that passed.
+    """
 
     name: str
-    passed: bool
-    message: str
-    status: str = "fail"  # "pass" | "fail" | "not_implemented" | "error"
-    score: float = 0.0  # fraction of the exercise's points, 0..1
+    status: Status
+    detail: str = ""
+    description: str = ""
+    seed: int = PUBLIC_SEED
+    judged: bool = False  # True when the output was judged wrong (not when the call failed)
+    where: str = ""
+    cases: int = 0
+    hidden: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+    @property
+    def score(self) -> float:
+        """Fraction of the exercise's points, 0..1."""
+        return 1.0 if self.passed else 0.0
+
+    @property
+    def message(self) -> str:
+        """The one line the notebook prints."""
+        if self.passed:
+            return (f"✅ `{self.name}`: public checks passed — {self.description} "
+                    f"({self.cases} case{'s' if self.cases != 1 else ''}; the autograder checks more)")
+        return f"❌ `{self.name}`: {self.detail}{self.where}"
 
     def __str__(self) -> str:
         return self.message
@@ -65,7 +129,7 @@ class Result:
         pass
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Check:
     """Definition of one exercise's check.
 
@@ -81,7 +145,6 @@ class Check:
 
     name: str
     chapter: str
-    function: str
     description: str
     cases: Callable[[np.random.Generator], list[Case]]
     reference: Callable[..., Any] | None = None
@@ -91,6 +154,10 @@ class Check:
     rtol: float = 1e-5
     atol: float = 1e-8
     check_dtype: bool = False
+    function: str = ""  # the notebook function it checks; "" means the same as ``name``
+
+    def __post_init__(self) -> None:
+        self.function = self.function or self.name
 
     def make_cases(self, seed: int = PUBLIC_SEED) -> list[Case]:
         """The test cases for ``seed``, with ``expected`` filled in from the reference."""
@@ -106,7 +173,13 @@ class Check:
         return self.run(fn, args) if self.run else fn(*args)
 
     def assess(self, case: Case, output: Any) -> str | None:
-        """Judge one output; None when it is right, else the symptom."""
+        """Judge one output; None when it is right, else the symptom.
+
+        A custom ``run`` reports what it found wrong while calling (None returned, a missing
+        key …) as ``{"problem": sentence}``: that sentence is the verdict, the judge is not asked.
+        """
+        if self.run is not None and isinstance(output, dict) and "problem" in output:
+            return output["problem"]
         if self.judge is not None:
             return self.judge(case, output)
         return compare_outputs(self.outputs, output, case.expected, self.rtol, self.atol,
@@ -116,8 +189,22 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 
 
+_CHAPTER_MODULE = re.compile(r"(?:^|\.)ch(\d\d)$")
+
+
 def define(**kwargs: Any) -> Check:
-    """Create a :class:`Check` and register it under its name (see Check for the fields)."""
+    """Create a :class:`Check` and register it under its name (see Check for the fields).
+
+    This call is the one home of a check's metadata: ``name``, ``description``, ``function``
+    (defaults to ``name``) and ``chapter`` (defaults to NN of the calling module ``chNN.py``).
+    What only the grader needs (rubric item, points, hidden seeds) is in grading/exercises.toml.
+    """
+    if "chapter" not in kwargs:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        found = _CHAPTER_MODULE.search(caller)
+        if not found:
+            raise ValueError(f"define({kwargs.get('name')!r}) outside a chNN.py module needs chapter=...")
+        kwargs["chapter"] = found.group(1)
     c = Check(**kwargs)
     if c.name in _REGISTRY:
         raise ValueError(f"check {c.name!r} is defined twice")
@@ -126,9 +213,6 @@ def define(**kwargs: Any) -> Check:
 
 
 def _load_all() -> None:
-    import importlib
-    import pkgutil
-
     for mod in pkgutil.iter_modules([_HERE]):
         if mod.name.startswith("ch"):
             importlib.import_module(f"{__package__}.{mod.name}")
@@ -171,29 +255,58 @@ def describe_exception(exc: BaseException) -> str:
     return text
 
 
+UNEXPECTED_FORM = ("returned a value of an unexpected form ({kind}) — check what your function returns")
+
+
+def attempt(chk: Check, fn: Callable, args: tuple, catch: type[BaseException] = Exception) -> Call:
+    """Call the student's ``fn`` on ``args`` the way ``chk`` says — the one untrusted step.
+
+    Runs where the student's code runs (the notebook, or the grader's sandboxed worker, which
+    passes ``catch=BaseException`` so that even ``sys.exit()`` is the student's error).
+    """
+    try:
+        return Call(value=chk.call(fn, args))
+    except NotImplementedError:
+        return Call(Status.NOT_IMPLEMENTED, detail=NOT_IMPLEMENTED)
+    except catch as exc:  # the student's bug, reported on one line
+        return Call(Status.ERROR, detail=describe_exception(exc))
+
+
+def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] = (PUBLIC_SEED,),
+              cases: Callable[[int], list[Case]] | None = None) -> Result:
+    """The evaluation loop: for every seed, make the cases, call, judge; the first problem wins.
+
+    ``call(case)`` runs the student's function on ``case.args`` (here: :func:`attempt`; in the
+    grader: a request to the sandboxed worker). ``seeds[0]`` is the public seed, the others are
+    hidden. ``cases(seed)`` defaults to ``chk.make_cases``.
+    """
+    make = cases or chk.make_cases
+    public, hidden = 0, 0
+    for k, seed in enumerate(seeds):
+        batch = make(seed)
+        public = len(batch) if k == 0 else public
+        for i, case in enumerate(batch):
+            got = call(case)
+            if got.status is not Status.PASS:
+                detail = f"raised {got.detail}" if got.status is Status.ERROR else got.detail
+                return Result(chk.name, got.status, detail, chk.description, seed, cases=public)
+            try:
+                problem = chk.assess(case, got.value)
+            except Exception:  # noqa: BLE001 — the judge could not read what came back
+                problem = UNEXPECTED_FORM.format(kind=type(got.value).__name__)
+            if problem:
+                where = f" (case {i + 1} of {len(batch)}: {case.label})" if case.label and len(batch) > 1 else ""
+                return Result(chk.name, Status.FAIL, problem, chk.description, seed, judged=True, where=where,
+                              cases=public)
+            hidden += 1 if k else 0
+    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden)
+
+
 def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:
     """Run ``chk`` on the student's ``fn`` in this process and return the verdict."""
     if not callable(fn):
-        return Result(chk.name, False, f"❌ `{chk.name}`: expected a function, got {type(fn).__name__}")
-    cases = chk.make_cases(seed)
-    for i, case in enumerate(cases):
-        try:
-            out = chk.call(fn, case.args)
-        except NotImplementedError:
-            return Result(chk.name, False,
-                          f"❌ `{chk.name}`: not implemented yet — replace `raise NotImplementedError()` "
-                          "with your code", status="not_implemented")
-        except Exception as exc:  # the student's bug, reported on one line
-            return Result(chk.name, False, f"❌ `{chk.name}`: raised {describe_exception(exc)}",
-                          status="error")
-        problem = chk.assess(case, out)
-        if problem:
-            where = f" (case {i + 1} of {len(cases)}: {case.label})" if case.label and len(cases) > 1 else ""
-            return Result(chk.name, False, f"❌ `{chk.name}`: {problem}{where}")
-    return Result(chk.name, True,
-                  f"✅ `{chk.name}`: public checks passed — {chk.description} "
-                  f"({len(cases)} case{'s' if len(cases) != 1 else ''}; the autograder checks more)",
-                  status="pass", score=1.0)
+        return Result(chk.name, Status.FAIL, f"expected a function, got {type(fn).__name__}", chk.description, seed)
+    return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,))
 
 
 def check(name: str, fn: Callable, quiet: bool = False) -> Result:
@@ -202,7 +315,7 @@ def check(name: str, fn: Callable, quiet: bool = False) -> Result:
         chk = get_check(name)
     except KeyError as exc:
         print(f"❌ {exc.args[0]}", file=sys.stdout)
-        return Result(name, False, str(exc.args[0]), status="error")
+        return Result(name, Status.ERROR, str(exc.args[0]))
     result = evaluate(chk, fn)
     if not quiet:
         print(result.message)

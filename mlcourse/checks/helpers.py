@@ -5,7 +5,7 @@ auto-discovered by :func:`mlcourse.checks.core.get_check`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -46,3 +46,18 @@ def held_out_accuracy(output: Any, y_test: np.ndarray, items: str) -> tuple[floa
     if pred.shape != y_test.shape:
         return float("nan"), f"got {pred.shape} predictions for {y_test.shape} held-out {items}"
     return float(np.mean(pred == y_test)), None
+
+
+def reproducibility_runs(run_one: Callable[[int], Any], seed: int, stop_at_problem: bool = False) -> dict:
+    """{"first": run_one(seed), "again": run_one(seed), "other": run_one(seed + 1)}, in that order.
+
+    What a judge needs to say "not reproducible" (first ≠ again) or "the seed is ignored"
+    (first = other). Runs in the student's process. With ``stop_at_problem``, the first run that
+    returns ``{"problem": …}`` is returned at once (the remaining calls are not made).
+    """
+    out = {}
+    for key, s in (("first", seed), ("again", seed), ("other", seed + 1)):
+        out[key] = run_one(s)
+        if stop_at_problem and isinstance(out[key], dict) and "problem" in out[key]:
+            return out[key]
+    return out
