@@ -110,6 +110,23 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
     return call
 
 
+def _remote_round(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case, int], Any]:
+    """One timed round of a check with ``timing``: the worker calls the student's function on
+    the fresh inputs of ``seed``; the grader's clock (core.measure) times this request."""
+    fn = f"`{ex.function}`"
+
+    def run_many(case: Case, seed: int) -> Any:
+        frame = wire.request_frame(op="calls", check=ex.check, function=ex.function,
+                                   args=cache.plain_args(case), seed=seed)
+        try:
+            reply = sb.request_frame(frame, f"timing {fn}")
+        except SandboxError as err:
+            raise _Broken(result(ex, Status(err.kind), f"{fn}: {err.message}"), err) from None
+        return reply.get("values") if reply.get("status") == "ok" else None
+
+    return run_many
+
+
 def feedback_line(fn: str, r: Result) -> str:
     """The verdict of ``r`` as the student's feedback says it; ``fn`` is "`function`"."""
     if r.passed:
@@ -141,7 +158,7 @@ def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache)
             raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}") from None
 
     try:
-        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases)
+        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases, _remote_round(sb, ex, cache))
     except _CasesFailed as exc:
         v = result(ex, Status.GRADER_ERROR, "could not be graded because of a problem in the grader "
                                             "(your instructor sees the details)")
