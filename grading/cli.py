@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         "limits only (--no-isolation)" if args.no_isolation else "limits only (not root)")
     meta = {"hidden_seeds": list(rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
-            "run_notebooks": args.run_notebooks, "isolation": isolation}
+            "run_notebooks": args.run_notebooks, "isolation": isolation,
+            "sandbox_uids": sorted(uids.used)}
     write_all(out, rubric, results, meta)
     print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} in {elapsed:.1f} s "
           f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv", file=sys.stderr)

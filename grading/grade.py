@@ -19,7 +19,7 @@ from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Resul
 from . import wire
 from .config import Exercise, Rubric
 from .sandbox import Limits, Sandbox, SandboxError, UidPool
-from .submissions import Submission
+from .submissions import Submission, exact_name
 
 _BROKEN = (Status.TIMEOUT, Status.CRASHED, Status.GARBLED)  # the student's process failed
 MAX_RESTARTS = 3  # crashed/hung workers restarted per notebook before giving up on it
@@ -247,8 +247,12 @@ def _validate(data: bytes) -> str | None:
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
             return "has a malformed cell"
-    if nb.get("nbformat") != 4:
-        return f"has notebook format {clean(nb.get('nbformat'), 10)}; save it with a current Jupyter (format 4)"
+    version = nb.get("nbformat")
+    if isinstance(version, str):
+        return (f"has the text {clean(repr(version), 20)} as its nbformat where Jupyter writes the number 4 — "
+                "was it edited outside Jupyter? Open it in Jupyter and save it again")
+    if version != 4 or type(version) is not int:
+        return f"has notebook format {clean(version, 10)}; save it with a current Jupyter (format 4)"
     return None
 
 
@@ -271,9 +275,17 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
                                                           "submission") for e in exercises]
                 continue
             fname, note = found
-            nb["file"] = fname
+            nb["file"] = exact_name(fname)
             if note:
                 nb["message"] = note
+            if fname in sub.shared:
+                why = (f"{exact_name(fname)} is the same file (a hard link) as {sub.shared[fname]}; it scores 0 "
+                       "until your instructor decides whose work it is")
+                nb.update(status="shared", message=why)
+                nb["runs"] = {"status": "shared", "message": "not run (shared file)"}
+                verdicts += [result(e, Status.SHARED_FILE, f"`{e.function}`: {why}") for e in exercises]
+                sub.problems.append(f"{chapter}: the same file as {sub.shared[fname]} (0 until an instructor decides)")
+                continue
             try:
                 data = sub.read(fname)
             except (OSError, ValueError) as exc:
@@ -281,9 +293,10 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
             else:
                 problem = _validate(data)
             if problem:
-                nb.update(status="invalid", message=f"{fname} {problem}")
+                shown = exact_name(fname)
+                nb.update(status="invalid", message=f"{shown} {problem}")
                 nb["runs"] = {"status": "invalid", "message": "not a valid notebook"}
-                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {fname} {problem}") for e in exercises]
+                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {shown} {problem}") for e in exercises]
                 continue
             ex_verdicts, report = grade_notebook(chapter, exercises, data, rubric, limits, uid, cache)
             verdicts += ex_verdicts
@@ -322,5 +335,5 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
         if any(v["status"] == Status.GRADER_ERROR for v in verdicts if v["chapter"] == chapter):
             notes.append(f"{chapter}: grader error")
     notes += sub.problems
-    return {"student": sub.id, "source": sub.source, "total": total, "items": items, "notebooks": notebooks,
+    return {"student": sub.id, "feedback": sub.key, "source": sub.source, "total": total, "items": items, "notebooks": notebooks,
             "notes": notes}

@@ -30,7 +30,7 @@ def _cell(text: str) -> str:
 
 
 def write_gradebook(path: Path, rubric: Rubric, results: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["student", *[i.id for i in rubric.items], "total", "notes"])
         for r in sorted(results, key=lambda r: r["student"]):
@@ -46,7 +46,7 @@ def _max(rubric: Rubric) -> tuple[float, float]:
 def feedback_md(r: dict, rubric: Rubric) -> str:
     core, bonus = _max(rubric)
     got_bonus = sum(r["items"][i.id]["points"] for i in rubric.items if i.category == "bonus")
-    lines = [f"# Feedback for {r['student']}", "",
+    lines = [f"# Feedback for {_md(r['student'])}", "",
              f"**Total: {fmt(r['total'] - got_bonus)} / {fmt(core)}** (+ {fmt(got_bonus)} / {fmt(bonus)} bonus)", "",
              "| item | points |", "|---|---|"]
     for item in rubric.items:
@@ -63,9 +63,10 @@ def feedback_md(r: dict, rubric: Rubric) -> str:
             lines.append(f"- {mark} {fmt(v['points'])} / {fmt(v['max'])} ({v['chapter']}) {_md(v['message'])}")
     lines += ["", "## Notebooks", ""]
     for chapter, nb in r["notebooks"].items():
-        state = {"graded": f"graded ({nb['file']})", "missing": "missing", "invalid": "not valid"}[nb["status"]]
+        state = {"graded": f"graded ({_md(nb['file'])})", "missing": "missing", "invalid": "not valid",
+                 "shared": "not graded (shared file)"}.get(nb["status"], _md(nb["status"]))
         runs = nb["runs"]
-        run_text = STATUS_TEXT.get(runs["status"], f"❌ {runs['message']}")
+        run_text = STATUS_TEXT.get(runs["status"], f"❌ {_md(runs['message'])}")
         lines.append(f"- **{chapter}**: {state}; top to bottom: {run_text}")
         if nb.get("message"):
             lines.append(f"  - {_md(nb['message'])}")
@@ -77,8 +78,13 @@ def feedback_md(r: dict, rubric: Rubric) -> str:
 
 
 def _md(text: str) -> str:
-    # Student text is shown literally: no HTML, no links, no images.
-    return html.escape(str(text), quote=False).replace("[", "\\[").replace("]", "\\]")
+    # Student text is shown literally, on one line: no HTML, no links, no images, no table
+    # cells, and no line break that could start a heading of its own.
+    one_line = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    escaped = html.escape(one_line, quote=False)
+    for ch in "[]|*_":
+        escaped = escaped.replace(ch, "\\" + ch)
+    return escaped
 
 
 def feedback_html(r: dict, rubric: Rubric) -> str:
@@ -127,15 +133,30 @@ def feedback_html(r: dict, rubric: Rubric) -> str:
     return "\n".join(out) + "\n"
 
 
+def _write(path: Path, text: str) -> None:
+    # errors="backslashreplace": a lone surrogate (a file name's byte that is not UTF-8, a
+    # worker's message) is written as \udcff instead of stopping the run.
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")
+
+
 def write_all(out: Path, rubric: Rubric, results: list[dict], meta: dict) -> None:
-    """gradebook.csv, feedback/<id>.md|.html and results.json in ``out``."""
+    """feedback/<key>.md|.html, gradebook.csv and results.json in ``out``.
+
+    One student's feedback failing to be written never stops the others': the failure goes
+    into that student's row, and the gradebook and results.json are written for everyone.
+    """
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     results = sorted(results, key=lambda r: r["student"])
-    write_gradebook(out / "gradebook.csv", rubric, results)
     for r in results:
-        (out / "feedback" / f"{r['student']}.md").write_text(feedback_md(r, rubric), encoding="utf-8")
-        (out / "feedback" / f"{r['student']}.html").write_text(feedback_html(r, rubric), encoding="utf-8")
+        key = r.get("feedback") or "student"
+        try:
+            _write(out / "feedback" / f"{key}.md", feedback_md(r, rubric))
+            _write(out / "feedback" / f"{key}.html", feedback_html(r, rubric))
+        except Exception as exc:  # noqa: BLE001 — a bug for one student is that student's note
+            r["notes"] = [*r.get("notes", []), f"feedback could not be written ({type(exc).__name__}); "
+                                               "see results.json"]
+    write_gradebook(out / "gradebook.csv", rubric, results)
     doc = {"rubric": [{"id": i.id, "description": i.description, "points": i.points, "category": i.category,
                        "chapters": list(i.chapters), "partial": i.partial} for i in rubric.items],
            "settings": meta, "students": results}
-    (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write(out / "results.json", json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

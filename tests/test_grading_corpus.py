@@ -201,4 +201,4 @@ def test_results_say_which_limits_were_in_force(run) -> None:
     good = _students(results)["good"]["notebooks"]["90_fixture"]["isolation"]
     assert any("memory" in m for m in good), good
     if ISOLATED:
-        assert any("per sandbox" in m for m in good), good
+        assert any("together" in m and "cgroup" in m for m in good), good

@@ -67,6 +67,8 @@ class Status(str, Enum):
     CRASHED = "crashed"                    # grader: … died
     GARBLED = "garbled"                    # grader: … sent something that is not the protocol
     GRADER_ERROR = "grader_error"          # grader: a bug on the grader's side, not the student's
+    SHARED_FILE = "shared_file"            # grader: the notebook is one file with another student's
+    NOT_OWN_CODE = "not_own_code"          # grader: the call reached the course's own implementation
 
     def __str__(self) -> str:  # "pass", not "Status.PASS", in messages and f-strings
         return self.value
