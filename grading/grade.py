@@ -18,6 +18,7 @@ from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Resul
 
 from . import wire
 from .config import Exercise, Rubric
+from .extract import code_cells
 from .sandbox import Limits, Sandbox, SandboxError, UidPool
 from .submissions import Submission, exact_name
 
@@ -172,6 +173,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
     """Verdicts for ``exercises`` of one chapter notebook, and a report on the notebook."""
     name = f"{chapter}.ipynb"
     deadline = time.monotonic() + limits.notebook_timeout
+    cells = code_cells(json.loads(notebook.decode("utf-8")))  # IPython's transformer, here in the grader
     report: dict = {"load_problems": [], "isolation": [], "incidents": []}
     verdicts: list[dict] = []
     sb: Sandbox | None = None
@@ -184,7 +186,8 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
             if sb is None:
                 try:
                     sb = Sandbox(notebook, name, limits, uid, deadline=deadline)
-                    loaded = sb.request({"op": "load", "notebook": name}, "loading your notebook's definitions")
+                    loaded = sb.request({"op": "load", "notebook": name, "cells": cells},
+                                        "loading your notebook's definitions")
                     if restarts == 0:
                         report["isolation"] = sb.measures
                         problems = loaded.get("problems")
