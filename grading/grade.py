@@ -96,6 +96,11 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
                         detail=f"no function {fn} in {ex.notebook} — did you rename it or delete its cell?")
         if status == "error":
             return Call(Status.ERROR, detail=clean(reply.get("message", "an exception")))
+        if status == "not_own_code":
+            used = reply.get("used")
+            names = ", ".join(clean(u, 80) for u in used[:5]) if isinstance(used, list) else "?"
+            return Call(Status.NOT_OWN_CODE, detail=f"calls the course's own implementation ({names}) instead of "
+                                                    "code of your own — it scores 0; write it yourself")
         if status == "unencodable":
             return Call(Status.FAIL, detail=f"returned {clean(reply.get('message', 'something'))}; "
                                             "return NumPy arrays, numbers, or tuples/lists of them")

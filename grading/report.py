@@ -78,13 +78,10 @@ def feedback_md(r: dict, rubric: Rubric) -> str:
 
 
 def _md(text: str) -> str:
-    # Student text is shown literally, on one line: no HTML, no links, no images, no table
-    # cells, and no line break that could start a heading of its own.
+    # Student text is shown literally, on one line: no HTML, no links, no images, and no
+    # line break that could start a heading of its own.
     one_line = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    escaped = html.escape(one_line, quote=False)
-    for ch in "[]|*_":
-        escaped = escaped.replace(ch, "\\" + ch)
-    return escaped
+    return html.escape(one_line, quote=False).replace("[", "\\[").replace("]", "\\]")
 
 
 def feedback_html(r: dict, rubric: Rubric) -> str:

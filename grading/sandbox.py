@@ -10,6 +10,7 @@ message meant for the student, and is killed with everything it started.
 from __future__ import annotations
 
 import fcntl
+import functools
 import glob
 import os
 import pwd
@@ -221,6 +222,14 @@ def _font_cache() -> list[str]:
     return found[:2]
 
 
+@functools.lru_cache(maxsize=None)
+def _released_imports(name: str) -> list[str]:
+    """What the released notebook ``name`` imports from mlcourse (allowed in the exercises)."""
+    from .owncode import released_imports
+
+    return released_imports(ROOT / "notebooks" / name)
+
+
 class Sandbox:
     """One worker process for one notebook; use as a context manager."""
 
@@ -275,7 +284,7 @@ class Sandbox:
                 "private": [str(ROOT), tempfile.gettempdir(), *PRIVATE_ROOTS], "hide": list(lim.hide), "memory_mb": lim.memory_mb,
                 "cpu_seconds": int(lim.notebook_timeout + 30),
                 "file_mb": lim.file_mb, "processes": 64, "extra_checks": list(lim.extra_checks),
-                "run_mode": run_mode, "reply_mb": lim.reply_mb}
+                "run_mode": run_mode, "reply_mb": lim.reply_mb, "allowed": _released_imports(self.name)}
 
     def _start(self, run_mode: bool) -> None:
         import json

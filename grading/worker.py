@@ -76,10 +76,14 @@ class Worker:
         # To grade, the student's process needs only how to *call* a function: the references,
         # case generators and judges stay with the grader. (Running the whole notebook needs
         # them: its check cells print the public verdicts, as in Jupyter.)
+        self.watch = None
         if not cfg.get("run_mode"):
             for chk in self.checks.values():
                 for name in REFERENCE_FIELDS:
                     setattr(chk, name, None)
+            from .owncode import Watch
+
+            self.watch = Watch(cfg.get("allowed", []))  # own code only (grading.owncode)
         self.send({"ready": True, "measures": measures})
 
     def send(self, message: dict) -> None:
@@ -145,7 +149,7 @@ class Worker:
     # -- call ------------------------------------------------------------------------
     def call(self, req: dict) -> bytes:
         """The reply frame for one call of the student's function."""
-        from mlcourse.checks.core import Status, attempt
+        from mlcourse.checks.core import Status
 
         rid = self.request_id
         dumps = lambda message, limit=None: self.wire.dumps({**message, "id": rid}, limit)  # noqa: E731
@@ -153,7 +157,13 @@ class Worker:
         if fn is None:
             return dumps({"status": "missing"})
         # BaseException: SystemExit and KeyboardInterrupt raised by the student's code are the student's
-        got = attempt(self.checks[req["check"]], fn, tuple(req["args"]), catch=BaseException)
+        same = self.watch.is_course_code(fn) if self.watch is not None else None
+        if same:
+            return dumps({"status": "not_own_code", "used": [same]})
+        got = self._attempt(self.checks[req["check"]], fn, tuple(req["args"]))
+        used = self.watch.taken() if self.watch is not None else []
+        if used:
+            return dumps({"status": "not_own_code", "used": used})
         if got.status is Status.NOT_IMPLEMENTED:
             return dumps({"status": "not_implemented"})
         if got.status is Status.ERROR:
@@ -171,12 +181,23 @@ class Worker:
                           "message": f"converting the result raised {type(exc).__name__}"})
         return frame if len(frame) <= self.limit else dumps({"status": "too_large"})
 
+    def _attempt(self, chk, fn, args):
+        from mlcourse.checks.core import attempt
+
+        if self.watch is not None:
+            self.watch.active = True
+        try:
+            return attempt(chk, fn, args, catch=BaseException)
+        finally:
+            if self.watch is not None:
+                self.watch.active = False
+
     def calls(self, req: dict) -> bytes:
         """The reply frame for one timed round: the outputs on the round's fresh inputs.
 
         The grader times this whole request with its own clock; nothing measured here counts.
         """
-        from mlcourse.checks.core import Status, attempt, digest, fresh_inputs
+        from mlcourse.checks.core import Status, digest, fresh_inputs
 
         rid = self.request_id
         fn, chk = self.ns.get(req["function"]), self.checks[req["check"]]
@@ -184,8 +205,8 @@ class Worker:
             return self.wire.dumps({"status": "missing", "id": rid})
         values, seed = [], int(req["seed"])
         for args in fresh_inputs(chk.timing, tuple(req["args"]), seed):
-            got = attempt(chk, fn, args, catch=BaseException)
-            if got.status is not Status.PASS:
+            got = self._attempt(chk, fn, args)
+            if got.status is not Status.PASS or (self.watch is not None and self.watch.taken()):
                 return self.wire.dumps({"status": "error", "id": rid})
             values.append(got.value)
         try:
