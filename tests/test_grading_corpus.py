@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import sys
 import threading
@@ -202,3 +203,33 @@ def test_results_say_which_limits_were_in_force(run) -> None:
     assert any("memory" in m for m in good), good
     if ISOLATED:
         assert any("together" in m and "cgroup" in m for m in good), good
+
+
+def test_no_forged_files_and_nothing_escapes(run) -> None:
+    base, *_ = run
+    assert sorted(p.name for p in (base / "out").iterdir()) == ["feedback", "gradebook.csv", "results.json"]
+    assert "forge_files,110" not in (base / "out" / "gradebook.csv").read_text(encoding="utf-8")
+    assert not Path("/tmp/gradebook.csv").exists() and not Path("/tmp/results.json").exists()
+    assert not list(base.rglob("escaped.ipynb"))
+
+
+SAME_WITH_ONE_WORKER = ("good", "partial", "unsolved", "honest_magics", "-alice", "alice", "hard_victim",
+                        "hard_linker", "hardcoded_public", "os_exit_in_function")
+
+
+def test_workers_1_gives_the_same_rows_and_feedback(run, tmp_path: Path) -> None:
+    base, _, results, *_ = run
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in SAME_WITH_ONE_WORKER:
+        shutil.copytree(base / "subs" / sid, subs / sid)
+    (subs / "hard_linker" / corpus.NAME).unlink()  # copying broke the hard link: make it again
+    os.link(subs / "hard_victim" / corpus.NAME, subs / "hard_linker" / corpus.NAME)
+    grade(subs, tmp_path / "out", "--workers", "1", *LIMITS, *FIXTURE_ARGS)
+    one = _students(json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8")))
+    two = _students(results)
+    for sid in SAME_WITH_ONE_WORKER:
+        assert one[sid]["total"] == two[sid]["total"], sid
+        key = two[sid]["feedback"]
+        assert (tmp_path / "out" / "feedback" / f"{key}.md").read_text(encoding="utf-8") == \
+            (base / "out" / "feedback" / f"{key}.md").read_text(encoding="utf-8"), sid
