@@ -10,12 +10,12 @@ EXECUTED := _build/executed
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade bench clean help
+.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench clean help
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run everything (library, chapters, grader, site, browser)"
-	@echo "make release | site | grade SUBMISSIONS=dir | bench | clean"
+	@echo "make release | site | grade SUBMISSIONS=dir [ASSIGNMENT=ch01] | gradescope ASSIGNMENT=ch01 | bench | clean"
 
 # --- set-up: a virtual environment, re-installed when pyproject.toml changes -------------
 $(VENV)/.installed-dev: pyproject.toml
@@ -68,9 +68,16 @@ browser-tests: $(VENV)/.installed-site
 	$(TEST_ENV) $(PY) -m pytest tests -m browser
 
 # --- grading and benchmarks -------------------------------------------------------------
+# make grade SUBMISSIONS=dir [ASSIGNMENT="ch01 ch02"] [ROSTER=roster.csv] [EXPORT="canvas moodle"]
+#            [RETURN_TO=/home] [OUT=_build/gradebook]      (see grading/README.md)
 grade: $(VENV)/.installed-dev
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [OUT=gradebook]" && exit 2)
-	$(PY) -m grading $(SUBMISSIONS) --out $(or $(OUT),_build/gradebook)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [ASSIGNMENT=id] [ROSTER=roster.csv] [EXPORT=canvas|moodle|csv] [RETURN_TO=dir] [OUT=gradebook]" && exit 2)
+	$(PY) -m grading $(SUBMISSIONS) --out $(or $(OUT),_build/gradebook) $(foreach a,$(ASSIGNMENT),--assignment $(a)) \
+		$(if $(ROSTER),--roster $(ROSTER)) $(foreach e,$(EXPORT),--export $(e)) $(if $(RETURN_TO),--return-to $(RETURN_TO))
+
+# A Gradescope autograder for one assignment: make gradescope [ASSIGNMENT=ch01] → _build/autograder.zip
+gradescope: $(VENV)/.installed-dev
+	$(PY) -m grading.gradescope build --assignment $(or $(ASSIGNMENT),course) --out $(or $(OUT),_build/autograder.zip)
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/mnist_mlp.py

@@ -49,8 +49,11 @@ def main() -> None:
             print(f"  {workers} worker{'s' if workers > 1 else ' '}: {dt:6.1f} s in all, "
                   f"{dt / args.n:5.1f} s per submission (throughput)")
         print(f"  same gradebook with 1 and 2 workers: {books[0] == books[1]}")
-        totals = [line.split(",")[-2] for line in books[0].splitlines()[1:]]
-        print(f"  totals: {', '.join(sorted(set(totals)))}")
+        import csv
+        import io
+
+        totals = [row["course"] for row in csv.DictReader(io.StringIO(books[0]))]
+        print(f"  course totals: {', '.join(sorted(set(totals)))}")
 
 
 if __name__ == "__main__":

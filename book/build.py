@@ -278,6 +278,8 @@ def load_rubric(path: Path = ROOT / "grading" / "rubric.toml") -> list[tuple[str
     def walk(obj, key: str) -> None:
         if isinstance(obj, dict):
             if isinstance(obj.get("points"), (int, float)):
+                if obj.get("category") == "extra" or "items" in obj or "chapters" in obj and "category" not in obj:
+                    return  # extra chapters' items and assignments: not part of the course's total
                 name = str(obj.get("name") or obj.get("id") or obj.get("item") or key)
                 desc = str(obj.get("description") or obj.get("title") or obj.get("label") or "")
                 items.append((name, obj["points"], desc))
@@ -310,7 +312,12 @@ def rubric_markdown() -> str:
         else:
             core += points
     total = f"**{core:g} points**" + (f", plus up to {bonus:g} bonus points" if bonus else "")
-    return "\n".join(rows) + f"\n\nTotal: {total}."
+    path = ROOT / "grading" / "rubric.toml"
+    extra = [i for i in (_load_toml(path).get("item", []) if path.exists() else []) if i.get("category") == "extra"]
+    note = ("\n\nGraded as extra items of their own, outside this total: " +
+            ", ".join(f"`{i['id']}` ({i['points']:g}, chapter {', '.join(i.get('chapters', []))})" for i in extra) + "."
+            if extra else "")
+    return "\n".join(rows) + f"\n\nTotal: {total}.{note}"
 
 
 def chapter_map_markdown(chapters: list[tuple[str, str, str]]) -> str:

@@ -14,17 +14,30 @@ from pathlib import Path
 
 from mlcourse.checks import Status
 
-from . import config
+from . import config, roster
+from .exports import FORMATS
+from .feedback import render
 from .grade import CaseCache, grade_submission, result, score
+from .gradebook import build_rows
 from .report import write_all
+from .returns import return_feedback
 from .sandbox import Limits, UidPool
 from .submissions import discover
+from .submitted import MANIFEST, folder_name, submission_times
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m grading", description=__doc__.split("\n\n")[0])
     p.add_argument("submissions", type=Path, help="folder with one sub-folder (or <id>.zip) per student")
     p.add_argument("--out", type=Path, required=True, help="where gradebook.csv, feedback/ and results.json go")
+    p.add_argument("--assignment", action="append", default=[], metavar="ID",
+                   help="grade only this assignment of the rubric (repeatable; default: every assignment)")
+    p.add_argument("--roster", type=Path, default=None,
+                   help="roster.csv (id, name, email, section, LMS ids) mapping submission folders to students")
+    p.add_argument("--export", action="append", default=[], choices=FORMATS,
+                   help="also write an LMS import file: canvas.csv, moodle.csv or grades.csv (repeatable)")
+    p.add_argument("--return-to", type=Path, default=None, metavar="DIR",
+                   help="also put each student's feedback into DIR/<id>/feedback/<assignment>/")
     p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel (default 1)")
     p.add_argument("--timeout", type=float, default=60.0,
                    help="seconds for one call of a student's function (default 60)")
@@ -65,15 +78,58 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.hidden_seeds is not None:
         rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
+    try:
+        chosen = [rubric.assignment(a) for a in dict.fromkeys(args.assignment)] or rubric.assignments
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    graded = {e.rubric for e in rubric.exercises}
+    empty = [a.id for a in chosen if not graded & set(a.items)]
+    if empty and args.assignment:
+        print(f"error: no exercise of {args.manifest} belongs to assignment {', '.join(empty)}", file=sys.stderr)
+        return 2
+    chosen = [a for a in chosen if a.id not in empty]
+    students = None
+    if args.roster is not None:
+        try:
+            students = roster.read(args.roster)
+        except (ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.return_to is not None and not args.return_to.is_dir():
+        print(f"error: --return-to {args.return_to} is not a folder", file=sys.stderr)
+        return 2
+    full_rubric, rubric = rubric, rubric.only(chosen)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # the grades are nobody else's business (and no worker's)
     subs, warnings = discover(args.submissions)
+    instructor_files = {MANIFEST, args.roster.name if args.roster else None}
     for w in warnings:
+        if not any(w.startswith(f"skipped {name}:") for name in instructor_files if name):
+            print(f"warning: {w}", file=sys.stderr)
+    try:
+        times, time_warnings = submission_times(args.submissions, subs)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for w in time_warnings:
         print(f"warning: {w}", file=sys.stderr)
+    owner: dict[str, str] = {}
+    if students is not None:
+        owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
+        if missing:
+            print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
+                  f"{', '.join(missing)}", file=sys.stderr)
+        if strangers:
+            print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
+                  f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
+                  f"{', '.join(strangers)}", file=sys.stderr)
     limits = Limits(call_timeout=args.timeout, cell_timeout=args.cell_timeout,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
-                    hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide)],
+                    hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide),
+                          *([str(args.roster.resolve())] if args.roster else []),
+                          *([str(args.return_to.resolve())] if args.return_to else [])],
                     isolate=not args.no_isolation, extra_checks=extra)
     uids = UidPool(0 if args.no_isolation else args.workers)
     cache = CaseCache()
@@ -94,9 +150,24 @@ def main(argv: list[str] | None = None) -> int:
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
             "run_notebooks": args.run_notebooks, "isolation": isolation,
             "sandbox_uids": sorted(uids.used)}
-    write_all(out, rubric, results, meta)
-    print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} in {elapsed:.1f} s "
-          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv", file=sys.stderr)
+    rows = build_rows(results, full_rubric, chosen, students, owner, times)
+    written = write_all(out, full_rubric, chosen, rows, meta, args.export, has_roster=students is not None)
+    if args.return_to is not None:
+        returned = 0
+        for row in rows:
+            for a in chosen if row.result is not None else []:
+                md, page = render(row, a, full_rubric)
+                problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
+                if problem:
+                    print(f"warning: {problem}", file=sys.stderr)
+                else:
+                    returned += 1
+        print(f"returned {returned} feedback folder{'s' if returned != 1 else ''} to {args.return_to}/<id>/feedback/",
+              file=sys.stderr)
+    print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} "
+          f"({', '.join(a.id for a in chosen)}) in {elapsed:.1f} s "
+          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv"
+          + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
 
 

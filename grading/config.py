@@ -15,6 +15,9 @@ from pathlib import Path
 
 from mlcourse.checks import all_checks
 
+from . import assignments as _assignments
+from .assignments import Assignment
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -23,7 +26,8 @@ except ModuleNotFoundError:  # Python 3.10
 HERE = Path(__file__).resolve().parent
 RUBRIC = HERE / "rubric.toml"
 MANIFEST = HERE / "exercises.toml"
-CATEGORIES = ("required", "standard", "advanced", "bonus")
+CATEGORIES = ("required", "standard", "advanced", "bonus", "extra")  # extra: graded, outside the course total
+COURSE = "course"  # the assignment of a rubric file that declares none: every item
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,20 @@ class Rubric:
     exercises: list[Exercise]
     hidden_seeds: tuple[int, ...] = (1, 2)
     problems: list[str] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+
+    def assignment(self, assignment_id: str) -> Assignment:
+        for a in self.assignments:
+            if a.id == assignment_id:
+                return a
+        raise KeyError(f"no assignment {assignment_id!r}; the rubric declares: "
+                       f"{', '.join(a.id for a in self.assignments)}")
+
+    def only(self, chosen: list[Assignment]) -> "Rubric":
+        """This rubric grading only the exercises of ``chosen``'s items."""
+        keep = {i for a in chosen for i in a.items}
+        return Rubric(items=self.items, exercises=[e for e in self.exercises if e.rubric in keep],
+                      hidden_seeds=self.hidden_seeds, problems=self.problems, assignments=chosen)
 
     def item(self, item_id: str) -> Item:
         return next(i for i in self.items if i.id == item_id)
@@ -128,7 +146,9 @@ def load(rubric: Path = RUBRIC, manifest: Path = MANIFEST) -> Rubric:
         exercises.append(ex)
     if unknown:
         raise ValueError(f"{manifest} names checks that do not exist: {', '.join(sorted(set(unknown)))}")
-    return Rubric(items=items, exercises=exercises, hidden_seeds=seeds)
+    chosen = _assignments.parse(data, items, rubric) or [
+        Assignment(id=COURSE, title="The whole course", items=tuple(i.id for i in items if i.category != "extra"))]
+    return Rubric(items=items, exercises=exercises, hidden_seeds=seeds, assignments=chosen)
 
 
 def load_check_modules(paths: list[Path]) -> list[tuple[str, str]]:

@@ -331,7 +331,8 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
             note = "" if ok else "all of this item's exercises must pass"
         items[item.id] = {"points": round(min(pts, item.points), 4), "max": item.points, "note": note,
                           "exercises": mine}
-    total = round(sum(i["points"] for i in items.values()), 4)
+    # the course total (bonus included); extra chapters are graded as items of their own
+    total = round(sum(items[i.id]["points"] for i in rubric.items if i.category != "extra"), 4)
     notes = []
     for chapter, nb in notebooks.items():
         if nb["status"] != "graded":
@@ -343,5 +344,5 @@ def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict
         if any(v["status"] == Status.GRADER_ERROR for v in verdicts if v["chapter"] == chapter):
             notes.append(f"{chapter}: grader error")
     notes += sub.problems
-    return {"student": sub.id, "feedback": sub.key, "source": sub.source, "total": total, "items": items, "notebooks": notebooks,
+    return {"student": sub.id, "source": sub.source, "total": total, "items": items, "notebooks": notebooks,
             "notes": notes}

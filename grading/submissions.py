@@ -32,17 +32,33 @@ def exact_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@+-]{0,119}")
+
+
 def file_key(sid: str) -> str:
     """The stable file name (feedback/<key>.md) of student ``sid``.
 
-    A name that is already safe is its own key; any other name gets its safe form plus 8
-    hex digits of its hash, so "-alice" (key "alice-…") never takes the real alice's files,
-    and the key of a name never depends on which other students exist.
+    A plain name (letters, digits, ``._@+-``, not starting with ``.`` or ``-``:
+    ``ana.lopez@uni.edu``) is its own key; any other name gets its safe form plus 8 hex digits
+    of its hash, so "-alice" (key "alice-…") never takes the real alice's files, and the key
+    of a name never depends on which other students exist.
     """
-    safe = safe_id(sid)
-    if safe == sid:
-        return safe
-    return f"{safe}-{hashlib.sha256(sid.encode('utf-8', 'backslashreplace')).hexdigest()[:8]}"
+    if _PLAIN.fullmatch(sid):
+        return sid
+    return f"{safe_id(sid)}-{hashlib.sha256(sid.encode('utf-8', 'backslashreplace')).hexdigest()[:8]}"
+
+
+def file_keys(ids: list[str]) -> dict[str, str]:
+    """{id: key} for distinct ids, keys distinct too (a hash lengthened on a clash)."""
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for sid in sorted(set(ids)):
+        key, n = file_key(sid), 12
+        while key in taken:
+            key, n = f"{safe_id(sid)}-{hashlib.sha256(sid.encode('utf-8', 'backslashreplace')).hexdigest()[:n]}", n + 4
+        keys[sid] = key
+        taken.add(key)
+    return keys
 
 
 @dataclass
@@ -53,11 +69,7 @@ class Submission:
     source: str
     files: dict[str, Path | bytes] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    key: str = ""    # file name of its feedback (file_key(id), made unique)
     shared: dict[str, str] = field(default_factory=dict)  # notebook name → who else has the same file
-
-    def __post_init__(self) -> None:
-        self.key = self.key or file_key(self.id)
 
     def find(self, chapter: str) -> tuple[str, str] | None:
         """(file name, note) of the notebook for ``chapter`` (e.g. "04_mlp_backprop"), or None."""
@@ -215,18 +227,10 @@ def discover(root: Path) -> tuple[list[Submission], list[str]]:
     by_safe: dict[str, list[Submission]] = {}
     for sub in result:
         by_safe.setdefault(safe_id(sub.id), []).append(sub)
-    keys: set[str] = set()
     for safe, same in by_safe.items():
         if len(same) > 1:
             names = ", ".join(repr(s.id) for s in same)
             warnings.append(f"{_clean(names)} are the same name once made safe for files ({safe}); "
                             "each is graded under its own name")
-            for s in same:
-                s.problems.append(f"your name and {len(same) - 1} other(s) look alike as file names; "
-                                  f"your feedback file is {s.key}")
-    for sub in result:  # a key equal to another student's exact safe name: lengthen the hash
-        while sub.key in keys:
-            sub.key = f"{safe_id(sub.id)}-{hashlib.sha256((sub.key + sub.id).encode('utf-8', 'backslashreplace')).hexdigest()[:12]}"
-        keys.add(sub.key)
     _shared_files(result)
     return result, warnings

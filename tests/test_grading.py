@@ -41,7 +41,7 @@ def grade(subs: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
 
 def gradebook(out: Path) -> dict[str, dict[str, str]]:
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
+        return {row["id"]: row for row in csv.DictReader(f)}
 
 
 def existing_chapters() -> set[str]:
@@ -54,12 +54,15 @@ def existing_chapters() -> set[str]:
 
 def test_rubric_is_the_course_rubric() -> None:
     rubric = config.load()
-    points = {i.id: i.points for i in rubric.items}
+    points = {i.id: i.points for i in rubric.items if i.category != "extra"}
     assert points == {"linear_regression": 10, "network_built": 15, "backprop": 20, "training_loop": 10,
                       "iris_80": 5, "activations": 10, "normalisation_split": 5, "learning_curve": 5, "xor": 10,
                       "adam": 3, "dropout": 3, "cnn_basics": 4, "bonus_mnist_90": 5, "bonus_speedup": 5}
     by_cat = {c: sum(i.points for i in rubric.items if i.category == c) for c in config.CATEGORIES}
-    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10}
+    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10, "extra": 20}
+    # chapters 10 and 11 are graded as items of their own, outside the 110 points
+    assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
+        "house_prices": ("10",), "autograd": ("11",)}
 
 
 def test_manifest_points_add_up_and_checks_exist() -> None:
@@ -166,7 +169,7 @@ def test_two_graders_at_once_do_not_kill_each_others_workers(tmp_path: Path) -> 
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
     for g in ("a", "b"):
-        totals = {sid: row["total"] for sid, row in gradebook(tmp_path / f"out_{g}").items()}
+        totals = {sid: row["course"] for sid, row in gradebook(tmp_path / f"out_{g}").items()}
         assert totals == {f"s{k}": "30" for k in range(4)}, totals
 
 
@@ -190,7 +193,7 @@ def test_run_notebooks_reports_the_first_failing_cell(tmp_path: Path) -> None:
     assert runs["broken"]["status"] == "failed" and runs["broken"]["cell"] == 4
     assert "NameError" in runs["broken"]["message"]
     assert runs["hangs"]["status"] == "timeout" and runs["hangs"]["cell"] == 3
-    assert gradebook(tmp_path / "out")["broken"]["total"] == "30"  # points do not depend on it
+    assert gradebook(tmp_path / "out")["broken"]["course"] == "30"  # points do not depend on it
 
 
 # ---------------------------------------------------------------------------------------
@@ -234,11 +237,11 @@ def course_run(tmp_path_factory: pytest.TempPathFactory):
         partial = 10 - 0.5 - 1.5
     grade(subs, base / "out", "--workers", "2")
     results = {s["student"]: s for s in json.loads((base / "out" / "results.json").read_text())["students"]}
-    return rubric, have, results, partial
+    return rubric, have, results, partial, gradebook(base / "out")
 
 
 def test_solutions_score_full_marks_on_every_existing_chapter(course_run) -> None:
-    rubric, have, results, _ = course_run
+    rubric, have, results, _, _ = course_run
     sol = results["solutions"]
     for item in rubric.items:
         mine = [e for e in rubric.exercises if e.rubric == item.id]
@@ -248,11 +251,11 @@ def test_solutions_score_full_marks_on_every_existing_chapter(course_run) -> Non
             assert sol["items"][item.id]["points"] == pytest.approx(sum(e.points for e in mine))
     every_item_graded = all(any(e.rubric == i.id for e in rubric.exercises) for i in rubric.items)
     if every_item_graded and {e.chapter for e in rubric.exercises} <= have:
-        assert sol["total"] == pytest.approx(110) == sum(i.points for i in rubric.items)
+        assert sol["total"] == pytest.approx(110) == sum(i.points for i in rubric.items if i.category != "extra")
 
 
 def test_released_notebooks_score_zero_with_not_implemented(course_run) -> None:
-    rubric, have, results, _ = course_run
+    rubric, have, results, _, _ = course_run
     rel = results["released"]
     assert rel["total"] == 0
     for item in rel["items"].values():
@@ -262,7 +265,7 @@ def test_released_notebooks_score_zero_with_not_implemented(course_run) -> None:
 
 
 def test_a_real_partial_submission_gets_exactly_its_points(course_run) -> None:
-    _, _, results, partial = course_run
+    _, _, results, partial, _ = course_run
     if partial is None:
         pytest.skip("chapter 03 does not exist yet")
     items = results["partial"]["items"]
@@ -270,3 +273,17 @@ def test_a_real_partial_submission_gets_exactly_its_points(course_run) -> None:
     messages = " ".join(v["message"] for v in items["activations"]["exercises"])
     assert "`relu`" in messages and "`softmax`: not implemented" in messages
     assert results["partial"]["total"] == pytest.approx(partial)
+
+
+def test_gradebook_has_a_column_per_assignment_and_chapters_10_11_as_extra_items(course_run) -> None:
+    rubric, have, _, _, book = course_run
+    sol = book["solutions"]
+    if {e.chapter for e in rubric.exercises} <= have:
+        assert sol["course"] == "110"  # the original rubric's total, unchanged by the extra chapters
+    for chapter, item in (("10", "house_prices"), ("11", "autograd")):
+        if any(c.startswith(chapter) for c in have):
+            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == ("10", "10")
+            assert book["released"][f"ch{chapter}"] == "0"
+            assert f"course.{item}" not in sol
+    for a in rubric.assignments:
+        assert a.id in sol and all(f"{a.id}.{i}" in sol for i in a.items)

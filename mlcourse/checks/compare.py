@@ -57,6 +57,20 @@ def factor_hint(c: float, batch: int | None) -> str:
     return f"is off by a constant factor of {_fmt(c)}"
 
 
+def _in_words(got: Any, arr: np.ndarray) -> str:
+    """What a non-numeric value is, as a student would say it ("a string", not "<U6")."""
+    kinds = {"U": "strings", "S": "bytes", "O": "Python objects (None, or mixed types?)",
+             "M": "dates", "m": "time spans", "V": "raw records"}
+    what = kinds.get(arr.dtype.kind, f"{arr.dtype} values")
+    if isinstance(got, str):
+        return "a string"
+    if isinstance(got, bytes):
+        return "bytes"
+    if isinstance(got, np.ndarray):
+        return f"an array of {what}"
+    return f"a {type(got).__name__} of {what}"
+
+
 def compare_array(
     name: str,
     got: Any,
@@ -77,7 +91,7 @@ def compare_array(
     except Exception:
         return f"{name} is a {type(got).__name__}, expected a NumPy array of shape {expected.shape}"
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        return f"{name} is a {type(got).__name__} holding {arr.dtype} values, expected numbers"
+        return f"{name} is {_in_words(got, arr)}, expected numbers"
     if arr.shape != expected.shape:
         return f"{name} has shape {arr.shape}, expected {expected.shape}{_shape_hint(arr.shape, expected.shape)}"
     if np.issubdtype(expected.dtype, np.floating):
