@@ -139,6 +139,17 @@ def _v2_delegate(parent: Path) -> Path | None:
 _v2: list = []  # [delegated parent or None], decided once
 
 
+def _sweep(parent: Path) -> None:
+    """Remove empty groups left by a grader that was killed (its pid is gone)."""
+    for d in parent.glob("mlgrade-*-*"):
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+
+
 def create(memory_mb: int, processes: int) -> Group | None:
     """A fresh cgroup capping ``memory_mb`` (no swap) and ``processes``, or None."""
     if os.geteuid() != 0:
@@ -147,6 +158,12 @@ def create(memory_mb: int, processes: int) -> Group | None:
         if not _v2:
             parent = _v2_parent()
             _v2.append(_v2_delegate(parent) if parent is not None else None)
+            for controller in ("memory", "pids"):
+                own = _own(controller)
+                if own is not None:
+                    _sweep(BASE / controller / own.lstrip("/"))
+            if _v2[0] is not None:
+                _sweep(_v2[0])
         name = f"mlgrade-{os.getpid()}-{next(_names)}"
     limit = str(memory_mb << 20)
     if _v2[0] is not None:
