@@ -3,13 +3,14 @@
 The worker's process holds the checks and the ``mlcourse`` library (the grader needs them
 there to call the student's functions). A student could answer ``dense_forward`` with
 ``mlcourse.layers.Dense`` or ch08's ``forward_reference``. So, before the notebook's
-definitions load, every class and function of ``mlcourse`` (the checks' modules included)
-is watched — except what the chapter's *released* notebook imports itself (the course
-gives the student those) and the infrastructure (``check``, plots, widgets). A watched
-object called *directly by the student's code* while an exercise is graded is recorded,
-and the grader scores the exercise 0 naming what was used. Calls made by the library
-itself (an allowed ``Sequential`` building its layers) or by a check's own ``run`` do not
-count: the caller's file decides.
+definitions load, every function and class constructor of ``mlcourse`` (the checks' modules
+included) is watched — except what the chapter's *released* notebook imports itself (the
+course gives the student those) and the infrastructure (``check``, plots, widgets). A
+watched function called, or class instantiated, *directly by the student's code* while an
+exercise is graded is recorded, and the grader scores the exercise 0 naming what was used.
+Calls made by the library itself (an allowed ``Sequential`` building its layers), by a
+check's own ``run``, or methods of an object a check passed in (the model a training loop
+trains) do not count: the caller's file decides.
 
 This catches using the course's code; it is not a wall against digging the original
 functions out of the wrappers (see grading/README.md, "Not enforced").
@@ -79,15 +80,17 @@ class Watch:
                    if m is not None and (n == "mlcourse" or n.startswith("mlcourse.")) and n not in INFRASTRUCTURE}
         self.labels: dict[int, str] = {}  # id of every wrapper → what it wraps
         wrapped: dict[int, Any] = {}
+        # What the released notebook imports is allowed under every name it has (mlcourse.nn
+        # re-exports mlcourse.model.Sequential: one object, allowed everywhere).
+        allowed_ids = {id(obj) for modname, module in modules.items() for attr, obj in vars(module).items()
+                       if self._allowed(modname, attr)}
         for modname, module in modules.items():
             for attr, obj in list(vars(module).items()):
                 home = getattr(obj, "__module__", None)
                 if not (inspect.isfunction(obj) or inspect.isclass(obj)) or not isinstance(home, str) \
-                        or not home.startswith("mlcourse") or home in INFRASTRUCTURE:
+                        or not home.startswith("mlcourse") or home in INFRASTRUCTURE or id(obj) in allowed_ids:
                     continue
                 label = f"{home}.{getattr(obj, '__qualname__', attr)}"
-                if self._allowed(home, obj.__name__) or self._allowed(modname, attr):
-                    continue
                 if id(obj) not in wrapped:
                     wrapped[id(obj)] = self._wrap_class(obj, label) if inspect.isclass(obj) else self._wrap(obj, label)
                 setattr(module, attr, wrapped[id(obj)])
@@ -108,10 +111,11 @@ class Watch:
         return watched
 
     def _wrap_class(self, cls: type, label: str) -> type:
-        # In place (isinstance keeps working): every method defined by the class itself.
-        for name, member in list(vars(cls).items()):
-            if inspect.isfunction(member) and (not name.startswith("_") or name in ("__init__", "__call__")):
-                setattr(cls, name, self._wrap(member, f"{label}.{name}" if name != "__init__" else label))
+        # In place (isinstance keeps working), and only its constructor: the student building
+        # the course's object is the shortcut; calling methods of an object a check passed in
+        # (a model to train) is the exercise.
+        if "__init__" in vars(cls) and inspect.isfunction(vars(cls)["__init__"]):
+            cls.__init__ = self._wrap(vars(cls)["__init__"], label)
         return cls
 
     def is_course_code(self, fn: Any) -> str | None:

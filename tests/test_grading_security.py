@@ -4,6 +4,8 @@ The whole-run view (canaries, leftovers, every hostile notebook) is tests/test_g
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from grading import wire
@@ -82,3 +84,61 @@ def test_a_syntax_error_keeps_its_cell_line_number() -> None:
         with pytest.raises(SyntaxError) as err:
             ast.parse(python_source(cell))
         assert err.value.lineno == line, cell
+
+
+# ---------------------------------------------------------------------------------------
+# 3. one student's report failing never stops the others'
+# ---------------------------------------------------------------------------------------
+
+def test_a_failing_feedback_costs_one_note_not_the_run(tmp_path, monkeypatch) -> None:
+    import json
+
+    from grading import config, feedback, report
+    from grading.gradebook import build_rows
+
+    rubric = config.load()
+    results = [{"student": sid, "source": f"{sid}/", "total": 0.0, "notebooks": {}, "notes": [],
+                "items": {i.id: {"points": 0.0, "max": i.points, "note": "", "exercises": []} for i in rubric.items}}
+               for sid in ("ana", "bad", "zoe")]
+    rows = build_rows(results, rubric, rubric.assignments, None, {}, {})
+    real = feedback.render
+
+    def render(row, a, rb):
+        if row.id == "bad":
+            raise UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed")
+        return real(row, a, rb)
+
+    monkeypatch.setattr(feedback, "render", render)
+    report.write_all(tmp_path, rubric, rubric.assignments, rows, {})
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in doc["students"]] == ["ana", "bad", "zoe"]
+    bad = next(s for s in doc["students"] if s["id"] == "bad")
+    assert any("feedback could not be written" in n for n in bad["notes"])
+    book = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert len(book) == 4 and "feedback could not be written" in next(r for r in book if r.startswith("bad,"))
+    assert (tmp_path / "feedback" / "course" / "zoe.md").exists() and not (tmp_path / "feedback" / "course" / "bad.md").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# 5. a uid goes back to the pool only when nothing runs as it
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="uids of their own need root")
+def test_a_uid_with_a_process_left_is_not_reused() -> None:
+    from grading.sandbox import UidPool, reap
+
+    pool = UidPool(1)
+    uid = pool.acquire()
+    pid = os.fork()
+    if pid == 0:  # a zombie of that uid: dead, unreaped, still counted against its processes
+        os.setgid(uid)
+        os.setuid(uid)
+        os._exit(0)
+    try:
+        pool.release(uid)
+        again = pool.acquire()
+        assert again != uid
+    finally:
+        os.waitpid(pid, 0)
+    assert reap(uid)  # once reaped, the uid is clean
+    pool.release(again)
