@@ -82,8 +82,8 @@ class Watch:
         wrapped: dict[int, Any] = {}
         # What the released notebook imports is allowed under every name it has (mlcourse.nn
         # re-exports mlcourse.model.Sequential: one object, allowed everywhere).
-        allowed_ids = {id(obj) for modname, module in modules.items() for attr, obj in vars(module).items()
-                       if self._allowed(modname, attr)}
+        allowed_ids = self.allowed_ids = {id(obj) for modname, module in modules.items()
+                                          for attr, obj in vars(module).items() if self._allowed(modname, attr)}
         for modname, module in modules.items():
             for attr, obj in list(vars(module).items()):
                 home = getattr(obj, "__module__", None)
@@ -114,8 +114,23 @@ class Watch:
         # In place (isinstance keeps working), and only its constructor: the student building
         # the course's object is the shortcut; calling methods of an object a check passed in
         # (a model to train) is the exercise.
-        if "__init__" in vars(cls) and inspect.isfunction(vars(cls)["__init__"]):
-            cls.__init__ = self._wrap(vars(cls)["__init__"], label)
+        init = vars(cls).get("__init__")
+        if not inspect.isfunction(init):
+            return cls
+        watch = self
+
+        def watched(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            # What counts is the class being built: an allowed nn.ReLU() runs its base class's
+            # __init__, and a student's own subclass of a course base class is the student's.
+            made = type(obj)
+            if watch.active and id(made) not in watch.allowed_ids and made.__module__.startswith("mlcourse") \
+                    and not sys._getframe(1).f_code.co_filename.startswith(watch.own):
+                watch.used.append(f"{made.__module__}.{made.__qualname__}")
+            return init(obj, *args, **kwargs)
+
+        watched.__name__, watched.__qualname__, watched.__doc__ = init.__name__, init.__qualname__, init.__doc__
+        self.labels[id(watched)] = label
+        cls.__init__ = watched
         return cls
 
     def is_course_code(self, fn: Any) -> str | None:
