@@ -179,10 +179,13 @@ def score(a: Assignment, items: dict[str, "Item"], earned: dict[str, float], lat
     """The assignment's points for one student from the points of its items."""
     maximum, core, bonus = maxima(a, items)
     raw = sum(earned.get(i, 0.0) for i in a.items)
+    got_bonus = sum(earned.get(i, 0.0) for i in a.items if items[i].category == "bonus")
     base = core or bonus
-    scaled = raw * maximum / base if a.points is not None and base else raw
+    factor = maximum / base if a.points is not None and base else 1.0
+    scaled = raw * factor
     final = 0.0 if math.isinf(late.penalty) else max(0.0, scaled - late.penalty)
     penalty = scaled if math.isinf(late.penalty) else min(late.penalty, scaled)
-    return {"points": round(final, 4), "max": maximum, "bonus": bonus if core else 0.0,
+    return {"points": round(final, 4), "max": maximum, "bonus": round(bonus * factor, 4) if core else 0.0,
+            "bonus_points": round(got_bonus * factor, 4) if core else 0.0,
             "before_late": round(scaled, 4), "late_days": late.days, "penalty": round(penalty, 4),
             "late_note": late.note}

@@ -16,11 +16,10 @@ from mlcourse.checks import Status
 
 from . import config, roster
 from .exports import FORMATS
-from .feedback import render
 from .grade import CaseCache, grade_submission, result, score
 from .gradebook import build_rows
 from .report import write_all
-from .returns import return_feedback
+from .returns import return_all
 from .sandbox import Limits, UidPool
 from .submissions import discover
 from .submitted import MANIFEST, folder_name, submission_times
@@ -79,23 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.hidden_seeds is not None:
         rubric.hidden_seeds = tuple(int(s) for s in args.hidden_seeds.split(",") if s.strip())
     try:
-        chosen = [rubric.assignment(a) for a in dict.fromkeys(args.assignment)] or rubric.assignments
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+        chosen = _assignments(rubric, args.assignment, args.manifest)
+        students = roster.read(args.roster) if args.roster is not None else None
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    graded = {e.rubric for e in rubric.exercises}
-    empty = [a.id for a in chosen if not graded & set(a.items)]
-    if empty and args.assignment:
-        print(f"error: no exercise of {args.manifest} belongs to assignment {', '.join(empty)}", file=sys.stderr)
-        return 2
-    chosen = [a for a in chosen if a.id not in empty]
-    students = None
-    if args.roster is not None:
-        try:
-            students = roster.read(args.roster)
-        except (ValueError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
     if args.return_to is not None and not args.return_to.is_dir():
         print(f"error: --return-to {args.return_to} is not a folder", file=sys.stderr)
         return 2
@@ -115,16 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for w in time_warnings:
         print(f"warning: {w}", file=sys.stderr)
-    owner: dict[str, str] = {}
-    if students is not None:
-        owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
-        if missing:
-            print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
-                  f"{', '.join(missing)}", file=sys.stderr)
-        if strangers:
-            print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
-                  f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
-                  f"{', '.join(strangers)}", file=sys.stderr)
+    owner = _match_roster(students, subs) if students is not None else {}
     limits = Limits(call_timeout=args.timeout, cell_timeout=args.cell_timeout,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
                     hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide),
@@ -153,15 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = build_rows(results, full_rubric, chosen, students, owner, times)
     written = write_all(out, full_rubric, chosen, rows, meta, args.export, has_roster=students is not None)
     if args.return_to is not None:
-        returned = 0
-        for row in rows:
-            for a in chosen if row.result is not None else []:
-                md, page = render(row, a, full_rubric)
-                problem = return_feedback(args.return_to, row.id, a.id, {"feedback.md": md, "feedback.html": page})
-                if problem:
-                    print(f"warning: {problem}", file=sys.stderr)
-                else:
-                    returned += 1
+        returned, problems = return_all(args.return_to, rows, chosen, full_rubric)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
         print(f"returned {returned} feedback folder{'s' if returned != 1 else ''} to {args.return_to}/<id>/feedback/",
               file=sys.stderr)
     print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} "
@@ -169,6 +141,32 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv"
           + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
+
+
+def _assignments(rubric: config.Rubric, wanted: list[str], manifest: Path) -> list[config.Assignment]:
+    """The assignments to grade: those asked for, else every one that has exercises."""
+    try:
+        chosen = [rubric.assignment(a) for a in dict.fromkeys(wanted)] or rubric.assignments
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    graded = {e.rubric for e in rubric.exercises}
+    empty = [a.id for a in chosen if not graded & set(a.items)]
+    if empty and wanted:
+        raise ValueError(f"no exercise of {manifest} belongs to assignment {', '.join(empty)}")
+    return [a for a in chosen if a.id not in empty]
+
+
+def _match_roster(students: list[roster.Student], subs: list) -> dict[str, str]:
+    """{submission id: roster id}; says who has no submission and which folders are unknown."""
+    owner, missing, strangers = roster.match(students, {s.id: folder_name(s) for s in subs})
+    if missing:
+        print(f"roster: {len(missing)} without a submission (a 'no submission' row each): "
+              f"{', '.join(missing)}", file=sys.stderr)
+    if strangers:
+        print(f"roster: {len(strangers)} submission{'s' if len(strangers) != 1 else ''} not in the roster "
+              f"(graded, in gradebook.csv as 'not in roster', left out of LMS exports): "
+              f"{', '.join(strangers)}", file=sys.stderr)
+    return owner
 
 
 def _grade_one(sub, rubric, limits, uids, cache, run_notebooks) -> dict:

@@ -71,7 +71,7 @@ def build(row: Row, a: Assignment, rubric: Rubric) -> list[Block]:
     s = row.scores[a.id]
     who = row.id + (f" ({row.name})" if row.name else "")
     blocks = [Block("h1", f"{a.title} — feedback for {who}")]
-    bonus = f" (+ bonus up to {fmt(s['bonus'])} included)" if s["bonus"] else ""
+    bonus = f" (bonus {fmt(s['bonus_points'])} / {fmt(s['bonus'])}, counted in the score)" if s["bonus"] else ""
     if row.result is None:
         blocks.append(Block("strong", f"Score: 0 / {fmt(s['max'])} — no submission was received."))
         return blocks
@@ -87,7 +87,7 @@ def build(row: Row, a: Assignment, rubric: Rubric) -> list[Block]:
     table = []
     for it in chosen:
         label = it.description
-        if it.category == "bonus":
+        if it.category == "bonus" and not label.lower().startswith("bonus"):
             label += " *(bonus)*"
         elif it.category == "extra":
             label += " *(extra chapter: not part of the course's 110 points)*"

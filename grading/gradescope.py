@@ -26,9 +26,13 @@ import time
 import zipfile
 from pathlib import Path
 
+from . import assignments as asg
 from . import config
 from .feedback import exercises
+from .grade import CaseCache, grade_submission
 from .gradebook import fmt
+from .sandbox import Limits, UidPool
+from .submissions import Submission, _from_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ("mlcourse", "grading", "data")
@@ -86,8 +90,6 @@ def build(assignment: str, out: Path) -> Path:
 
 def results(result: dict, rubric: config.Rubric, assignment: config.Assignment) -> dict:
     """Gradescope's results.json for one graded submission of ``assignment``."""
-    from . import assignments as asg
-
     items = {i.id: i for i in rubric.items}
     earned_all = {i: result["items"][i]["note"] == "" for i in assignment.items}
     verdicts = [v for i in assignment.items for v in result["items"][i]["exercises"]]
@@ -114,10 +116,6 @@ def results(result: dict, rubric: config.Rubric, assignment: config.Assignment) 
 
 def run(root: Path, assignment_id: str, timeout: float = 60.0) -> dict:
     """Grade ``root/submission`` for one assignment; write ``root/results/results.json``."""
-    from .grade import CaseCache, grade_submission
-    from .sandbox import Limits, UidPool
-    from .submissions import Submission, _from_folder
-
     started = time.perf_counter()
     rubric = config.load()
     assignment = rubric.assignment(assignment_id)

@@ -17,12 +17,6 @@ from .submissions import file_keys
 from .gradebook import Row, fmt  # noqa: F401  (fmt: the gradebook's number format, used by others)
 
 
-def _write(path: Path, text: str) -> None:
-    # errors="backslashreplace": a lone surrogate (a name's byte that is not UTF-8, a worker's
-    # message) is written as \udcff instead of stopping the run.
-    path.write_text(text, encoding="utf-8", errors="backslashreplace")
-
-
 def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Row], meta: dict,
               formats: list[str] = (), has_roster: bool = False) -> list[Path]:
     """feedback/<assignment>/<key>.md|.html, gradebook.csv, results.json and the exports in ``out``.
@@ -60,3 +54,9 @@ def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Ro
                          "assignments": row.scores} for row in rows]}
     _write(out / "results.json", json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return written
+
+
+def _write(path: Path, text: str) -> None:
+    # errors="backslashreplace": a lone surrogate (a file name's byte that is not UTF-8, a
+    # worker's message) is written as \udcff instead of stopping the run.
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")

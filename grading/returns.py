@@ -15,6 +15,11 @@ import os
 import stat
 from pathlib import Path
 
+from .assignments import Assignment
+from .config import Rubric
+from .feedback import render
+from .gradebook import Row
+
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
@@ -78,3 +83,24 @@ def return_feedback(root: Path, student: str, assignment: str, files: dict[str, 
         for fd in fds:
             os.close(fd)
     return None
+
+
+def return_all(root: Path, rows: list[Row], chosen: list[Assignment], rubric: Rubric) -> tuple[int, list[str]]:
+    """Every submitted student's feedback for every assignment in ``chosen`` into ``root``.
+
+    Returns (folders written, problems); one student's problem never stops the others.
+    """
+    returned, problems = 0, []
+    for row in rows:
+        for a in chosen if row.result is not None else []:
+            try:
+                md, page = render(row, a, rubric)
+            except Exception as exc:  # noqa: BLE001 — one student's problem, reported, not fatal
+                problems.append(f"feedback of {row.id} for {a.id} could not be made ({type(exc).__name__})")
+                continue
+            problem = return_feedback(root, row.id, a.id, {"feedback.md": md, "feedback.html": page})
+            if problem:
+                problems.append(problem)
+            else:
+                returned += 1
+    return returned, problems

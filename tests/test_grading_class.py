@@ -251,3 +251,15 @@ def test_feedback_shows_each_exercise_once_and_no_zero_of_zero() -> None:
     assert " 0 / 0" not in md and "no points of its own" in md
     assert "**Score: 5 / 10**" in md
     assert "&lt;per sample&gt;" in page and "<code>forward_batched</code>" in page and "`" not in page
+
+
+def test_declared_points_scale_the_score_and_bonus_adds_on_top() -> None:
+    core = config.Item("x", "X", 10.0, "required", ("01",), True)
+    bonus = config.Item("b", "B", 5.0, "bonus", ("01",), True)
+    items = {"x": core, "b": bonus}
+    a = asg.Assignment(id="a", title="A", items=("x", "b"), points=100.0)
+    assert asg.maxima(a, items) == (100.0, 10.0, 5.0)
+    scored = asg.score(a, items, {"x": 4.0, "b": 5.0}, asg.Late(0, 0.0, ""))
+    assert (scored["points"], scored["max"], scored["bonus"]) == (90.0, 100.0, 50.0)
+    only_bonus = asg.Assignment(id="o", title="O", items=("b",))
+    assert asg.maxima(only_bonus, items)[0] == 5.0  # an all-bonus assignment is out of its bonus points
