@@ -5,7 +5,7 @@ Modules (import the one you need, e.g. ``from mlcourse.data import load_mnist``)
 - ``mlcourse.data``      data sets (Iris, MNIST, King County houses), scaling, splits, batches, toy sets
 - ``mlcourse.metrics``   accuracy, confusion_matrix, mse, mae, r2_score
 - ``mlcourse.linear``    least_squares and LinearRegression (gradient descent)
-- ``mlcourse.nn``        layers, losses and Sequential (re-exported from layers, conv, losses, model)
+- ``mlcourse.nn``        layers, losses and Sequential (re-exported from layers, conv, normalization, losses, model)
 - ``mlcourse.optim``     SGD, RMSProp, Adam and learning-rate schedules
 - ``mlcourse.train``     fit() training loop and History
 - ``mlcourse.gradcheck`` numerical gradients for checking backward passes
@@ -22,7 +22,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "metrics", "linear", "layers", "conv", "losses", "model", "nn", "optim",
+_SUBMODULES = ("data", "metrics", "linear", "layers", "conv", "losses", "model", "normalization", "nn", "optim",
                "train", "gradcheck", "plots", "widgets", "checks")
 
 __all__ = ["__version__", *_SUBMODULES]

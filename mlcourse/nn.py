@@ -7,7 +7,8 @@ from .layers import Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, 
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, log_softmax, sigmoid,
                      softmax)
 from .model import Sequential
+from .normalization import BatchNorm, LayerNorm
 
 __all__ = ["Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Dropout", "Flatten",
-           "Conv2D", "MaxPool2D", "Sequential", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
+           "Conv2D", "MaxPool2D", "BatchNorm", "LayerNorm", "Sequential", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "softmax", "log_softmax", "sigmoid", "get_activation"]

@@ -59,10 +59,10 @@ def test_rubric_is_the_course_rubric() -> None:
                       "iris_80": 5, "activations": 10, "normalisation_split": 5, "learning_curve": 5, "xor": 10,
                       "adam": 3, "dropout": 3, "cnn_basics": 4, "bonus_mnist_90": 5, "bonus_speedup": 5}
     by_cat = {c: sum(i.points for i in rubric.items if i.category == c) for c in config.CATEGORIES}
-    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10, "extra": 20}
-    # chapters 10 and 11 are graded as items of their own, outside the 110 points
+    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10, "extra": 30}
+    # chapters 10 to 13 are graded as items of their own, outside the 110 points
     assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
-        "house_prices": ("10",), "autograd": ("11",)}
+        "house_prices": ("10",), "autograd": ("11",), "normalisation": ("12",), "diagnosing_tuning": ("13",)}
 
 
 def test_manifest_points_add_up_and_checks_exist() -> None:
@@ -287,9 +287,10 @@ def test_gradebook_has_a_column_per_assignment_and_chapters_10_11_as_extra_items
     sol = book["solutions"]
     if {e.chapter for e in rubric.exercises} <= have:
         assert sol["course"] == "110"  # the original rubric's total, unchanged by the extra chapters
-    for chapter, item in (("10", "house_prices"), ("11", "autograd")):
+    for chapter, item, points in (("10", "house_prices", "10"), ("11", "autograd", "10"), ("12", "normalisation", "5"),
+                                  ("13", "diagnosing_tuning", "5")):
         if any(c.startswith(chapter) for c in have):
-            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == ("10", "10")
+            assert (sol[f"ch{chapter}"], sol[f"ch{chapter}.{item}"]) == (points, points)
             assert book["released"][f"ch{chapter}"] == "0"
             assert f"course.{item}" not in sol
     for a in rubric.assignments:

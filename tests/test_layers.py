@@ -5,6 +5,7 @@ import pytest
 from mlcourse import nn
 from mlcourse.gradcheck import check_layer, numerical_gradient, rel_error
 from mlcourse.layers import Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from mlcourse.normalization import BatchNorm, LayerNorm
 
 TOL = 1e-6
 
@@ -227,3 +228,111 @@ def test_sequential_protocol_and_repr():
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match="item 1"):
         nn.Sequential([Dense(2, 2), 42])
+
+
+# --------------------------------------------------------------------------------------
+# Normalisation layers: BatchNorm and LayerNorm
+# --------------------------------------------------------------------------------------
+
+def _bn_with(gamma_seed=4, D=5, cls=BatchNorm):
+    layer = cls(D)
+    r = np.random.default_rng(gamma_seed)
+    layer.params["gamma"][:] = r.standard_normal(D)
+    layer.params["beta"][:] = r.standard_normal(D)
+    return layer
+
+
+@pytest.mark.parametrize("cls", [BatchNorm, LayerNorm], ids=lambda c: c.__name__)
+def test_norm_gradcheck(cls):
+    errs = check_layer(_bn_with(cls=cls), randn(6, 5, seed=3) * 3 + 1)
+    assert set(errs) == {"x", "gamma", "beta"}
+    assert max(errs.values()) <= 1e-7, errs
+
+
+def test_batchnorm_train_normalises_each_feature_and_updates_running_stats():
+    x = randn(50, 4, seed=1) * [1.0, 2.0, 0.5, 3.0] + [0.0, 5.0, -2.0, 1.0]
+    bn = BatchNorm(4, momentum=0.9)
+    out = bn(x, training=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), x.var(axis=0) / (x.var(axis=0) + 1e-5))  # biased var, with ε
+    np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * x.var(axis=0))
+
+
+def test_batchnorm_eval_uses_running_stats_and_changes_nothing():
+    bn = _bn_with(D=3)
+    bn.running_mean[:] = [1.0, -1.0, 0.5]
+    bn.running_var[:] = [4.0, 0.25, 1.0]
+    x = randn(7, 3, seed=2)
+    before = bn.running_mean.copy(), bn.running_var.copy()
+    out = bn(x, training=False)
+    expected = bn.params["gamma"] * (x - before[0]) / np.sqrt(before[1] + 1e-5) + bn.params["beta"]
+    np.testing.assert_allclose(out, expected)
+    np.testing.assert_array_equal(bn.running_mean, before[0])
+    np.testing.assert_array_equal(bn.running_var, before[1])
+    np.testing.assert_allclose(bn(x[:1], training=False), expected[:1])  # one sample: same as in the batch
+
+
+def test_batchnorm_running_stats_converge_to_the_data_statistics():
+    rng = np.random.default_rng(0)
+    bn = BatchNorm(2, momentum=0.9)
+    for _ in range(200):
+        bn(rng.standard_normal((64, 2)) * [2.0, 0.5] + [3.0, -1.0], training=True)
+    np.testing.assert_allclose(bn.running_mean, [3.0, -1.0], atol=0.1)
+    np.testing.assert_allclose(bn.running_var, [4.0, 0.25], rtol=0.1)
+
+
+def test_layernorm_normalises_each_sample_and_ignores_the_batch():
+    x = randn(6, 8, seed=5) * 3 + 2
+    ln = LayerNorm(8)
+    out = ln(x, training=True)
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(ln(x[2:3]), out[2:3])  # alone or in a batch: the same
+    np.testing.assert_array_equal(ln(x, training=False), out)
+
+
+def test_norm_constant_feature_is_finite():
+    x = np.ones((4, 3))
+    for layer in (BatchNorm(3), LayerNorm(3)):
+        out = layer(x, training=True)
+        assert np.all(np.isfinite(out)) and np.all(np.isfinite(layer.backward(np.ones_like(x))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_norm_dtype_end_to_end(dtype):
+    model = nn.Sequential([Dense(4, 8, rng=0, dtype=dtype), BatchNorm(8, dtype=dtype), "relu",
+                           Dense(8, 6, rng=1, dtype=dtype), LayerNorm(6, dtype=dtype), Dense(6, 3, rng=2, dtype=dtype)])
+    x = randn(5, 4).astype(dtype)
+    out = model.forward(x, training=True)
+    assert out.dtype == dtype and model.forward(x).dtype == dtype
+    assert model.backward(np.ones_like(out)).dtype == dtype
+    assert all(g.dtype == dtype for g in model.grads.values())
+    assert model[1].running_var.dtype == dtype
+
+
+def test_sequential_gradcheck_with_batchnorm():
+    model = nn.Sequential([Dense(4, 6, rng=0), BatchNorm(6), "tanh", Dense(6, 5, rng=2), LayerNorm(5),
+                           Dense(5, 3, rng=3)])
+    errs = check_layer(model, randn(7, 4))
+    assert set(errs) == {"x", "0.W", "0.b", "1.gamma", "1.beta", "3.W", "3.b", "4.gamma", "4.beta", "5.W", "5.b"}
+    # A bias right before BatchNorm is subtracted again with the mean: its gradient is exactly 0
+    # (numerically only rounding noise, so it is checked on its own).
+    assert np.abs(model.grads["0.b"]).max() < 1e-12
+    del errs["0.b"]
+    assert max(errs.values()) <= TOL, errs
+
+
+def test_norm_bad_input():
+    with pytest.raises(ValueError) as e:
+        BatchNorm(4)(np.ones((5, 3)), training=True)
+    assert "BatchNorm(4)" in str(e.value) and "(N, 4)" in str(e.value) and "(5, 3)" in str(e.value)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        BatchNorm(3)(np.ones((1, 3)), training=True)
+    with pytest.raises(ValueError, match="momentum"):
+        BatchNorm(3, momentum=1.0)
+    with pytest.raises(ValueError, match="eps"):
+        LayerNorm(3, eps=0)
+    with pytest.raises(ValueError, match="num_features"):
+        LayerNorm(0)
+    with pytest.raises(ValueError, match="dtype"):
+        BatchNorm(2, dtype=np.int32)

@@ -1,0 +1,350 @@
+"""Checks for chapter 12: batch normalisation (forward, two backward passes) and layer normalisation.
+
+The formats the chapter fixes (so the grader can call every function with plain data):
+
+* ``batchnorm_forward(x, gamma, beta, bn_state, training, momentum=0.9, eps=1e-5) -> (out, cache)``
+  with x (N, D), gamma and beta (D,), and ``bn_state`` a dict {"running_mean": (D,),
+  "running_var": (D,)} that training mode updates in place. In training mode ``cache`` is the
+  tuple ``(x, x_hat, mean, var, gamma, eps)`` (mean and var of shape (D,)); in eval mode it may
+  be None.
+* ``batchnorm_backward_graph(dout, cache)`` and ``batchnorm_backward(dout, cache)``
+  ``-> (dx (N, D), dgamma (D,), dbeta (D,))``.
+* ``layernorm_forward(x, gamma, beta, eps=1e-5) -> (out, cache)``, cache ``(x, x_hat, mean, var,
+  gamma, eps)`` with mean and var of shape (N, 1); ``layernorm_backward(dout, cache)`` as above.
+
+The variance is the biased one (divide by N) everywhere, running_var included.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .compare import compare_array, tuple_problem
+from .core import Case, define
+from .helpers import same_values
+
+EPS = 1e-5
+
+
+# --------------------------------------------------------------------------------------
+# Reference (grader side) and the classic wrong versions, to name them
+# --------------------------------------------------------------------------------------
+
+def _normalize(x: np.ndarray, axis: int, ddof: int = 0, eps: float = EPS) -> tuple:
+    mean = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps), mean, var
+
+
+def _bn_train(x, gamma, beta, eps=EPS, axis=0, ddof=0):
+    x_hat, mean, var = _normalize(x, axis, ddof, eps)
+    return gamma * x_hat + beta, x_hat, mean.ravel(), var.ravel()
+
+
+def _bn_eval(x, gamma, beta, mean, var, eps=EPS):
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _norm_backward(dout, x_hat, gamma, var, eps, axis, mean_path=True, var_path=True):
+    """dx, dgamma, dbeta of out = γ·x̂ + β with x̂ normalised over ``axis``; the flags drop paths."""
+    dxhat = dout * gamma
+    inv_std = 1 / np.sqrt(var + eps)
+    dx = dxhat
+    if mean_path:
+        dx = dx - dxhat.mean(axis=axis, keepdims=True)
+    if var_path:
+        dx = dx - x_hat * (dxhat * x_hat).mean(axis=axis, keepdims=True)
+    return dx * inv_std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+# --------------------------------------------------------------------------------------
+# batchnorm_forward
+# --------------------------------------------------------------------------------------
+
+def _bn_data(rng: np.random.Generator, n: int, d: int) -> tuple:
+    scale = np.exp(rng.uniform(-0.5, 1.2, d))
+    scale[0] = 2e-3  # a nearly constant feature: var ≈ 4e-6, the same order as ε
+    x = rng.standard_normal((n, d)) * scale + rng.uniform(-3, 3, d)
+    gamma = rng.uniform(0.5, 2.0, d) * rng.choice([-1, 1], d)
+    beta = rng.standard_normal(d)
+    return x, gamma, beta
+
+
+def _state(rng: np.random.Generator, d: int) -> dict:
+    return {"running_mean": rng.standard_normal(d), "running_var": rng.uniform(0.5, 3.0, d)}
+
+
+def _bn_forward_cases(rng: np.random.Generator) -> list[Case]:
+    x, g, b = _bn_data(rng, 8, 5)
+    x2, g2, b2 = _bn_data(rng, 6, 3)
+    x3, g3, b3 = _bn_data(rng, 7, 4)
+    return [Case(args=(x, g, b, _state(rng, 5), True, 0.9, EPS), batch=8,
+                 label="training mode, 8 samples × 5 features, momentum 0.9"),
+            Case(args=(x2, g2, b2, _state(rng, 3), True, 0.7, EPS), batch=6,
+                 label="training mode, 6 samples × 3 features, momentum 0.7"),
+            Case(args=(x3, g3, b3, _state(rng, 4), False, 0.9, EPS), batch=7,
+                 label="eval mode, 7 samples × 4 features")]
+
+
+def _plain(v: Any) -> Any:
+    """v as a float64 array (runs in the student's process); None for None or non-numbers."""
+    if v is None:
+        return None
+    try:
+        return np.array(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bn_forward_run(fn: Callable, args: tuple) -> dict:
+    x, gamma, beta, state, training, momentum, eps = args
+    state = {k: np.array(v, copy=True) for k, v in state.items()}
+    out = fn(x, gamma, beta, state, training, momentum, eps)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"problem": tuple_problem(("out", "cache"), out) or "expected (out, cache)"}
+    cache = out[1]
+    if training:
+        if not isinstance(cache, (tuple, list)):
+            return {"problem": f"in training mode cache is a {type(cache).__name__}; expected the tuple "
+                               "(x, x_hat, mean, var, gamma, eps) the backward pass needs"}
+        cache = [_plain(c) for c in cache]
+    plain_state = {k: _plain(state.get(k)) for k in ("running_mean", "running_var")}
+    return {"out": _plain(out[0]), "cache": cache, "state": plain_state}
+
+
+def _bn_out_problem(case: Case, got: Any) -> str | None:
+    x, gamma, beta, state, training, momentum, eps = case.args
+    rm, rv = state["running_mean"], state["running_var"]
+    if training:
+        expected = _bn_train(x, gamma, beta)[0]
+    else:
+        expected = _bn_eval(x, gamma, beta, rm, rv)
+    problem = compare_array("out", got, expected, rtol=1e-6, atol=1e-9)
+    if not problem or "differs" not in problem:
+        return problem
+    mode = "training" if training else "eval"
+    if not training and same_values(got, _bn_train(x, gamma, beta)[0]):
+        return ("in eval mode out uses the batch's own mean and variance: at inference normalise with "
+                "bn_state's running averages, so a prediction does not depend on the rest of the batch")
+    if training:
+        _, _, mean, var = _bn_train(x, gamma, beta)
+        updated = (momentum * rm + (1 - momentum) * mean, momentum * rv + (1 - momentum) * var)
+    if training and (same_values(got, _bn_eval(x, gamma, beta, rm, rv)) or
+                     same_values(got, _bn_eval(x, gamma, beta, *updated))):
+        return ("in training mode out uses the running averages: while training normalise with the "
+                "batch's mean and variance (the running averages are for eval mode)")
+    if training and same_values(got, _bn_train(x, gamma, beta, ddof=1)[0]):
+        return ("out uses the unbiased variance (divided by N − 1, ddof=1): batch norm normalises with the "
+                "biased variance of the batch, np.var(x, axis=0), dividing by N")
+    if training and same_values(got, _bn_train(x, gamma, beta, eps=0.0)[0]):
+        return ("out matches a normalisation without ε: add eps inside the square root, "
+                "sqrt(var + eps) — the first feature is almost constant, and without ε it is blown up")
+    if not training and same_values(got, _bn_eval(x, gamma, beta, rm, rv, eps=0.0)):
+        return "out matches eval-mode normalisation without ε: divide by sqrt(running_var + eps)"
+    if training and same_values(got, _bn_train(x, gamma, beta, axis=1)[0]):
+        return ("out normalises each sample over its features (axis=1): batch norm normalises each "
+                "feature over the batch, mean and var over axis=0")
+    x_hat = _bn_train(x, gamma, beta)[1] if training else _bn_eval(x, 1.0, 0.0, rm, rv)
+    if same_values(got, x_hat):
+        return f"out is x̂ alone ({mode} mode): scale and shift it, out = gamma * x_hat + beta"
+    if same_values(got, gamma * x_hat):
+        return f"out is gamma * x̂ ({mode} mode): the shift beta is missing"
+    if same_values(got, x_hat + beta):
+        return f"out is x̂ + beta ({mode} mode): the scale gamma is missing"
+    return problem
+
+
+def _bn_forward_judge(case: Case, got: dict) -> str | None:
+    x, gamma, beta, state, training, momentum, eps = case.args
+    rm, rv = state["running_mean"], state["running_var"]
+    new_m, new_v = got["state"]["running_mean"], got["state"]["running_var"]
+    # In eval mode a changed state is the root cause of everything else: name it first.
+    if not training and not (same_values(new_m, rm, 0, 0) and same_values(new_v, rv, 0, 0)):
+        return ("eval mode changed bn_state's running averages: only training updates them — at "
+                "inference a test batch must not leak into the statistics")
+    problem = _bn_out_problem(case, got["out"])
+    if problem or not training:
+        return problem
+    _, _, mean, var = _bn_train(x, gamma, beta)
+    exp_m, exp_v = momentum * rm + (1 - momentum) * mean, momentum * rv + (1 - momentum) * var
+    if same_values(new_m, rm, 0, 0) and same_values(new_v, rv, 0, 0):
+        return ("bn_state was not updated in training mode: set bn_state['running_mean'] and "
+                "bn_state['running_var'] (in the dict you were given) to the new running averages")
+    for key, got_v, exp, old, batch_v in (("running_mean", new_m, exp_m, rm, mean),
+                                          ("running_var", new_v, exp_v, rv, var)):
+        p = compare_array(f"bn_state[{key!r}]", got_v, exp, rtol=1e-6, atol=1e-9)
+        if not p:
+            continue
+        if same_values(got_v, (1 - momentum) * old + momentum * batch_v):
+            return (f"bn_state[{key!r}]: the weights are swapped — running = momentum · running + "
+                    "(1 − momentum) · batch statistic (momentum is the weight of the old average)")
+        if same_values(got_v, batch_v):
+            return f"bn_state[{key!r}] was replaced by the batch statistic: blend it, momentum · running + (1 − momentum) · batch"
+        if key == "running_var" and same_values(got_v, momentum * old + (1 - momentum) * x.var(axis=0, ddof=1)):
+            return ("bn_state['running_var'] averages the unbiased variance (ddof=1): this chapter keeps the "
+                    "biased one, the variance out was normalised with")
+        return p
+    cache = got["cache"]
+    if len(cache) != 6:
+        return f"cache has {len(cache)} items, expected 6: (x, x_hat, mean, var, gamma, eps)"
+    x_hat = _bn_train(x, gamma, beta)[1]
+    for i, (name, exp) in enumerate(zip(("x", "x_hat", "mean", "var", "gamma", "eps"),
+                                        (x, x_hat, mean, var, gamma, np.float64(eps)))):
+        p = compare_array(f"cache[{i}] ({name})", cache[i], exp, rtol=1e-6, atol=1e-9)
+        if p:
+            return p + " — the cache is (x, x_hat, mean, var, gamma, eps)"
+    return None
+
+
+define(name="batchnorm_forward",
+       description="training mode normalises with the batch's (biased) statistics and updates the running "
+                   "averages; eval mode uses them and changes nothing",
+       cases=_bn_forward_cases, run=_bn_forward_run, judge=_bn_forward_judge)
+
+
+# --------------------------------------------------------------------------------------
+# batchnorm_backward_graph / batchnorm_backward
+# --------------------------------------------------------------------------------------
+
+def _backward_cases(axis: int) -> Callable[[np.random.Generator], list[Case]]:
+    def cases(rng: np.random.Generator) -> list[Case]:
+        out = []
+        for n, d in ((8, 5), (4, 6)):
+            x, gamma, _ = _bn_data(rng, n, d)
+            x_hat, mean, var = _normalize(x, axis)
+            if axis == 0:
+                mean, var = mean.ravel(), var.ravel()
+            cache = (x, x_hat, mean, var, gamma, EPS)
+            dout = rng.standard_normal((n, d))
+            out.append(Case(args=(dout, cache), batch=n, label=f"{n} samples × {d} features"))
+        return out
+    return cases
+
+
+def _backward_run(fn: Callable, args: tuple) -> Any:
+    dout, cache = args
+    return fn(dout, tuple(np.array(c, copy=True) if isinstance(c, np.ndarray) else c for c in cache))
+
+
+def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
+    other = 1 - axis
+
+    def judge(case: Case, got: Any) -> str | None:
+        dout, (x, x_hat, mean, var, gamma, eps) = case.args
+        names = ("dx", "dgamma", "dbeta")
+        problem = tuple_problem(names, got)
+        if problem:
+            return problem + (" — dgamma and dbeta are gradients too (out = γ·x̂ + β)" if
+                              isinstance(got, (tuple, list)) and len(got) == 1 else "")
+        dx, dgamma, dbeta = got
+        exp = _norm_backward(dout, x_hat, gamma, var, eps, axis)
+        for name, g in (("dgamma", dgamma), ("dbeta", dbeta)):
+            if g is None:
+                return f"{name} is None: the γ and β gradients are part of the answer (out = γ·x̂ + β)"
+            arr = _plain(g)
+            if arr is not None and arr.shape == exp[1].shape and not np.any(arr):
+                return f"{name} is all zeros: γ and β are learned, so they need their gradients (out = γ·x̂ + β)"
+        p = compare_array("dbeta", dbeta, exp[2], rtol=1e-6, atol=1e-9, batch=case.batch)
+        if p:
+            return p + " — dbeta = Σ over the batch of dout" if "differs" in p else p
+        p = compare_array("dgamma", dgamma, exp[1], rtol=1e-6, atol=1e-9, batch=case.batch)
+        if p:
+            if same_values(dgamma, exp[2]):
+                return "dgamma equals dbeta: γ multiplies x̂, so dgamma = Σ over the batch of dout · x_hat"
+            return p
+        p = compare_array("dx", dx, exp[0], rtol=1e-6, atol=1e-9)
+        if not p or "differs" not in p:
+            return p
+        variants = [
+            (dict(mean_path=False, var_path=False),
+             "dx treats the mean and the variance as constants (dx = dout·γ/√(σ²+ε)): both depend on x — "
+             "follow the graph's paths through μ and σ² too"),
+            (dict(var_path=False), "dx is missing the path through the variance σ² (the term in x̂·mean(dx̂·x̂))"),
+            (dict(mean_path=False), "dx is missing the path through the mean μ (the term −mean(dx̂))"),
+        ]
+        for flags, message in variants:
+            if same_values(dx, _norm_backward(dout, x_hat, gamma, var, eps, axis, **flags)[0]):
+                return message
+        if same_values(dx, _norm_backward(dout, x_hat, np.ones_like(gamma), var, eps, axis)[0]):
+            return "dx is missing the factor γ: the gradient reaching x̂ is dout · gamma"
+        if x.shape[0] != x.shape[1]:
+            if same_values(dx, _norm_backward(dout, x_hat, gamma, var, eps, other)[0]):
+                return (f"dx takes its means over axis={other}: in {layer} the statistics are over axis={axis}, "
+                        "so the sums in the backward pass are too")
+        return p
+    return judge
+
+
+def _bn_ref(dout, cache):
+    x, x_hat, mean, var, gamma, eps = cache
+    return _norm_backward(dout, x_hat, gamma, var, eps, 0)
+
+
+for _name, _desc in (("batchnorm_backward_graph", "dx, dgamma, dbeta through the computational graph"),
+                     ("batchnorm_backward", "dx, dgamma, dbeta with the simplified formula")):
+    define(name=_name, description=_desc,
+           cases=_backward_cases(0), run=_backward_run, judge=_backward_judge(0, "batch norm"))
+
+
+# --------------------------------------------------------------------------------------
+# layernorm_forward / layernorm_backward
+# --------------------------------------------------------------------------------------
+
+def _ln_forward_cases(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for n, d in ((5, 8), (6, 4)):
+        x = rng.standard_normal((n, d)) * np.exp(rng.uniform(-1, 1.5, (n, 1))) + rng.uniform(-3, 3, (n, 1))
+        x[0] = x[0, 0] + 2e-3 * rng.standard_normal(d)  # a nearly constant sample: ε matters
+        gamma, beta = rng.uniform(0.5, 2, d) * rng.choice([-1, 1], d), rng.standard_normal(d)
+        out.append(Case(args=(x, gamma, beta, EPS), batch=n, label=f"{n} samples × {d} features"))
+    return out
+
+
+def _ln_forward_run(fn: Callable, args: tuple) -> dict:
+    out = fn(*args)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"problem": tuple_problem(("out", "cache"), out) or "expected (out, cache)"}
+    cache = out[1]
+    if not isinstance(cache, (tuple, list)):
+        return {"problem": f"cache is a {type(cache).__name__}; expected the tuple (x, x_hat, mean, var, gamma, eps)"}
+    return {"out": _plain(out[0]), "cache": [_plain(c) for c in cache]}
+
+
+def _ln_forward_judge(case: Case, got: dict) -> str | None:
+    x, gamma, beta, eps = case.args
+    out = got["out"]
+    expected, x_hat, mean, var = _bn_train(x, gamma, beta, axis=1)
+    problem = compare_array("out", out, expected, rtol=1e-6, atol=1e-9)
+    if problem and "differs" in problem:
+        if same_values(out, _bn_train(x, gamma, beta, axis=0)[0]):
+            return ("out normalises each feature over the batch (axis=0) — that is batch norm: layer norm "
+                    "normalises each sample over its features, mean and var over axis=1 (keepdims=True)")
+        if same_values(out, _bn_train(x, gamma, beta, axis=1, ddof=1)[0]):
+            return "out uses the unbiased variance (ddof=1): layer norm uses the biased one, np.var(..., axis=1)"
+        if same_values(out, _bn_train(x, gamma, beta, axis=1, eps=0.0)[0]):
+            return "out matches a normalisation without ε: use sqrt(var + eps) — the first sample is almost constant"
+        if same_values(out, x_hat):
+            return "out is x̂ alone: scale and shift it, out = gamma * x_hat + beta"
+        if same_values(out, gamma * x_hat):
+            return "out is gamma * x̂: the shift beta is missing"
+    if problem:
+        return problem
+    cache = got["cache"]
+    if len(cache) != 6:
+        return f"cache has {len(cache)} items, expected 6: (x, x_hat, mean, var, gamma, eps)"
+    for i, (name, exp) in enumerate(zip(("x", "x_hat", "mean", "var", "gamma", "eps"),
+                                        (x, x_hat, mean.reshape(-1, 1), var.reshape(-1, 1), gamma, np.float64(eps)))):
+        p = compare_array(f"cache[{i}] ({name})", cache[i], exp, rtol=1e-6, atol=1e-9)
+        if p:
+            return p + " — the cache is (x, x_hat, mean (N, 1), var (N, 1), gamma, eps)"
+    return None
+
+
+define(name="layernorm_forward",
+       description="each sample normalised over its features (biased variance, ε), then γ·x̂ + β",
+       cases=_ln_forward_cases, run=_ln_forward_run, judge=_ln_forward_judge)
+
+define(name="layernorm_backward",
+       description="dx, dgamma, dbeta of layer norm (means over each sample's features)",
+       cases=_backward_cases(1), run=_backward_run, judge=_backward_judge(1, "layer norm"))
