@@ -4,6 +4,8 @@ The formats the chapter fixes:
 
 * ``loss_vs_chance(scores, y) -> (loss, chance)``: mean softmax cross-entropy of scores (N, C)
   with labels (N,), and ln C, the loss of a network that gives every class the same probability.
+* ``overfit_batch(X, y, sizes, epochs, lr, seed) -> losses``: a fresh ReLU MLP of ``sizes`` trained
+  by full-batch SGD on the tiny batch; the training loss of every epoch.
 * ``update_ratios(params, grads, lr) -> {"W1": r1, ...}``: for every weight matrix (keys starting
   with "W"), r = ‖lr · grad‖ / ‖W‖ with Frobenius norms.
 * ``layer_stats(hs) -> (L, 3)`` array: per hidden activation h (N, D) of the list, its mean, its
@@ -70,6 +72,53 @@ def _loss_judge(case: Case, got: Any) -> str | None:
 define(name="loss_vs_chance",
        description="the mean softmax cross-entropy (stable) and the chance level ln C",
        cases=_loss_cases, judge=_loss_judge)
+
+
+# --------------------------------------------------------------------------------------
+# overfit_batch
+# --------------------------------------------------------------------------------------
+
+def _overfit_cases(rng: np.random.Generator) -> list[Case]:
+    from ..data import load_mnist
+
+    X, y = load_mnist("train", n=2000, dtype=np.float64)
+    idx = rng.choice(len(X), size=20, replace=False)
+    seed = int(rng.integers(0, 1000))
+    return [Case(args=(X[idx], y[idx], (784, 32, 10), 200, 0.2, seed),
+                 label=f"20 digits, sizes (784, 32, 10), 200 epochs, lr 0.2, seed {seed}")]
+
+
+def _overfit_run(fn: Callable, args: tuple) -> Any:
+    out = fn(*args)
+    if out is None:
+        return {"problem": "returned None — did you forget `return` the list of losses?"}
+    try:
+        return {"losses": [float(v) for v in np.asarray(out, dtype=np.float64).reshape(-1)]}
+    except (TypeError, ValueError):
+        return {"problem": f"returned a {type(out).__name__}; expected the list of losses, one per epoch"}
+
+
+def _overfit_judge(case: Case, got: dict) -> str | None:
+    epochs = case.args[3]
+    losses = np.asarray(got["losses"])
+    if len(losses) != epochs:
+        return (f"returned {len(losses)} loss{'es' if len(losses) != 1 else ''}, expected one per epoch ({epochs}): "
+                "return the whole curve, so a stalled run can be seen")
+    if not np.all(np.isfinite(losses)):
+        return "the loss became inf/NaN: the updates blew up"
+    if np.allclose(losses, losses[0], rtol=1e-6):
+        return (f"the loss never changed ({losses[0]:.3f}): the model is not being updated — does every epoch "
+                "call the optimizer's step on the model you evaluate?")
+    if losses[-1] > 0.02:
+        return (f"the loss only fell from {losses[0]:.3f} to {losses[-1]:.3f}: a correct network memorises 20 digits "
+                "to below 0.02 in these 200 full-batch steps — use the lr given, one batch of all 20 digits per "
+                "epoch, and a ReLU between the layers")
+    return None
+
+
+define(name="overfit_batch",
+       description="a fresh network trained on 20 digits drives the training loss below 0.02",
+       cases=_overfit_cases, run=_overfit_run, judge=_overfit_judge)
 
 
 # --------------------------------------------------------------------------------------

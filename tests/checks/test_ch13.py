@@ -12,8 +12,8 @@ from tests.checks.conftest import chapter_checks, fails_with, load_solution_func
 
 SOL = load_solution_functions("13")
 
-EXERCISES = {name: name for name in ("loss_vs_chance", "update_ratios", "layer_stats", "diagnose", "suggest_lr",
-                                     "sample_config")}
+EXERCISES = {name: name for name in ("loss_vs_chance", "overfit_batch", "update_ratios", "layer_stats", "diagnose",
+                                     "suggest_lr", "sample_config")}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -212,3 +212,33 @@ def test_sample_config_mistakes():
     fails_with("sample_config", _config(lr=lambda rng: 10 ** np.random.default_rng().uniform(-3, 0)),
                "not reproducible")
     fails_with("sample_config", lambda rng: (0.1, 1e-4, 0.2, 64), "expected a dict")
+
+
+# --- overfit_batch --------------------------------------------------------------------------------
+
+def _overfit(step=True, lr_scale=1.0, relu=True, last_only=False):
+    from mlcourse import nn
+    from mlcourse.optim import SGD
+
+    def overfit_batch(X, y, sizes, epochs=200, lr=0.1, seed=0):
+        layers = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers += [nn.Dense(a, b, rng=seed + i)] + ([nn.ReLU()] if relu else [])
+        model = nn.Sequential(layers[:-1] if relu else layers)
+        loss_fn, opt, losses = nn.CrossEntropyLoss(), SGD(lr=lr * lr_scale), []
+        for _ in range(epochs):
+            losses.append(loss_fn.forward(model.forward(X, training=True), y))
+            model.backward(loss_fn.backward())
+            if step:
+                opt.step(model)
+        return losses[-1:] if last_only else losses
+    return overfit_batch
+
+
+def test_overfit_batch_mistakes():
+    passes("overfit_batch", _overfit())
+    fails_with("overfit_batch", _overfit(step=False), "the loss never changed", "optimizer's step")
+    fails_with("overfit_batch", _overfit(lr_scale=0.01), "only fell from", "use the lr given")
+    fails_with("overfit_batch", _overfit(last_only=True), "expected one per epoch")
+    fails_with("overfit_batch", lambda *args: None, "returned None")
+    fails_with("overfit_batch", lambda *args: "done", "expected the list of losses")
