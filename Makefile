@@ -10,12 +10,14 @@ EXECUTED := _build/executed
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench clean help
+.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench clean help \
+	hub hub-stop hub-release hub-grade hub-deps hub-env hub-proxy
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run everything (library, chapters, grader, site, browser)"
 	@echo "make release | site | grade SUBMISSIONS=dir [ASSIGNMENT=ch01] | gradescope ASSIGNMENT=ch01 | bench | clean"
+	@echo "make hub ROSTER=roster.csv [PORT=8000] | hub-release | hub-grade ASSIGNMENT=ch01 | hub-stop"
 
 # --- set-up: a virtual environment, re-installed when pyproject.toml changes -------------
 $(VENV)/.installed-dev: pyproject.toml
@@ -26,7 +28,7 @@ $(VENV)/.installed-dev: pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-site: $(VENV)/.installed-dev
-	$(PY) -m pip install --quiet -e ".[dev,site]"
+	$(PY) -m pip install --quiet -e ".[dev,site,hub]"
 	@touch $@
 
 # Jupyter refuses to run as root unless told (containers often are root).
@@ -34,7 +36,7 @@ lab: $(VENV)/.installed-dev
 	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # --- the whole test suite ---------------------------------------------------------------
-test: $(VENV)/.installed-site browser-deps
+test: $(VENV)/.installed-site browser-deps hub-deps
 	$(MAKE) unit
 	$(MAKE) notebooks
 	$(MAKE) site-only
@@ -66,6 +68,48 @@ browser-deps:
 
 browser-tests: $(VENV)/.installed-site
 	$(TEST_ENV) $(PY) -m pytest tests -m browser
+
+# --- the class's JupyterHub on this machine (classroom/README.md) -------------------------
+# Students' servers run as the students, so their Python must be one every user can reach
+# (a Python under /root is not): a venv of Debian's python3 in $(HUB_ENV) with the edition
+# (mlcourse), jupyterhub-singleuser and nbgitpuller. The proxy comes from the npm registry.
+HUB_ENV ?= /opt/mlcourse-hub
+HUB_DIR ?= /srv/mlcourse-hub
+HUB_PYTHON ?= /usr/bin/python3
+CHP := node_modules/.bin/configurable-http-proxy
+HUB := $(PY) -m classroom --hub-dir $(HUB_DIR)
+
+hub-deps: hub-env hub-proxy
+hub-proxy: $(CHP)
+$(CHP):
+	npm install --no-save --no-package-lock --no-audit --no-fund configurable-http-proxy@5
+	@test -x $@
+
+hub-env: $(HUB_ENV)/.installed
+$(HUB_ENV)/.installed: pyproject.toml $(shell find mlcourse -name '*.py' 2>/dev/null)
+	@$(HUB_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null)
+	@$(HUB_PYTHON) -c 'import ensurepip, venv' || (echo "make hub needs $(HUB_PYTHON) with venv (apt-get install python3-venv)" && exit 2)
+	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
+	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
+	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps . && $(HUB_ENV)/venv/bin/pip install --quiet ".[hub]"
+	rm -rf build
+	rm -rf $(HUB_ENV)/data && cp -r data $(HUB_ENV)/data && chmod -R a+rX,go-w $(HUB_ENV)
+	@touch $@
+
+hub: $(VENV)/.installed-site hub-deps
+	@test -n "$(ROSTER)" || (echo "usage: make hub ROSTER=roster.csv [PORT=8000] [HUB_DIR=/srv/mlcourse-hub]" && exit 2)
+	$(HUB) up --roster $(ROSTER) --port $(or $(PORT),8000) $(HUB_ARGS)
+
+hub-stop:
+	$(HUB) down
+
+hub-release: $(VENV)/.installed-dev
+	$(HUB) release
+
+hub-grade: $(VENV)/.installed-dev
+	@test -n "$(ASSIGNMENT)" || (echo "usage: make hub-grade ASSIGNMENT=ch01" && exit 2)
+	$(HUB) grade $(ASSIGNMENT)
 
 # --- grading and benchmarks -------------------------------------------------------------
 # make grade SUBMISSIONS=dir [ASSIGNMENT="ch01 ch02"] [ROSTER=roster.csv] [EXPORT="canvas moodle"]

@@ -10,6 +10,7 @@ import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlcourse.checks import Status
@@ -58,11 +59,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-isolation", action="store_true",
                    help="skip namespaces and the uid switch (only limits and timeouts; for debugging)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--only", metavar="ID", default=None, help=argparse.SUPPRESS)  # `python -m grading job`
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+@dataclass
+class Run:
+    """Everything decided before grading: shared by a local run, `grading job` and `grading merge`."""
+
+    args: argparse.Namespace
+    rubric: config.Rubric        # the chosen assignments' part of the rubric: what is graded
+    full_rubric: config.Rubric
+    chosen: list[config.Assignment]
+    students: list | None        # the roster, if any
+    owner: dict[str, str]
+    times: dict
+    subs: list
+    out: Path
+    limits: Limits
+
+
+def prepare(args: argparse.Namespace, out: bool = True) -> Run | int:
+    """Check the arguments, read the rubric, roster and submissions; an exit code on error.
+
+    ``args.only`` keeps one submission (a job); ``out=False`` leaves the output folder alone.
+    """
     if not args.submissions.is_dir():
         print(f"error: submissions folder {args.submissions} does not exist", file=sys.stderr)
         return 2
@@ -87,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --return-to {args.return_to} is not a folder", file=sys.stderr)
         return 2
     full_rubric, rubric = rubric, rubric.only(chosen)
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)  # the grades are nobody else's business (and no worker's)
+    out_dir = args.out.resolve()
+    if out:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(out_dir, 0o700)  # the grades are nobody else's business (and no worker's)
     subs, warnings = discover(args.submissions)
     instructor_files = {MANIFEST, args.roster.name if args.roster else None}
     for w in warnings:
@@ -102,21 +124,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for w in time_warnings:
         print(f"warning: {w}", file=sys.stderr)
-    owner = _match_roster(students, subs) if students is not None else {}
+    owner = _match_roster(students, subs) if students is not None and args.only is None else {}
+    if args.only is not None:
+        subs = [s for s in subs if s.id == args.only]
+        if not subs:
+            print(f"error: no submission with student id {args.only!r} in {args.submissions}", file=sys.stderr)
+            return 2
     limits = Limits(call_timeout=args.timeout, cell_timeout=args.cell_timeout,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory,
-                    hide=[str(args.submissions.resolve()), str(out), *(str(h.resolve()) for h in args.hide),
+                    hide=[str(args.submissions.resolve()), str(out_dir), *(str(h.resolve()) for h in args.hide),
                           *([str(args.roster.resolve())] if args.roster else []),
                           *([str(args.return_to.resolve())] if args.return_to else [])],
                     isolate=not args.no_isolation, extra_checks=extra)
+    return Run(args, rubric, full_rubric, chosen, students, owner, times, subs, out_dir, limits)
+
+
+def grade_all(run: Run) -> tuple[list[dict], dict, float]:
+    """Grade every submission of ``run``: (results, settings, seconds)."""
+    args = run.args
     uids = UidPool(0 if args.no_isolation else args.workers)
     cache = CaseCache()
     started = time.perf_counter()
     results = []
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        futures = {pool.submit(_grade_one, s, rubric, limits, uids, cache, args.run_notebooks): s
-                   for s in subs}
-        progress = _progress(len(subs), args.quiet)
+        futures = {pool.submit(_grade_one, s, run.rubric, run.limits, uids, cache, args.run_notebooks): s
+                   for s in run.subs}
+        progress = _progress(len(run.subs), args.quiet)
         for fut in as_completed(futures):
             results.append(fut.result())
             progress.update(1)
@@ -124,21 +157,42 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     isolation = "uid + namespaces (root)" if uids.enabled else (
         "limits only (--no-isolation)" if args.no_isolation else "limits only (not root)")
-    meta = {"hidden_seeds": list(rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
+    return results, settings(run, isolation), elapsed
+
+
+def settings(run: Run, isolation: str) -> dict:
+    """The grading settings recorded in results.json (and checked by `grading merge`)."""
+    args = run.args
+    return {"hidden_seeds": list(run.rubric.hidden_seeds), "timeout": args.timeout, "cell_timeout": args.cell_timeout,
             "notebook_timeout": args.notebook_timeout, "memory_mb": args.memory,
-            "run_notebooks": args.run_notebooks, "isolation": isolation,
-            "sandbox_uids": sorted(uids.used)}
-    rows = build_rows(results, full_rubric, chosen, students, owner, times)
-    written = write_all(out, full_rubric, chosen, rows, meta, args.export, has_roster=students is not None)
+            "run_notebooks": args.run_notebooks, "isolation": isolation}
+
+
+def finish(run: Run, results: list[dict], meta: dict) -> list[Path]:
+    """Gradebook, feedback, exports and returned feedback from the results: how a local run and
+    `grading merge` both end, whatever order the results come in."""
+    args = run.args
+    rows = build_rows(results, run.full_rubric, run.chosen, run.students, run.owner, run.times)
+    written = write_all(run.out, run.full_rubric, run.chosen, rows, meta, args.export,
+                        has_roster=run.students is not None)
     if args.return_to is not None:
-        returned, problems = return_all(args.return_to, rows, chosen, full_rubric)
+        returned, problems = return_all(args.return_to, rows, run.chosen, run.full_rubric)
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
         print(f"returned {returned} feedback folder{'s' if returned != 1 else ''} to {args.return_to}/<id>/feedback/",
               file=sys.stderr)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    run = prepare(parse_args(argv))
+    if isinstance(run, int):
+        return run
+    results, meta, elapsed = grade_all(run)
+    written = finish(run, results, meta)
     print(f"graded {len(results)} submission{'s' if len(results) != 1 else ''} "
-          f"({', '.join(a.id for a in chosen)}) in {elapsed:.1f} s "
-          f"({args.workers} worker{'s' if args.workers != 1 else ''}) → {out}/gradebook.csv"
+          f"({', '.join(a.id for a in run.chosen)}) in {elapsed:.1f} s "
+          f"({run.args.workers} worker{'s' if run.args.workers != 1 else ''}) → {run.out}/gradebook.csv"
           + "".join(f", {p.name}" for p in written), file=sys.stderr)
     return 0
 

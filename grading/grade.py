@@ -313,7 +313,9 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
                 nb["runs"] = run_notebook(chapter, data, limits, uid)
     finally:
         uids.release(uid)
-    return score(sub, rubric, verdicts, notebooks)
+    row = score(sub, rubric, verdicts, notebooks)
+    row["sandbox_uid"] = uid  # which uid ran this student's code (None without isolation)
+    return row
 
 
 def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict) -> dict:

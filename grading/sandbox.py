@@ -81,7 +81,6 @@ class UidPool:
         self.q: queue.Queue = queue.Queue()
         self.enabled = os.geteuid() == 0 and size > 0
         self._locks: list[int] = []  # open lock-file descriptors: the uids stay ours until exit
-        self.used: set[int] = set()  # every uid handed out (results.json lists them)
         weakref.finalize(self, _close_all, self._locks)  # ... or until this pool is dropped
         lock_dir = _uid_lock_dir() if self.enabled else None
         uid = base
@@ -104,9 +103,7 @@ class UidPool:
     def acquire(self) -> int | None:
         if not self.enabled:
             return None
-        uid = self.q.get()
-        self.used.add(uid)
-        return uid
+        return self.q.get()
 
     def release(self, uid: int | None) -> None:
         """Give ``uid`` back, once no process runs as it (else a fresh uid takes its place)."""

@@ -159,7 +159,7 @@ def test_no_canary_is_read_or_reached(run) -> None:
 @pytest.mark.skipif(not ISOLATED, reason="uids of their own need a grader running as root")
 def test_nothing_is_left_behind(run) -> None:
     _, _, results, _, _, before, _ = run
-    uids = set(results["settings"]["sandbox_uids"])
+    uids = {s["sandbox_uid"] for s in results["students"] if s.get("sandbox_uid") is not None}
     assert uids
     assert not _sandbox_processes(uids), "processes of sandbox uids still running"
     assert not (_entries(uids) - before), "files left in the shared temporary folders"
