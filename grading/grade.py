@@ -313,9 +313,7 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
                 nb["runs"] = run_notebook(chapter, data, limits, uid)
     finally:
         uids.release(uid)
-    row = score(sub, rubric, verdicts, notebooks)
-    row["sandbox_uid"] = uid  # which uid ran this student's code (None without isolation)
-    return row
+    return score(sub, rubric, verdicts, notebooks)
 
 
 def score(sub: Submission, rubric: Rubric, verdicts: list[dict], notebooks: dict) -> dict:
