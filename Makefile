@@ -10,13 +10,13 @@ EXECUTED := _build/executed
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench clean help \
+.PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench mutants clean help \
 	hub hub-stop hub-release hub-grade hub-deps hub-env hub-proxy
 
 help:
 	@echo "make lab    set up if needed, open the course in JupyterLab"
 	@echo "make test   set up if needed, run everything (library, chapters, grader, site, browser)"
-	@echo "make release | site | grade SUBMISSIONS=dir [ASSIGNMENT=ch01] | gradescope ASSIGNMENT=ch01 | bench | clean"
+	@echo "make release | site | grade SUBMISSIONS=dir [ASSIGNMENT=ch01] | gradescope ASSIGNMENT=ch01 | bench | mutants | clean"
 	@echo "make hub ROSTER=roster.csv [PORT=8000] | hub-release | hub-grade ASSIGNMENT=ch01 | hub-stop"
 
 # --- set-up: a virtual environment, re-installed when pyproject.toml changes -------------
@@ -127,6 +127,11 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/mnist_mlp.py
 	$(PY) benchmarks/per_sample_vs_batch.py
 	$(PY) benchmarks/conv.py
+
+# Plants typical student bugs into every solution block and reports how the checks react
+# (silent / generic / diagnosed / raised per exercise). Slow-ish (~4 min on 2 cores): not in `make test`.
+mutants: $(VENV)/.installed-dev
+	$(TEST_ENV) $(PY) -m qa.mutants $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 clean:
 	rm -rf _build .pytest_cache

@@ -71,10 +71,15 @@ def test_not_implemented_and_inputs_are_protected(capsys):
     assert r.status == "not_implemented" and "not implemented yet" in r.message
 
     def mutating(d, x, W):
-        d *= 0  # modifies its input in place: must not corrupt the reference's copy
+        d *= 0  # modifies its input in place: named, and the reference's copy is not corrupted
         return _ref(d, x, W)
 
-    assert "grad_W" in msg(mutating) or "dx" in msg(mutating)
+    assert "changed your input `d` in place" in msg(mutating)
+
+    def honest(d, x, W):
+        return _ref(d, x, W)
+
+    assert evaluate(CHK, mutating).status == "fail" and evaluate(CHK, honest).passed
 
 
 def test_unknown_check_name_is_reported(capsys):

@@ -293,11 +293,11 @@ define(name="gradient_descent", description="full-batch gradient descent from w 
 
 def _mb_cases(rng: np.random.Generator) -> list[Case]:
     X, y = _descent_data(rng, 23, 2)
-    X2, y2 = _descent_data(rng, 16, 3)
+    X2, y2 = _descent_data(rng, 17, 3)
     return [Case(args=(X, y, 0.05, 4, 5, int(rng.integers(1000))),
                  label="23 samples in batches of 5 (the last one has 3), 4 epochs"),
             Case(args=(X2, y2, 0.05, 3, 4, int(rng.integers(1000))),
-                 label="16 samples in batches of 4, 3 epochs")]
+                 label="17 samples in batches of 4 (the last batch is a single sample), 3 epochs")]
 
 
 _MB_VARIANTS = [

@@ -370,8 +370,11 @@ def _batch_cases(rng: np.random.Generator) -> list[Case]:
         return X, rng.standard_normal(n)
     X1, y1 = data(23)
     X2, y2 = data(12)
+    X3, y3 = data(13)
     return [Case(args=(X1, y1, 5, int(rng.integers(1000))), label="23 samples in batches of 5"),
-            Case(args=(X2, y2, 4, int(rng.integers(1000))), label="12 samples in batches of 4")]
+            Case(args=(X2, y2, 4, int(rng.integers(1000))), label="12 samples in batches of 4"),
+            Case(args=(X3, y3, 4, int(rng.integers(1000))), label="13 samples in batches of 4 (the last batch "
+                                                                 "is a single sample)")]
 
 
 define(name="iterate_minibatches", description="one shuffled epoch: every sample once, X and y rows together, the last smaller batch "

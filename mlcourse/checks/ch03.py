@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, compare_outputs
-from .core import Case, define
+from .core import Case, changed_inputs, define
 from .helpers import same_values, stable_sigmoid
 
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -26,12 +26,17 @@ EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
 def _watch(fn: Callable, args: tuple) -> dict:
     """Call fn(*args) and record NumPy's RuntimeWarnings (overflow, divide by zero, …).
 
-    Runs in the student's process; returns plain data: {"out": ..., "warnings": [...]}.
+    Runs in the student's process; returns plain data: {"out": ..., "warnings": [...]}, or
+    {"problem": ...} when the function changed one of its array arguments in place.
     """
+    before = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
     with warnings.catch_warnings(record=True) as caught, \
             np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
         warnings.simplefilter("always")
         out = fn(*args)
+    changed = changed_inputs(fn, before, args)
+    if changed:
+        return {"problem": changed}
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {"out": out, "warnings": msgs}
 
@@ -40,17 +45,22 @@ _ADVICE = (
     ("overflow", "exp() of a large positive number overflowed to inf: only ever exponentiate numbers ≤ 0 "
                  "(subtract the row maximum, or use exp(-|x|)); np.where evaluates both of its branches, "
                  "so it does not prevent this"),
-    ("divide by zero", "a log(0) or a division by zero: clip probabilities to [eps, 1 − eps], "
-                       "or take logs of scores with log-sum-exp instead of logs of probabilities"),
+    ("divide by zero", "a log(0) or a division by zero: take the log of the scores with log-sum-exp "
+                       "(log p = shifted − log Σ exp(shifted)) instead of the log of probabilities — "
+                       "adding ε or clipping p changes the loss"),
     ("invalid value", "a NaN was produced (inf/inf, 0/0 or inf − inf): use the numerically stable form"),
 )
 
 
-def _warning_problem(got: Any) -> tuple[Any, str | None]:
+_BCE_DIVIDE = ("divide by zero", "a log(0) or a division by zero: clip p to [eps, 1 − eps] with the eps "
+                                  "argument before the log and the division, as the docstring says")
+
+
+def _warning_problem(got: Any, advice_for: tuple = _ADVICE) -> tuple[Any, str | None]:
     """(the function's output, a sentence about its NumPy warnings or None)."""
     if not isinstance(got, dict) or "out" not in got:
         return got, None
-    for key, advice in _ADVICE:
+    for key, advice in advice_for:
         for w in got.get("warnings", []):
             if key in w:
                 return got["out"], f"NumPy warned “{w}” — {advice}"
@@ -202,6 +212,10 @@ def _softmax_cases(rng: np.random.Generator) -> list[Case]:
         Case(args=(z,), label="scores of 5 samples × 3 classes"),
         Case(args=(big,), label="scores around ±1000 (overflow test)"),
         Case(args=(z.astype(np.float32)[:4],), label="float32 scores"),
+        Case(args=(np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -999.0], [0.0, 0.0, 0.0],
+                             [2.0, 2.0, -1.0]]) + rng.uniform(-0.5, 0.5, (4, 1)),),
+             label="rows far apart in scale (one near +1000, one near −1000), a row of ties, a batch of 4"),
+        Case(args=(z[:1],), label="a batch of one sample"),
     ]
 
 
@@ -243,8 +257,8 @@ def _mse_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(P, T), batch=12, label="4 samples × 3 outputs")]
 
 
-def _loss_judge(case: Case, got: Any) -> str | None:
-    out, problem = _warning_problem(got)
+def _loss_judge(case: Case, got: Any, advice_for: tuple = _ADVICE) -> str | None:
+    out, problem = _warning_problem(got, advice_for)
     if problem:
         return problem
     return compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
@@ -272,7 +286,8 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
 
 
 define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
-       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch,
+       judge=functools.partial(_loss_judge, advice_for=(_BCE_DIVIDE, _ADVICE[0], _ADVICE[2])))
 
 
 def _ce_ref(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -294,11 +309,43 @@ def _ce_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(big, ybig), batch=4, label="scores around ±1000, mostly confidently wrong")]
 
 
+_SATURATION_EPS = (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-6, 1e-5, 1e-4, 1e-16)
+
+
+def _saturation(scores: np.ndarray, y: np.ndarray, loss: Any) -> str | None:
+    """Name the ε when ``loss`` is the mean of −log(p + ε) or −log(clip(p, ε, 1 − ε)) (else None)."""
+    try:
+        loss = float(loss)
+    except (TypeError, ValueError):
+        return None
+    n = len(y)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[np.arange(n), y]
+    p_y = np.exp(log_p)
+    with np.errstate(all="ignore"):
+        for eps in _SATURATION_EPS:
+            added = np.isclose(loss, -np.mean(np.log(p_y + eps)), rtol=1e-6)
+            clipped = np.isclose(loss, -np.mean(np.log(np.clip(p_y, eps, 1 - eps))), rtol=1e-6)
+            if not (added or clipped):
+                continue
+            how = (f"adds ε = {eps:g} inside the log (or clips p to [ε, 1 − ε]: here the two agree)"
+                   if added and clipped else f"adds ε = {eps:g} inside the log" if added
+                   else f"clips the probabilities to [{eps:g}, 1 − {eps:g}]")
+            return (f"loss saturates: it {how}, so a confidently wrong sample costs at most −log(ε) ≈ "
+                    f"{-np.log(eps):.3g} instead of its true loss (here up to {float((-log_p).max()):.4g}) — "
+                    "compute log-probabilities with log-sum-exp, log p = shifted − log Σ exp(shifted)")
+    return None
+
+
 def _ce_judge(case: Case, got: Any) -> str | None:
     out, problem = _warning_problem(got)
     if problem:
         return problem
     problem = compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
+    if problem and problem.startswith("loss") and isinstance(out, (tuple, list)) and len(out) == 2:
+        saturated = _saturation(*case.args, out[0])
+        if saturated:
+            return saturated
     if problem and problem.startswith("grad differs") and isinstance(out, (tuple, list)) and len(out) == 2:
         scores, y = case.args
         n = len(y)
@@ -353,7 +400,9 @@ def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
     x = rng.standard_normal((3, 4))
     a = rng.standard_normal(5)
     v = rng.standard_normal(5)
-    return [Case(args=("sin_square", A, x, 1e-3), label="f(x) = Σ A·sin(x) + ½(Σx)² on a (3, 4) matrix"),
+    # The first case's h = 1e-2 is larger still: a gradient computed with another h (one
+    # hard-coded instead of the argument) then differs by far more than the tolerance.
+    return [Case(args=("sin_square", A, x, 1e-2), label="f(x) = Σ A·sin(x) + ½(Σx)² on a (3, 4) matrix, h = 0.01"),
             Case(args=("logsumexp", a, v, 1e-3), label="f(x) = log Σ exp(a·x) on a vector of 5")]
 
 
@@ -379,6 +428,11 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
             return "grad is twice the expected gradient: the central difference divides by 2h, not h"
         if _same(grad, case.expected / 2, rtol=1e-6, atol=1e-9):
             return "grad is half the expected gradient: divide by 2h (not 4h, and not h twice)"
+        for other in (1e-4, 1e-5, 1e-6, 1e-3, 1e-7, 1e-8):
+            if other != h and _same(grad, _central(kind, A, x, other), rtol=1e-7, atol=1e-10) \
+                    and not _same(case.expected, _central(kind, A, x, other), rtol=1e-7, atol=1e-10):
+                return (f"grad is the central difference with h = {other:g}, not with the h = {h:g} that was "
+                        "passed: use the h argument instead of a constant")
         if _same(grad, _central(kind, A, x, h, restore=False), rtol=1e-6, atol=1e-9):
             return ("x[i] is not restored before moving on to the next entry, so later entries are "
                     "evaluated at the wrong point: set x[i] back to its old value")

@@ -413,7 +413,22 @@ def _xor_run(fn: Callable, args: tuple) -> dict:
     with np.errstate(all="ignore"):
         scores, _ = _forward(params, np.asarray(X, dtype=np.float64), activation)
     return {"pred": [int(v) for v in np.argmax(scores, axis=1)], "losses": losses,
-            "finite": bool(np.all(np.isfinite(scores)))}
+            "finite": bool(np.all(np.isfinite(scores))), "lr_used": _uses_lr(fn, args)}
+
+
+def _uses_lr(fn: Callable, args: tuple) -> bool:
+    """False when two epochs with lr and with lr/2 give the same second loss: lr is ignored.
+
+    XOR is learned with many step sizes, so the accuracy alone cannot show that the lr argument
+    is never used; the loss after one update can.
+    """
+    X, y, sizes, activation, lr, _, seed = args
+    try:
+        a = np.asarray(fn(X, y, sizes, activation, lr, 2, seed)[1], dtype=np.float64).reshape(-1)
+        b = np.asarray(fn(X, y, sizes, activation, lr / 2, 2, seed)[1], dtype=np.float64).reshape(-1)
+    except Exception:  # noqa: BLE001 — the main run already judged what it returned
+        return True
+    return not (a.shape == b.shape == (2,) and np.allclose(a, b, rtol=1e-12, atol=0))
 
 
 def _xor_judge(case: Case, got: dict) -> str | None:
@@ -430,6 +445,9 @@ def _xor_judge(case: Case, got: dict) -> str | None:
     if np.isclose(losses[-1], losses[0], rtol=1e-9, atol=1e-12):
         return (f"the loss never changed ({losses[0]:.4f}): the parameters are not being updated — "
                 "update the arrays in params (in place, or store the new arrays back into the dict)")
+    if not got.get("lr_used", True):
+        return ("train_network ignores its lr argument: two epochs with lr and with lr/2 give the same "
+                "loss after the first update — step with params[k] -= lr * grads[k]")
     right = sum(int(p == t) for p, t in zip(got["pred"], case.secret["y"]))
     if right < len(case.secret["y"]):
         return (f"after training, the network gets {right} of 4 XOR points right (final loss "

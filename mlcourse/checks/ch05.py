@@ -352,7 +352,9 @@ def _train_epoch_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case(args=((4, 6, 3), seed1, X1, y1, 5, 0.3, seed2),
                   label="23 samples in batches of 5 (the last batch has 3)"),
              Case(args=((3, 2), seed2, X2, y2, 16, 0.5, seed1),
-                  label="one full batch of 16, a linear model")]
+                  label="one full batch of 16, a linear model"),
+             Case(args=((4, 5, 3), seed2, X1[:21], y1[:21], 5, 0.2, seed1),
+                  label="21 samples in batches of 5 (the last batch is a single sample)")]
     for c in cases:
         c.expected = _train_epoch_expected(c.args)
     return cases

@@ -13,9 +13,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, tuple_problem
-from .core import Case, define
+from .core import Case, changed_inputs, define
 
 _RTOL, _ATOL = 1e-6, 1e-10
+_FIXED_EPS = (1e-8, 1e-7, 1e-6, 0.0)  # the constants students hard-code instead of using eps
 
 
 # --------------------------------------------------------------------------------------
@@ -44,8 +45,10 @@ def _adam(w, g, m, v, t, lr, beta1, beta2, eps):
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-def _adam_variant(kind: str) -> Callable:
+def _adam_variant(kind: str, fixed_eps: float | None = None) -> Callable:
     def step(w, g, m, v, t, lr, beta1, beta2, eps):
+        if fixed_eps is not None:
+            eps = fixed_eps
         if kind == "swapped_betas":
             beta1, beta2 = beta2, beta1
         m_new = beta1 * m + (g if kind == "no_1m_beta1" else (1 - beta1) * g)
@@ -59,6 +62,10 @@ def _adam_variant(kind: str) -> Callable:
             w_new = w - lr * m_hat / (v_hat + eps)
         elif kind == "sign":
             w_new = w + lr * m_hat / (np.sqrt(v_hat) + eps)
+        elif kind == "eps_inside":
+            w_new = w - lr * m_hat / np.sqrt(v_hat + eps)
+        elif kind == "eps_on_raw_v":  # the "efficient" form: lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
+            w_new = w - lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m_new / (np.sqrt(v_new) + eps)
         else:
             w_new = w - lr * m_hat / (np.sqrt(v_hat) + eps)
         if kind == "stores_corrected":
@@ -95,12 +102,22 @@ def _trajectory(fn: Callable, args: tuple, kind: str) -> dict:
     with np.errstate(all="ignore"):  # a wrong version may divide by zero; the verdict says so
         for k, g in enumerate(G):
             g = np.array(g)
+            before = (w, g, *state)
+            given = tuple(a.copy() for a in before)  # what the function may not change
             if kind == "sgd":
-                out = fn(w.copy(), g, *hyper)
+                out = fn(given[0], given[1], *hyper)
             elif kind == "adam":
-                out = fn(w.copy(), g, state[0].copy(), state[1].copy(), t0 + k, *hyper)
+                out = fn(given[0], given[1], given[2], given[3], t0 + k, *hyper)
             else:
-                out = fn(w.copy(), g, state[0].copy(), *hyper)
+                out = fn(given[0], given[1], given[2], *hyper)
+            changed = changed_inputs(fn, before, given)
+            if changed:
+                return {"problem": changed.replace("changed your input", "updated your input", 1)
+                        .replace("(e.g. `x -= …`, `x[mask] = 0` or `out = x` without .copy())",
+                                 "(`w -= …` or `v *= beta`)")
+                        .replace("compute into a new array and leave the arguments as they were — the caller "
+                                 "still needs them", "the docstring promises new arrays: return "
+                                 "w - lr * … instead of changing w")}
             problem = _describe_return(out, len(names), names)
             if problem:
                 return {"problem": problem}
@@ -188,11 +205,11 @@ def _cases_for(kind: str, fn: Callable) -> Callable:
                      (w1, g1, (rng.standard_normal((3, 4)),), 1, (0.05, 0.8))]
         elif kind == "rmsprop":
             specs = [(w2, G2, (np.zeros(5),), 1, (0.01, 0.9, 1e-8)),
-                     (w1, g1, (_positive(rng, (3, 4)),), 1, (0.05, 0.8, 1e-8))]
+                     (w1, g1, (_positive(rng, (3, 4)),), 1, (0.05, 0.8, 0.05))]  # a large ε: is it used?
         else:
             specs = [(w2, G2, (np.zeros(5), np.zeros(5)), 1, (0.1, 0.9, 0.999, 1e-8)),
                      (w1, g1, (0.3 * rng.standard_normal((3, 4)), 0.2 * _positive(rng, (3, 4))), 4,
-                      (0.01, 0.8, 0.99, 1e-8))]
+                      (0.01, 0.8, 0.99, 0.02))]  # other betas and a large ε: every argument used?
         labels = {1: "a single step from a given state, w of shape (3, 4)",
                   6: "6 steps starting from the zero state, w of shape (5,)"}
         out = []
@@ -256,6 +273,8 @@ define(name="momentum_step", description="v_new = β·v + g and w_new = w − lr
             lambda w, g, v, lr, beta: (w + lr * (beta * v + g), beta * v + g)),
            ("v_new forgets nothing and never decays: multiply the old velocity by β",
             lambda w, g, v, lr, beta: (w - lr * (v + g), v + g)),
+           ("v_new ignores the beta argument (it uses 0.9 whatever beta is passed): use beta",
+            lambda w, g, v, lr, beta: (w - lr * (0.9 * v + g), 0.9 * v + g)),
            ("v_new = β·v − lr·g but w_new = w − lr·v_new applies lr twice: "
             "use v ← β·v + g, w ← w − lr·v",
             lambda w, g, v, lr, beta: (w - lr * (beta * v - lr * g), beta * v - lr * g)),
@@ -285,6 +304,14 @@ define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new
            ("w_new moves *up* the gradient: subtract lr·g / (√s + ε)",
             lambda w, g, s, lr, rho, eps: (w + lr * g / (np.sqrt(rho * s + (1 - rho) * g ** 2) + eps),
                                            rho * s + (1 - rho) * g ** 2)),
+           *[(f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps",
+              lambda w, g, s, lr, rho, eps, e=e: _rmsprop(w, g, s, lr, rho, e)) for e in _FIXED_EPS],
+           ("w_new adds eps inside the square root, √(s + ε): the docstring adds it outside, √s + ε",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / np.sqrt(rho * s + (1 - rho) * g ** 2 + eps),
+                                           rho * s + (1 - rho) * g ** 2)),
+           ("s_new never decays (s + g², that is AdaGrad): RMSProp keeps a moving average, "
+            "s ← ρ·s + (1−ρ)·g²",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(s + g ** 2) + eps), s + g ** 2)),
        ]))
 
 
@@ -319,4 +346,12 @@ define(name="adam_step", description="Adam moments m, v and the bias-corrected u
             _adam_variant("swapped_betas")),
            ("w_new divides by v̂ instead of its square root √v̂", _adam_variant("no_sqrt")),
            ("w_new moves *up* the gradient: subtract lr·m̂ / (√v̂ + ε)", _adam_variant("sign")),
+           *[(f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps",
+              _adam_variant("", e)) for e in _FIXED_EPS],
+           ("w_new adds eps inside the square root, √(v̂ + ε): the docstring adds it outside, √v̂ + ε",
+            _adam_variant("eps_inside")),
+           *[(("w_new uses the 'efficient' form lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε), which adds ε to √v "
+               "instead of √v̂" + ("" if e is None else f", and ignores the eps argument (uses ε = {e:g})")
+               + ": this chapter's Adam adds the eps argument to √v̂ = √(v / (1 − β2ᵗ))"),
+              _adam_variant("eps_on_raw_v", e)) for e in (None, *_FIXED_EPS)],
        ], _adam_extra))

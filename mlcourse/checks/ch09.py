@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .compare import compare_array, compare_outputs
-from .core import Case, define
+from .core import Case, changed_inputs, define
 from .helpers import same_values
 
 
@@ -38,6 +38,36 @@ def _shape_of(got: Any) -> tuple | None:
 
 def _size(n: int, k: int, stride: int, padding: int) -> int:
     return (n + 2 * padding - k) // stride + 1
+
+
+def _run_sizes(fn: Any, args: tuple) -> Any:
+    """Call fn(*args) in the student's process; name a float output size and in-place changes.
+
+    ``1 + (H − k) / stride`` is a float in Python 3 (it was an int in Python 2, which much of the
+    code students find online still assumes): np.zeros / range then raise a TypeError.
+    """
+    before = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    try:
+        out = fn(*args)
+    except TypeError as exc:
+        text = str(exc)
+        if "float" in text and ("integer" in text or "index" in text or "slice" in text):
+            return {"problem": f"raised TypeError: {text} — an output size is a float: the size uses floor "
+                               "division, OH = (H + 2·padding − kh) // stride + 1 (// rounds down when the "
+                               "sizes do not divide evenly; / gives a float)"}
+        raise
+    changed = changed_inputs(fn, before, args)
+    return {"problem": changed} if changed else out
+
+
+def _mixed_sizes(got: tuple, n: int, c: int, oh: int, ow: int, oh_from_w: int, ow_from_h: int) -> str | None:
+    """The sentence when an output shape took its height from W or its width from H (else None)."""
+    if len(got) != 4 or got[:2] != (n, c) or got[2:] == (oh, ow):
+        return None
+    if got[2:] in ((ow_from_h, oh_from_w)[::-1], (oh, ow_from_h), (oh_from_w, ow), (oh_from_w, ow_from_h)):
+        return (f"has shape {got}, expected {(n, c, oh, ow)}: height and width are mixed up — OH comes "
+                "from H (and kh), OW from W (and kw)")
+    return None
 
 
 def _pad(x: np.ndarray, p: int) -> np.ndarray:
@@ -75,7 +105,8 @@ def _conv_cases(rng: np.random.Generator) -> list[Case]:
 
     return [make(2, 3, 5, 5, 4, 3, 3, 1, 0),
             make(2, 2, 6, 5, 3, 3, 3, 1, 1),
-            make(2, 2, 7, 8, 2, 3, 2, 2, 1)]  # non-square kernel, stride 2
+            make(2, 2, 7, 8, 2, 3, 2, 2, 1),  # non-square kernel, stride 2
+            make(1, 2, 6, 8, 2, 3, 3, 2, 0)]  # sizes that do not divide evenly: (6 − 3) / 2 = 1.5
 
 
 def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
@@ -93,7 +124,8 @@ def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padd
     if len(got) == 4 and got[:2] == (n, f) and got[2:] == expected[2:][::-1]:
         return (f"out has shape {got}, expected {expected}: height and width are swapped "
                 "(kh goes with H, kw with W)")
-    return None
+    mixed = _mixed_sizes(got, n, f, expected[2], expected[3], _size(w, kh, stride, padding), _size(h, kw, stride, padding))
+    return f"out {mixed}" if mixed else None
 
 
 def _conv_judge(case: Case, got: Any) -> str | None:
@@ -120,7 +152,7 @@ def _conv_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="conv2d_naive", description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_judge)
+       cases=_conv_cases, reference=_conv_ref, judge=_conv_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
@@ -183,7 +215,7 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="im2col", description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
-       cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge)
+       cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge, run=_run_sizes)
 
 
 def _conv_im2col_judge(case: Case, got: Any) -> str | None:
@@ -216,7 +248,7 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="conv2d_im2col", description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge)
+       cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
@@ -245,6 +277,16 @@ def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: i
     return dx, dW, dout.sum(axis=(0, 2, 3))
 
 
+def _coverage(xshape: tuple, k: tuple, stride: int, padding: int) -> np.ndarray:
+    """(H, W): how many receptive fields use each pixel of x (at least 1, to divide by)."""
+    h, w = xshape[2:]
+    count = np.zeros((h + 2 * padding, w + 2 * padding))
+    for i in range(_size(h, k[0], stride, padding)):
+        for j in range(_size(w, k[1], stride, padding)):
+            count[i * stride:i * stride + k[0], j * stride:j * stride + k[1]] += 1
+    return np.maximum(count[padding:padding + h, padding:padding + w], 1)
+
+
 def _conv_backward_cases(rng: np.random.Generator) -> list[Case]:
     def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int) -> Case:
         x = rng.standard_normal((n, c, h, w))
@@ -262,6 +304,9 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
     if isinstance(got, (tuple, list)) and len(got) == 3:
         dx, dW, db = got
         sx, sb = _shape_of(dx), _shape_of(db)
+        if padding == 0 and sx is not None and len(sx) == 4 and sx[:2] == x.shape[:2] and 0 in sx[2:]:
+            return (f"dx has shape {sx}, expected {x.shape}: with padding = 0, dx_pad[:, :, pad:-pad, pad:-pad] "
+                    "is empty (−0 is 0, so the slice is 0:0) — crop with pad:pad + H and pad:pad + W instead")
         if padding and sx == (x.shape[0], x.shape[1], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding):
             return (f"dx has shape {sx}, expected {x.shape}: it still includes the padding — "
                     "crop it off, dx_padded[:, :, p:p + H, p:p + W]")
@@ -273,6 +318,10 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
             return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
                     "positions, so its gradient is the sum of their contributions — accumulate with +=, "
                     "don't overwrite")
+        if _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e) \
+                and same_values(dx, dx_e / _coverage(x.shape, W.shape[2:], stride, padding)):
+            return ("dx averages the contributions of overlapping receptive fields: a pixel used by several "
+                    "output positions gets the *sum* of their gradients — col2im adds (+=), it does not average")
         if _shape_of(db) == db_e.shape and not same_values(db, db_e):
             count = dout.shape[0] * dout.shape[2] * dout.shape[3]
             if same_values(db, db_e / count):
@@ -282,7 +331,7 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="conv2d_backward", description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
-       cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge)
+       cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
@@ -329,6 +378,9 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
         if shape == (n, c, _size(h, size, 1, 0), _size(w, size, 1, 0)):
             return (f"out has shape {shape}, expected {expected}: the stride was ignored — "
                     "OH = (H − size) // stride + 1")
+        mixed = _mixed_sizes(shape, n, c, expected[2], expected[3], _size(w, size, stride, 0), _size(h, size, stride, 0))
+        if mixed:
+            return f"out {mixed}"
     problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
         if same_values(got, _maxpool_ref(x, size, stride, mode="mean")):
@@ -341,7 +393,7 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="maxpool_forward", description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
-       cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge)
+       cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge, run=_run_sizes)
 
 
 def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: int, route: str = "first",
@@ -383,7 +435,10 @@ def _maxpool_backward_cases(rng: np.random.Generator) -> list[Case]:
     return [make(rng.standard_normal((2, 3, 4, 4)), 2, 2, "x (2, 3, 4, 4), 2×2 windows, stride 2"),
             make(overlap, 3, 2, "x (1, 2, 5, 5), 3×3 windows, stride 2: the centre pixel is the max of "
                                 "all four overlapping windows"),
-            make(ties, 2, 2, "x (2, 2, 4, 4) of small integers, 2×2 windows, stride 2: windows with ties")]
+            make(ties, 2, 2, "x (2, 2, 4, 4) of small integers, 2×2 windows, stride 2: windows with ties"),
+            make(rng.standard_normal((1, 2, 4, 6)), 2, 2, "x (1, 2, 4, 6): a non-square output of 2 × 3 windows"),
+            make(rng.standard_normal((1, 1, 5, 7)), 2, 2, "x (1, 1, 5, 7): sizes that do not divide evenly, "
+                                                          "OH = (5 − 2) // 2 + 1 = 2")]
 
 
 def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
@@ -415,5 +470,5 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
 
 define(name="maxpool_backward", description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
                    "windows overlap",
-       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge)
+       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge, run=_run_sizes)
 

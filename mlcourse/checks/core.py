@@ -15,6 +15,7 @@ prints one verdict: ✅ with what was checked, or ❌ naming the problem.
 from __future__ import annotations
 
 import importlib
+import inspect
 import linecache
 import os
 import pkgutil
@@ -241,6 +242,7 @@ class Check:
     check_dtype: bool = False
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
     timing: Timing | None = None  # a speed requirement (the judge gets t_fn and t_baseline)
+    modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
 
     def __post_init__(self) -> None:
         self.function = self.function or self.name
@@ -254,9 +256,20 @@ class Check:
         return cases
 
     def call(self, fn: Callable, args: tuple) -> Any:
-        """Call the student's function on (copies of) ``args`` — the untrusted step."""
+        """Call the student's function on (copies of) ``args`` — the untrusted step.
+
+        Unless ``modifies_inputs``, an array argument the function changed in place is the
+        verdict (``{"problem": …}``): the caller's data would be silently corrupted. (A custom
+        ``run`` calls the function its own way and watches its arguments itself.)
+        """
         args = _copy(args)
-        return self.run(fn, args) if self.run else fn(*args)
+        before = None if self.modifies_inputs or self.run is not None else _copy(args)
+        out = self.run(fn, args) if self.run else fn(*args)
+        if before is not None:
+            problem = changed_inputs(fn, before, args)
+            if problem:
+                return {"problem": problem}
+        return out
 
     def assess(self, case: Case, output: Any) -> str | None:
         """Judge one output; None when it is right, else the symptom.
@@ -264,7 +277,7 @@ class Check:
         A custom ``run`` reports what it found wrong while calling (None returned, a missing
         key …) as ``{"problem": sentence}``: that sentence is the verdict, the judge is not asked.
         """
-        if self.run is not None and isinstance(output, dict) and "problem" in output:
+        if isinstance(output, dict) and "problem" in output and (self.run is not None or set(output) == {"problem"}):
             return output["problem"]
         if self.judge is not None:
             return self.judge(case, output)
@@ -316,6 +329,22 @@ def all_checks() -> dict[str, Check]:
     """Every registered check, by name."""
     _load_all()
     return dict(_REGISTRY)
+
+
+def changed_inputs(fn: Callable, before: tuple, after: tuple) -> str | None:
+    """The sentence saying which array argument ``fn`` changed in place (None: none changed)."""
+    for i, (b, a) in enumerate(zip(before, after)):
+        if isinstance(b, np.ndarray) and isinstance(a, np.ndarray) and not (
+                a.shape == b.shape and np.array_equal(a, b, equal_nan=b.dtype.kind in "fc")):
+            try:
+                names = list(inspect.signature(fn).parameters)
+                arg = f"`{names[i]}`" if i < len(names) else f"argument {i + 1}"
+            except (TypeError, ValueError):
+                arg = f"argument {i + 1}"
+            return (f"changed your input {arg} in place (e.g. `x -= …`, `x[mask] = 0` or `out = x` without "
+                    ".copy()): compute into a new array and leave the arguments as they were — the caller "
+                    "still needs them")
+    return None
 
 
 def _copy(args: tuple) -> tuple:

@@ -209,6 +209,8 @@ def test_train_xor_mistakes():
     assert "loss went up" in fails_with("train_xor", _train(update=lambda p, g, lr: p + lr * g))
     assert "loss never changed" in fails_with("train_xor", _train(in_place=False))
     assert "losses has 1 entry, expected one per epoch" in fails_with("train_xor", _train(record="last"))
-    m = fails_with("train_xor", _train(fixed_lr=0.01))
-    assert "XOR points right" in m or "final loss" in m
+    # a constant step size instead of the lr argument: named as such (it used to get only
+    # "2 of 4 XOR points right", and with a constant that also solves XOR it passed)
+    assert "ignores its lr argument" in fails_with("train_xor", _train(fixed_lr=0.01))
+    assert "ignores its lr argument" in fails_with("train_xor", _train(fixed_lr=1.0))
     assert "expected (params, losses)" in fails_with("train_xor", lambda *args: _train()(*args)[0])

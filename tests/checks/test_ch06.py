@@ -109,11 +109,49 @@ def test_rmsprop_wrong_versions():
     assert "shape" in fails("rmsprop_step", transposed_state)
 
 
-def test_rmsprop_eps_inside_the_root_is_accepted():
+def test_rmsprop_eps_inside_the_root_is_named_once_eps_matters():
+    """With ε = 1e-8 only, √(s + ε) and √s + ε agree to 1e-8 and this passed; a case with a large
+    ε now tells them apart, and the message names the placement the docstring asks for."""
     def eps_inside(w, g, s, lr, rho=0.9, eps=1e-8):
         s = rho * s + (1 - rho) * g ** 2
         return w - lr * g / np.sqrt(s + eps), s
-    assert evaluate(get_check("rmsprop_step"), eps_inside).passed
+    assert "inside the square root" in fails("rmsprop_step", eps_inside)
+
+
+def test_optimizers_that_ignore_eps_or_beta_are_named():
+    """ε (and β) used to be the same in every case, so a hard-coded constant passed."""
+    def rmsprop_fixed_eps(w, g, s, lr, rho=0.9, eps=1e-8):
+        s = rho * s + (1 - rho) * g * g
+        return w - lr * g / (np.sqrt(s) + 1e-7), s
+
+    def adam_fixed_eps(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + 1e-8), m, v
+
+    def momentum_fixed_beta(w, g, v, lr, beta=0.9):
+        v = 0.9 * v + g
+        return w - lr * v, v
+
+    assert "ignores the eps argument" in fails("rmsprop_step", rmsprop_fixed_eps)
+    assert "ignores the eps argument" in fails("adam_step", adam_fixed_eps)
+    assert "ignores the beta argument" in fails("momentum_step", momentum_fixed_beta)
+
+
+def test_in_place_updates_are_rejected():
+    """The contract says "new arrays"; the check used to hand the function copies, so `w -= …` passed."""
+    def sgd_in_place(w, g, lr):
+        w -= lr * g
+        return w
+
+    def adam_in_place(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g ** 2
+        w -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+        return w, m, v
+
+    assert "updated your input `w` in place" in fails("sgd_step", sgd_in_place)
+    assert "updated your input `w` in place" in fails("adam_step", adam_in_place)
 
 
 # --- Adam -----------------------------------------------------------------------------------
