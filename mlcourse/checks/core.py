@@ -108,6 +108,7 @@ class Result:
     where: str = ""
     cases: int = 0
     hidden: int = 0
+    note: str = ""  # on a pass, said instead of the generic verdict (Check.passed_message)
 
     @property
     def passed(self) -> bool:
@@ -121,6 +122,8 @@ class Result:
     @property
     def message(self) -> str:
         """The one line the notebook prints."""
+        if self.passed and self.note:
+            return f"✅ `{self.name}`: {self.note}"
         if self.passed:
             return (f"✅ `{self.name}`: public checks passed — {self.description} "
                     f"({self.cases} case{'s' if self.cases != 1 else ''}; the autograder checks more)")
@@ -243,6 +246,7 @@ class Check:
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
     timing: Timing | None = None  # a speed requirement (the judge gets t_fn and t_baseline)
     modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
+    passed_message: str = ""  # replaces the generic verdict on a pass (a question explains its answer)
 
     def __post_init__(self) -> None:
         self.function = self.function or self.name
@@ -420,7 +424,8 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
                 return Result(chk.name, Status.FAIL, problem, chk.description, seed, judged=True, where=where,
                               cases=public)
             hidden += 1 if k else 0
-    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden)
+    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden,
+                  note=chk.passed_message)
 
 
 def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:
