@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlcourse.safe_text import for_html, for_markdown
+from mlcourse.safe_text import for_html, for_markdown, one_line
 
 from . import assignments as asg
 from .assignments import Assignment
@@ -159,7 +159,8 @@ def _emph(text: str) -> list[tuple[str, str]]:
 
 def md_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
+    # Student text on one line: a line break could start a heading or a list of its own.
+    for kind, part in _emph(one_line(text, limit=None)):
         rendered = "".join(f"`{seg}`" if code else for_markdown(seg) for code, seg in _spans(part))
         out.append(f" *{rendered}*" if kind else rendered)
     return "".join(out)
@@ -167,7 +168,7 @@ def md_inline(text: str) -> str:
 
 def html_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
+    for kind, part in _emph(one_line(text, limit=None)):
         rendered = "".join(f"<code>{for_html(seg)}</code>" if code else for_html(seg) for code, seg in _spans(part))
         out.append(f" <em>{rendered}</em>" if kind else rendered)
     return "".join(out)

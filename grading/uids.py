@@ -13,8 +13,10 @@ import queue
 import stat
 import subprocess
 import tempfile
+import time
 import weakref
 from pathlib import Path
+
 
 class UidPool:
     """Unused uids for workers (only when the grader runs as root; else ``acquire`` → None).
@@ -38,6 +40,7 @@ class UidPool:
             if not _uid_has_account(uid) and not _uid_has_processes(uid) and self._lock(lock_dir, uid):
                 self.q.put(uid)
             uid += 1
+        self._next = uid
 
     def _lock(self, lock_dir: Path, uid: int) -> bool:
         fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -50,12 +53,25 @@ class UidPool:
         return True
 
     def acquire(self) -> int | None:
-        return self.q.get() if self.enabled else None
+        if not self.enabled:
+            return None
+        return self.q.get()
 
     def release(self, uid: int | None) -> None:
-        if uid is not None:
-            _reap(uid)
-            self.q.put(uid)
+        """Give ``uid`` back, once no process runs as it (else a fresh uid takes its place)."""
+        if uid is None:
+            return
+        if not reap(uid):  # e.g. zombies nobody reaps: they would count against the next student
+            uid = self._fresh(uid + 1)
+        self.q.put(uid)
+
+    def _fresh(self, start: int) -> int:
+        lock_dir = _uid_lock_dir()
+        uid = max(start, self._next)
+        while _uid_has_account(uid) or _uid_has_processes(uid) or not self._lock(lock_dir, uid):
+            uid += 1
+        self._next = uid + 1
+        return uid
 
 
 def _close_all(fds: list[int]) -> None:
@@ -103,11 +119,23 @@ def _uid_has_processes(uid: int) -> bool:
     return False
 
 
-def _reap(uid: int) -> None:
-    # kill(-1) as that uid ends every process it owns (anything a student daemonised).
+def _kill_uid(uid: int) -> None:
+    # kill(-1) as that uid ends every process it owns (anything a student daemonised), in one
+    # system call: a process cannot fork its way out of it.
     try:
         subprocess.run(["/bin/sh", "-c", "kill -9 -1 2>/dev/null; true"], user=uid, group=uid,
                        extra_groups=[], timeout=10, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
     except (OSError, subprocess.SubprocessError):
         pass
+
+
+def reap(uid: int, timeout: float = 5.0) -> bool:
+    """Kill every process of ``uid``; True once none is left (zombies included)."""
+    end = time.monotonic() + timeout
+    while _uid_has_processes(uid):
+        if time.monotonic() > end:
+            return False
+        _kill_uid(uid)
+        time.sleep(0.02)
+    return True

@@ -1,85 +1,23 @@
-"""The definitions a notebook makes — read without running its experiments.
+"""Take the definitions out of a notebook, without running its experiments (shared by the
+grader and `mlcourse progress`).
 
-The grader's worker (which executes them in the student's sandbox), the student edition's
-``mlcourse progress`` and the tests (which need the solutions' and the released stubs'
-functions) share this one reader. It lives in mlcourse, not grading, because the student
-edition ships mlcourse only. From every
-code cell in order it keeps the top-level statements that *define* things: imports,
-functions, classes, and assignments whose value is built from literals only (constants such
-as ``EPS = 1e-8`` or ``SIZES = (2, 4, 1)``). Everything else — loading data, training,
+The grader (and the tests that prove every stub fails and every solution passes) need the
+student's functions, not the minutes of training a chapter does around them. This keeps,
+from every code cell in order, the top-level statements that *define* things: imports,
+functions, classes, and assignments whose value is built from literals only (constants
+such as ``EPS = 1e-8`` or ``SIZES = (2, 4, 1)``). Everything else — loading data, training,
 plotting, calling checks — is left out. A cell that is not valid Python is skipped and
 reported, so one broken cell does not hide the rest of the submission.
-
-    cells = code_cells(json.load(f))             # [(source, tags)] of a format-4 notebook
-    for cell in read_definitions(cells): ...     # DefinitionCell(index, source, statements, problem)
 """
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: importing nbformat costs seconds in a worker
+    import nbformat
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-@dataclass
-class DefinitionCell:
-    """One code cell: its 1-based ``index``, its ``source`` (magics blanked), the defining
-    ``statements`` it makes, or the ``problem`` that made it unreadable."""
-
-    index: int
-    source: str
-    statements: list[ast.stmt] = field(default_factory=list)
-    problem: str | None = None
-
-    def text(self) -> str:
-        """The kept statements' original text (comments and layout included, decorators with
-        what they decorate), so error messages quote the student's own lines."""
-        lines = self.source.splitlines()
-        parts = []
-        for stmt in self.statements:
-            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
-            parts.append("\n".join(lines[first - 1: stmt.end_lineno]))
-        return "\n\n".join(parts)
-
-
-def code_cells(nb: Any) -> list[tuple[str, list[str]]]:
-    """(source, tags) of every code cell of a format-4 notebook (plain JSON or nbformat)."""
-    out = []
-    for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = src if isinstance(src, str) else "".join(src)
-        out.append((src, list(cell.get("metadata", {}).get("tags", []) or [])))
-    return out
-
-
-def read_definitions(sources: list[str]) -> list[DefinitionCell]:
-    """The defining statements of each code cell source, in order."""
-    cells = []
-    for i, source in enumerate(sources, 1):
-        source = _strip_magics(source)
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            cells.append(DefinitionCell(i, source, problem=f"code cell {i} is not valid Python "
-                                                           f"({_syntax(exc)}); it was skipped"))
-            continue
-        cells.append(DefinitionCell(i, source, [s for s in tree.body if _keep(s)]))
-    return cells
-
-
-def definitions(nb: Any) -> tuple[str, list[str]]:
-    """(Python source with the notebook's definitions, problems found) for notebook ``nb``."""
-    parts: list[str] = []
-    problems: list[str] = []
-    for cell in read_definitions([src for src, _ in code_cells(nb)]):
-        if cell.problem:
-            problems.append(cell.problem)
-        elif cell.statements:
-            parts.append(f"# --- code cell {cell.index}\n" + cell.text())
-    return "\n\n".join(parts) + "\n", problems
 
 
 def _is_constant(node: ast.AST) -> bool:
@@ -107,12 +45,65 @@ def _keep(stmt: ast.stmt) -> bool:
     return False
 
 
-def _strip_magics(source: str) -> str:
-    # IPython magics and shell escapes are not Python; a definition never needs them.
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+def _segment(lines: list[str], stmt: ast.stmt) -> str:
+    # The original text (comments and layout included), so error messages quote the
+    # student's own lines; decorators belong to the definition they decorate.
+    first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+    return "\n".join(lines[first - 1: stmt.end_lineno])
 
 
-def _syntax(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return f"line {exc.lineno}: {exc.msg}"
-    return type(exc).__name__
+# Cell magics whose body IPython runs as Python in the notebook's namespace: their
+# definitions count. Any other cell magic (%%bash, %%writefile, %%timeit's own namespace …)
+# defines nothing in Python.
+PYTHON_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+
+
+def python_source(source: str) -> str:
+    """A code cell's text as the Python IPython runs: line magics, ``!shell`` and help
+    syntax become ``get_ipython()`` calls (IPython's own input transformer, so continuation
+    lines that begin with ``%`` or ``!=`` stay what they are), and the body of a Python
+    cell magic (``%%time``) is the cell. Line numbers are kept."""
+    stripped = source.lstrip("\n")
+    if stripped.startswith("%%"):
+        skipped = len(source) - len(stripped)
+        first, _, body = stripped.partition("\n")
+        words = first[2:].split()
+        if not words or words[0] not in PYTHON_CELL_MAGICS:
+            return ""
+        return "\n" * (source[:skipped].count("\n") + 1) + python_source(body)
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager  # lazy: IPython is heavy and optional
+    except ImportError:  # no IPython (a plain Python install): drop magic and shell lines
+        return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 — text IPython cannot tokenize: let the parser say what is wrong
+        return source
+
+
+def code_cells(nb: dict) -> list[str]:
+    """The Python of every code cell of notebook JSON ``nb`` (see :func:`python_source`)."""
+    out = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        out.append(python_source(src if isinstance(src, str) else "".join(src)))
+    return out
+
+
+def definitions(nb: "nbformat.NotebookNode") -> tuple[str, list[str]]:
+    """(Python source with the notebook's definitions, problems found) for notebook ``nb``."""
+    parts: list[str] = []
+    problems: list[str] = []
+    for i, source in enumerate(code_cells(nb)):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            problems.append(f"code cell {i + 1} is not valid Python (line {exc.lineno}: {exc.msg}); it was skipped")
+            continue
+        lines = source.splitlines()
+        kept = [_segment(lines, s) for s in tree.body if _keep(s)]
+        if kept:
+            parts.append(f"# --- code cell {i + 1}\n" + "\n\n".join(kept))
+    return "\n\n".join(parts) + "\n", problems

@@ -19,11 +19,12 @@ import json
 from typing import Any
 
 
-def one_line(text: Any, limit: int = 400, replacement: str = " ", ellipsis: str = "…") -> str:
+def one_line(text: Any, limit: int | None = 400, replacement: str = " ", ellipsis: str = "…") -> str:
     """``text`` with every unprintable character (newlines, escapes, lone surrogates …) replaced
-    by ``replacement`` and cut to ``limit`` characters (the last one then being ``ellipsis``)."""
+    by ``replacement`` and cut to ``limit`` characters (the last one then being ``ellipsis``;
+    ``limit=None``: not cut)."""
     text = "".join(ch if ch.isprintable() else replacement for ch in str(text))
-    if len(text) <= limit:
+    if limit is None or len(text) <= limit:
         return text
     return text[: limit - len(ellipsis)] + ellipsis
 
