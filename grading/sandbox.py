@@ -29,6 +29,7 @@ import grading
 import mlcourse
 
 from . import cgroups, wire
+from .uids import reap
 
 ROOT = Path(__file__).resolve().parent.parent
 
