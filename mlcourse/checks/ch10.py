@@ -60,9 +60,11 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
     # Case 1: integers arranged so that Q1 = 10 and Q3 = 14 exactly (n = 21: the quartiles are
     # the 6th and 16th values), IQR = 4, fences 4 and 20 — with points exactly on both fences.
     # The median is 12, so fences centred on it (6 and 18) differ from Tukey's at 5 and 19.
-    low = rng.integers(6, 11, size=2)
+    # low < 10 and high > 14 (strictly): then the 24th/26th (74th/76th) percentiles differ from
+    # the quartiles, and with points exactly on the fences a wrong percentile changes the mask.
+    low = rng.integers(6, 10, size=2)
     mid_low, mid_high = rng.integers(10, 13, size=4), rng.integers(12, 15, size=4)
-    high = rng.integers(14, 19, size=1)
+    high = rng.integers(15, 19, size=1)
     x = np.concatenate([[3, 4, 5], low, [10], mid_low, [12], mid_high, [14], high,
                         [19, 20, 21, 35]]).astype(np.float64)
     x = rng.permutation(x)
