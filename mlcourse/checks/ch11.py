@@ -736,6 +736,11 @@ def _spiral_judge(case: Case, got: dict) -> str | None:
         return f"params has no {missing}; expected W1 (2, hidden), b1, W2 (hidden, 3), b2"
     if len(losses) != epochs:
         return f"losses has {len(losses)} entries, expected one per epoch ({epochs})"
+    n_classes = int(np.max(case.args[1])) + 1
+    w2 = np.shape(params["W2"])
+    if len(w2) != 2 or w2[1] != n_classes:
+        return (f"W2 has shape {w2}, expected (hidden, {n_classes}): one output score per class, "
+                "C = y.max() + 1")
     if not np.all(np.isfinite(losses)):
         return "the loss became NaN or inf: the updates blew up (check the sign of the step)"
     if got.get("steps"):
