@@ -61,7 +61,9 @@ def test_bundle_layout_follows_gradescope_and_holds_no_solutions(bundle: Path) -
 
 def test_solution_gets_full_marks_and_one_test_per_exercise(bundle: Path, tmp_path: Path) -> None:
     doc = _run(bundle, tmp_path, ROOT / "solutions" / f"{CHAPTER}.ipynb")
-    functions = list(dict.fromkeys(e.function for e in config.load().exercises if e.chapter == CHAPTER))
+    rubric = config.load()
+    items = next(a.items for a in rubric.assignments if a.id == ASSIGNMENT)  # not the chapter's extra items
+    functions = list(dict.fromkeys(e.function for e in rubric.exercises if e.chapter == CHAPTER and e.rubric in items))
     assert [t["name"] for t in doc["tests"]] == [f"{CHAPTER} · {f}" for f in functions]
     assert doc["score"] == 10 == sum(t["score"] for t in doc["tests"]) == sum(t["max_score"] for t in doc["tests"])
     assert all(t["status"] == "passed" and t["output"] for t in doc["tests"])

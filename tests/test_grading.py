@@ -59,10 +59,16 @@ def test_rubric_is_the_course_rubric() -> None:
                       "iris_80": 5, "activations": 10, "normalisation_split": 5, "learning_curve": 5, "xor": 10,
                       "adam": 3, "dropout": 3, "cnn_basics": 4, "bonus_mnist_90": 5, "bonus_speedup": 5}
     by_cat = {c: sum(i.points for i in rubric.items if i.category == c) for c in config.CATEGORIES}
-    assert by_cat == {"required": 60, "standard": 30, "advanced": 10, "bonus": 10, "extra": 30}
-    # chapters 10 to 13 are graded as items of their own, outside the 110 points
+    assert {c: p for c, p in by_cat.items() if c != "extra"} == {"required": 60, "standard": 30, "advanced": 10,
+                                                                  "bonus": 10}
+    # chapters 10 to 13, the predictions, the derivations and the extensions are graded as items of
+    # their own, outside the 110 points (the last three span chapters: only "practice" has them)
     assert {i.id: i.chapters for i in rubric.items if i.category == "extra"} == {
-        "house_prices": ("10",), "autograd": ("11",), "normalisation": ("12",), "diagnosing_tuning": ("13",)}
+        "house_prices": ("10",), "autograd": ("11",), "normalisation": ("12",), "diagnosing_tuning": ("13",),
+        "derivations": (), "predictions": (), "extensions": ()}
+    practice = next(a for a in rubric.assignments if a.id == "practice")
+    assert set(practice.items) == {"derivations", "predictions", "extensions"}
+    assert not any(set(practice.items) & set(a.items) for a in rubric.assignments if a.id != "practice")
 
 
 def test_manifest_points_add_up_and_checks_exist() -> None:

@@ -158,7 +158,7 @@ def test_rubric_file_errors_name_the_problem(tmp_path: Path, snippet: str, words
 def test_the_shipped_assignments_and_the_110_point_course() -> None:
     rubric = config.load()
     ids = [a.id for a in rubric.assignments]
-    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 14)]
+    assert ids == ["course"] + [f"ch{n:02d}" for n in range(1, 14)] + ["practice"]
     items = {i.id: i for i in rubric.items}
     course = rubric.assignment("course")
     assert sum(items[i].points for i in course.items) == 110
@@ -168,12 +168,14 @@ def test_the_shipped_assignments_and_the_110_point_course() -> None:
     assert rubric.assignment("ch12").items == ("normalisation",) and items["normalisation"].category == "extra"
     assert rubric.assignment("ch13").items == ("diagnosing_tuning",) and items["diagnosing_tuning"].category == "extra"
     assert not {"house_prices", "autograd", "normalisation", "diagnosing_tuning"} & set(course.items)
+    practice = rubric.assignment("practice")  # predictions, derivations, extensions: across chapters
+    assert not set(practice.items) & set(course.items)
     for chapter, points in (("10_house_prices", 10), ("11_autograd", 10), ("12_normalization", 5),
                             ("13_diagnosing_and_tuning", 5)):
-        mine = [e for e in rubric.exercises if e.chapter == chapter]
+        mine = [e for e in rubric.exercises if e.chapter == chapter and e.rubric not in practice.items]
         assert mine and sum(e.points for e in mine) == points
     # every chapter's assignment holds exactly the items of that chapter
-    for a in rubric.assignments[1:]:
+    for a in rubric.assignments[1:-1]:
         assert {i for i in a.items} == {i.id for i in rubric.items if a.id[2:] in i.chapters}
 
 

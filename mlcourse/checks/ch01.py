@@ -16,6 +16,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, define
 from .helpers import same_values
+from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
@@ -366,3 +367,27 @@ def _lstsq_judge(case: Case, out: Any) -> str | None:
 
 define(name="least_squares", description="the closed-form least-squares w (D,) and b, as np.linalg.lstsq finds them",
        cases=_lstsq_cases, reference=_lstsq_ref, outputs=("w", "b"), judge=_lstsq_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_divergence_lr", answer=0.2303, rtol=0.03,
+       explain="one step multiplies the error along an eigenvector by (1 − η·λ); it grows once "
+               "|1 − η·λ_max| > 1, i.e. for η > 2/λ_max = 2/8.684 ≈ 0.230 — the steepest direction sets the limit.",
+       wrong={0.1152: "1/λ_max ≈ 0.115 is where the steps start to zig-zag across the valley (1 − ηλ < 0); "
+                      "they still shrink until |1 − ηλ| reaches 1.",
+              5.251: "2/λ_min ≈ 5.25 is the limit of the flattest direction; the steepest direction "
+                     "diverges long before.",
+              8.684: "λ_max itself is a curvature, not a learning rate; the limit is 2/λ_max.",
+              0.4606: "4/λ_max doubles the limit: with η = 4/λ_max the factor is 1 − 4 = −3, already far past −1."})
+
+number("answer_batch_noise", answer=0.5, rtol=0.05,
+       explain="a batch mean of B independent per-sample gradients has variance σ²/B, so its standard "
+               "deviation is σ/√B: four times the batch, √4 = 2 times less noise.",
+       wrong={0.25: "1/4 is what happens to the variance; the standard deviation is its square root, 1/√4 = 1/2.",
+              1.0: "averaging more samples does reduce the noise: their independent errors partly cancel.",
+              0.0: "a bigger batch is still a random sample of the data, so its gradient is still noisy — "
+                   "only the full data set gives the exact gradient.",
+              2.0: "the noise shrinks, it does not grow: the batch gradient is a mean, not a sum."})

@@ -19,6 +19,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values
+from .questions import choice
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
@@ -420,3 +421,30 @@ def _one_hot_judge(case: Case, out: Any) -> str | None:
 
 define(name="one_hot", description="labels (N,) → one-hot (N, num_classes) floats",
        cases=_one_hot_cases, reference=_one_hot_ref, judge=_one_hot_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+choice("answer_outlier_standardise", answer="b",
+       explain="the mean and the standard deviation are not robust: one value of 1,354,000 among 17,291 "
+               "houses moves the mean by ~80 and raises σ from ~920 to ~10,000, so every ordinary house "
+               "is squeezed into a narrow band (std ≈ 0.09) — the same squeeze as min-max.",
+       wrong={"a": "standardisation makes the whole column std 1 — the outlier included. Almost all of that "
+                   "variance is the outlier's, so little is left for the others.",
+              "c": "the outlier inflates σ, and a larger divisor brings every ordinary house closer "
+                   "together, not further apart.",
+              "d": "the ordinary houses keep their order and their differences, only scaled down by the "
+                   "same factor: the band is narrow, but not a single point."})
+
+choice("answer_leak_accuracy", answer="b",
+       explain="selected on the training rows, the 20 features only correlate with the training labels by "
+               "chance, and that chance does not carry over: ~50 %. Selected on all rows, the 30 test samples "
+               "helped pick features that happen to match *their* labels: the test score is inflated (~85 %).",
+       wrong={"a": "when the test rows take part in choosing the features, the chosen noise columns agree "
+                   "with the test labels by construction — the leak shows up as accuracy.",
+              "c": "features chosen on the training rows correlate with the training labels by chance only; "
+                   "on new rows that chance correlation is gone, so the honest version stays at 50 %.",
+              "d": "the leak inflates the accuracy but cannot make it perfect: a least-squares fit on 70 "
+                   "training rows does not reproduce 30 random test labels exactly."})

@@ -15,6 +15,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, changed_inputs, define
 from .helpers import same_values, stable_sigmoid
+from .questions import number
 
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
 
@@ -464,3 +465,69 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
 define(name="numerical_gradient", description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
        cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
        run=_numgrad_run, judge=_numgrad_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_initial_loss", answer=float(np.log(10)),
+       explain="equal scores give each of the 10 classes probability 1/10, so every sample's loss is "
+               "−ln(1/10) = ln 10 ≈ 2.303 — the loss to expect from an untrained 10-class network.",
+       wrong={0.1: "0.1 = 1/C is the probability each class gets; the loss is the negative log of the "
+                   "right class's probability.",
+              float(np.log2(10)): "log₂ 10 ≈ 3.32 counts bits; the cross-entropy here uses the natural "
+                                  "logarithm (np.log).",
+              0.0: "a loss of 0 needs probability 1 on the right class; equal scores spread it evenly.",
+              10.0: "−log(1/C) is log C, not C."})
+
+number("answer_sigmoid_slope", answer=0.25,
+       explain="σ′(x) = σ(x)(1 − σ(x)) is largest where σ(x) = ½, at x = 0: ½ · ½ = ¼.",
+       wrong={0.5: "0.5 is σ(0), the value of the sigmoid at 0, not its slope.",
+              1.0: "1 is the largest slope of tanh (tanh′(0) = 1); the sigmoid is tanh at half the height "
+                   "and twice the width, σ(x) = (1 + tanh(x/2))/2.",
+              0.0: "σ′ only tends to 0 far from the origin (saturation); near x = 0 it is largest."})
+
+
+# --------------------------------------------------------------------------------------
+# The softmax Jacobian, derived by the student (graded in the "derivations" item)
+# --------------------------------------------------------------------------------------
+
+def _jacobian_ref(z: np.ndarray) -> np.ndarray:
+    p = _softmax(z[None, :])[0]
+    return np.diag(p) - np.outer(p, p)
+
+
+def _jacobian_cases(rng: np.random.Generator) -> list[Case]:
+    z3, z5 = rng.standard_normal(3) * 2, rng.standard_normal(5)
+    big = np.array([1000.0, 999.0, -1000.0, 998.0])  # exp(1000) overflows without the max-subtraction
+    return [Case(args=(z3,), label="3 classes"), Case(args=(z5,), label="5 classes"),
+            Case(args=(big,), label="scores around ±1000 (overflow test)")]
+
+
+def _jacobian_judge(case: Case, got: Any) -> str | None:
+    out, problem = _warning_problem(got)
+    if problem:
+        return problem
+    problem = compare_array("J", out, case.expected, rtol=1e-6, atol=1e-12)
+    if not problem or "differs" not in problem:
+        return problem
+    (z,) = case.args
+    p = _softmax(z[None, :])[0]
+    if _same(out, np.diag(p)):
+        return ("J is diag(p): the off-diagonal entries are missing — p_j depends on every z_k through "
+                "the denominator Σ exp(z_i), so ∂p_j/∂z_k is not 0 for j ≠ k")
+    if _same(out, np.diag(p * (1 - p))):
+        return ("J has p_j(1 − p_j) on the diagonal and zeros elsewhere — right for j = k, but for j ≠ k "
+                "the quotient rule leaves a term from the denominator")
+    if _same(out, -np.outer(p, p)):
+        return "J is −p pᵀ: right off the diagonal, but for j = k the numerator's own derivative adds p_j (the δ_jk term)"
+    if _same(out, np.outer(p, 1 - p)) or _same(out, np.outer(1 - p, p)):
+        return ("J is an outer product with (1 − p): that is p_j(1 − p_k) for every pair — only the "
+                "diagonal (j = k) has that form; for j ≠ k the derivative is −p_j p_k")
+    return problem
+
+
+define(name="softmax_jacobian",
+       description="J = ∂softmax(z)/∂z (C, C) for one row of scores, matching a numerical Jacobian",
+       cases=_jacobian_cases, reference=_jacobian_ref, run=_watch, judge=_jacobian_judge)

@@ -20,6 +20,7 @@ import numpy as np
 from .compare import compare_array
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values, stable_sigmoid
+from .questions import choice, number
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
 
@@ -461,3 +462,224 @@ define(name="train_xor", function="train_network",
        description="your network, trained by your train_network with full-batch gradient descent, "
                    "solves XOR (4 of 4 points, final loss < 0.1)",
        cases=_xor_cases, run=_xor_run, judge=_xor_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_parameter_count", answer=123, rtol=1e-9,
+       explain="each layer has fan_in × fan_out weights plus fan_out biases: "
+               "(2·8 + 8) + (8·8 + 8) + (8·3 + 3) = 24 + 72 + 27 = 123.",
+       wrong={104: "104 counts the weights only (16 + 64 + 24); every unit also has a bias.",
+              21: "21 = 2 + 8 + 8 + 3 counts the units, not the parameters that connect them.",
+              384: "384 = 2·8·8·3 multiplies all sizes; the layers' parameters add up, each layer "
+                   "connecting only to the next.",
+              120: "120 = 2·8 + 8·8 + 8·3 + 8 + 8 forgets the output layer's 3 biases."})
+
+choice("answer_zero_init", answer="b",
+       explain="with every W = 0 the hidden activations are tanh(0) = 0 (ReLU too), so every "
+               "dW_l = h_{l−1}ᵀ δ_l and every dh = δ Wᵀ is zero — except at the output: b_L gets the "
+               "loss gradient's column sums (1/N)Σ(P − Y). The weights never move; only the output "
+               "bias learns (the class frequencies).",
+       wrong={"a": "the output bias is added straight to the scores, so it receives the loss gradient "
+                   "(1/N)Σ(P − Y), which is not zero while the predictions are imperfect.",
+              "c": "that is what equal non-zero weights do (the symmetry problem). With zeros, the "
+                   "hidden activations and the backward signal dh = δWᵀ are zero, so the weight "
+                   "gradients are not merely equal — they vanish.",
+              "d": "nothing random is left: with every weight at 0, every hidden unit outputs f(0) = 0 "
+                   "for every input."})
+
+
+# --------------------------------------------------------------------------------------
+# manual_backward: one backward pass by hand, every intermediate (makemore style)
+# --------------------------------------------------------------------------------------
+
+# The forward pass the notebook gives (tiny_forward), one named intermediate per line; the
+# student returns the gradient of the loss with respect to each, in this backward order.
+MANUAL_ORDER = ("logp", "s", "e", "shifted", "z2", "W2", "b2", "h1", "z1", "W1", "b1")
+# The step that produced each intermediate, for naming where a wrong gradient goes wrong.
+MANUAL_STEP = {"logp": "loss = −mean of logp[n, y_n]", "s": "logp = shifted − log(s)",
+               "e": "s = e.sum(axis=1, keepdims=True)",
+               "shifted": "e = exp(shifted), and logp = shifted − log(s) (two paths)",
+               "z2": "shifted = z2 − zmax (zmax held constant)", "W2": "z2 = h1 @ W2 + b2",
+               "b2": "z2 = h1 @ W2 + b2", "h1": "z2 = h1 @ W2 + b2", "z1": "h1 = tanh(z1)",
+               "W1": "z1 = x @ W1 + b1", "b1": "z1 = x @ W1 + b1"}
+
+
+def _tiny_forward(params: dict, x: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+    z1 = x @ params["W1"] + params["b1"]
+    h1 = np.tanh(z1)
+    z2 = h1 @ params["W2"] + params["b2"]
+    zmax = z2.max(axis=1, keepdims=True)
+    shifted = z2 - zmax
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    logp = shifted - np.log(s)
+    loss = -logp[np.arange(len(y)), y].mean()
+    cache = {"x": x, "z1": z1, "h1": h1, "z2": z2, "zmax": zmax, "shifted": shifted, "e": e, "s": s,
+             "logp": logp}
+    return float(loss), cache
+
+
+def _downstream_losses(params: dict, cache: dict, y: np.ndarray) -> dict[str, Callable[[np.ndarray], float]]:
+    """For each intermediate v: the loss as a function of v, everything upstream of v held fixed."""
+    n = np.arange(len(y))
+
+    def from_logp(logp): return float(-logp[n, y].mean())
+    def from_s(s): return from_logp(cache["shifted"] - np.log(s))
+    def from_e(e): return from_s(e.sum(axis=1, keepdims=True))
+    def from_shifted(sh): return from_logp(sh - np.log(np.exp(sh).sum(axis=1, keepdims=True)))
+    def from_z2(z2): return from_shifted(z2 - cache["zmax"])
+    def from_h1(h1): return from_z2(h1 @ params["W2"] + params["b2"])
+    def from_z1(z1): return from_h1(np.tanh(z1))
+    return {"logp": from_logp, "s": from_s, "e": from_e, "shifted": from_shifted, "z2": from_z2,
+            "W2": lambda W: from_z2(cache["h1"] @ W + params["b2"]),
+            "b2": lambda b: from_z2(cache["h1"] @ params["W2"] + b),
+            "h1": from_h1, "z1": from_z1,
+            "W1": lambda W: from_z1(cache["x"] @ W + params["b1"]),
+            "b1": lambda b: from_z1(cache["x"] @ params["W1"] + b)}
+
+
+def _numerical(f: Callable[[np.ndarray], float], v: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    v = np.array(v, dtype=np.float64, copy=True)
+    grad = np.zeros_like(v)
+    for idx in np.ndindex(v.shape):
+        old = v[idx]
+        v[idx] = old + h
+        up = f(v)
+        v[idx] = old - h
+        down = f(v)
+        v[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+def _manual_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d, hdim, c in [(4, 3, 5, 3), (6, 2, 4, 5)]:
+        params = {"W1": rng.standard_normal((d, hdim)) / np.sqrt(d), "b1": rng.standard_normal(hdim) * 0.1,
+                  "W2": rng.standard_normal((hdim, c)) / np.sqrt(hdim), "b2": rng.standard_normal(c) * 0.1}
+        x, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
+        _, cache = _tiny_forward(params, x, y)
+        losses = _downstream_losses(params, cache, y)
+        expected = {k: _numerical(losses[k], params[k] if k in params else cache[k]) for k in MANUAL_ORDER}
+        cases.append(Case(args=(params, cache, y), expected=expected, batch=n,
+                          label=f"N={n}, sizes ({d}, {hdim}, {c})"))
+    return cases
+
+
+def _manual_run(fn: Callable, args: tuple) -> dict:
+    params, cache, y = args
+    grads = fn(_copy_params(params), {k: np.array(v, copy=True) for k, v in cache.items()}, np.array(y))
+    return _plain_params(grads, "manual_backward")
+
+
+def _manual_judge(case: Case, got: dict) -> str | None:
+    params, cache, y = case.args
+    missing = [k for k in MANUAL_ORDER if k not in got]
+    if missing:
+        return f"grads has no {', '.join(repr(k) for k in missing)}; expected one gradient per intermediate: {list(MANUAL_ORDER)}"
+    n = len(y)
+    for i, key in enumerate(MANUAL_ORDER):
+        expected = case.expected[key]
+        problem = compare_array(f"grads[{key!r}]", got[key], expected, rtol=1e-5, atol=1e-8, batch=n)
+        if problem is None:
+            continue
+        g = got[key]
+        known = None
+        if key == "logp" and same_values(g, np.full_like(expected, -1.0 / n)):
+            known = "it is −1/N everywhere: only the label's entry logp[n, y_n] enters the loss, the others get 0"
+        elif key == "s" and np.shape(g) == cache["e"].shape:
+            known = ("it has one entry per class: s = e.sum(axis=1, keepdims=True) is one number per sample, "
+                     "so its gradient sums the contributions of the row (keepdims)")
+        elif key == "shifted" and same_values(g, got["e"] * cache["e"]):
+            known = ("it is d_e·e only: shifted also feeds logp directly (logp = shifted − log s) — add the "
+                     "gradient of that path too")
+        elif key == "z1" and same_values(g, got["h1"] * (1 - cache["z1"] ** 2)):
+            known = "it uses 1 − z1²: the derivative of tanh is 1 − tanh(z1)² = 1 − h1²"
+        elif key == "z1" and same_values(g, got["h1"]):
+            known = "it equals d_h1: h1 = tanh(z1) multiplies by tanh′(z1) = 1 − h1²"
+        where = (f" (d_{MANUAL_ORDER[i - 1]} and everything before it are right: look at the step "
+                 f"{MANUAL_STEP[key]})" if i else "")
+        return f"{problem}{' — ' + known if known else ''}{where}"
+    return None
+
+
+define(name="manual_backward",
+       description="the gradient of every intermediate of tiny_forward, from d_logp down to d_W1, each "
+                   "matching a numerical gradient",
+       cases=_manual_cases, run=_manual_run, judge=_manual_judge)
+
+
+# --------------------------------------------------------------------------------------
+# train_linear_softmax: the linear baseline the hidden layer is measured against
+# --------------------------------------------------------------------------------------
+
+def _ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    n = len(y)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    d = np.exp(log_p)
+    d[np.arange(n), y] -= 1
+    return float(-log_p[np.arange(n), y].mean()), d / n
+
+
+def _linear_ref(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float, epochs: int,
+                sign: float = 1.0, bias: bool = True, after: bool = False) -> tuple:
+    """Reference run; the flags give three classic mistakes (for naming them)."""
+    W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    for _ in range(epochs):
+        loss, d = _ce(X @ W + b, y)
+        W = W - sign * lr * (X.T @ d)
+        if bias:
+            b = b - sign * lr * d.sum(axis=0)
+        losses.append(_ce(X @ W + b, y)[0] if after else loss)
+    return W, b, losses
+
+
+def _linear_cases(rng: np.random.Generator) -> list[Case]:
+    from ..toydata import make_spiral  # the chapter's data set (imported here: checks load lazily)
+
+    X, y = make_spiral(20, n_classes=3, seed=int(rng.integers(0, 1000)))
+    X2 = rng.standard_normal((12, 4))
+    y2 = rng.integers(0, 2, 12)
+    return [Case(args=(X, y, 3, 1.0, 30), batch=len(y), label="60 spiral points, 3 classes, lr 1, 30 epochs"),
+            Case(args=(X2, y2, 2, 0.5, 10), batch=12, label="12 points with 4 features, 2 classes, lr 0.5, 10 epochs")]
+
+
+def _linear_run(fn: Callable, args: tuple) -> Any:
+    out = fn(*args)
+    if not isinstance(out, tuple) or len(out) != 3:
+        return {"problem": f"returned a {type(out).__name__}; expected the triple (W, b, losses)"}
+    W, b, losses = out
+    return (np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64),
+            np.asarray(losses, dtype=np.float64).reshape(-1))
+
+
+def _linear_judge(case: Case, got: Any) -> str | None:
+    X, y, c, lr, epochs = case.args
+    W, b, losses = got
+    ref_W, ref_b, ref_losses = _linear_ref(*case.args)
+    if losses.shape != (epochs,):
+        return f"losses has {losses.size} entries, expected one per epoch ({epochs})"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, sign=-1.0))):
+        return "the loss goes up: gradient descent steps against the gradient (W -= lr * dW)"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, bias=False))):
+        return "b never changes: update the bias too, b -= lr * db with db = dscores.sum(axis=0)"
+    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, after=True))):
+        return ("losses are recorded after each update: record the loss the epoch's gradient came from "
+                f"(the first entry is the loss of W = 0, b = 0, ln {c} = {np.log(c):.4f})")
+    if not np.isclose(losses[0], np.log(c)):
+        return (f"the first loss is {losses[0]:.4f}, expected ln {c} = {np.log(c):.4f}: start from "
+                "W = 0 and b = 0, where every class has probability 1/C")
+    for name, g, r in (("W", W, ref_W), ("b", b, ref_b), ("losses", losses, ref_losses)):
+        problem = compare_array(name, g, r, rtol=1e-6, atol=1e-9, batch=case.batch)
+        if problem:
+            return problem
+    return None
+
+
+define(name="train_linear_softmax",
+       description="a linear softmax classifier trained by full-batch gradient descent from W = 0, b = 0",
+       cases=_linear_cases, run=_linear_run, judge=_linear_judge)

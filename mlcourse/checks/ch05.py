@@ -23,6 +23,7 @@ from ..model import Sequential
 from .compare import compare_array
 from .core import Case, define
 from .helpers import held_out_accuracy, same_values
+from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-9
 
@@ -668,3 +669,27 @@ define(name="iris_80", function="train",
        description="your train() on standardised Iris (a 4-8-3 MLP, 100 epochs, batch 16, lr 0.05) classifies "
                    "held-out flowers with ≥ 80 % accuracy",
        cases=_iris_cases, run=_run_iris, judge=_iris_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_batch_doubling", answer=float(np.sqrt(0.5)), rtol=0.05,
+       explain="the variance of a batch mean is σ²/b (for b ≪ N), so the standard deviation is σ/√b: "
+               "doubling b divides it by √2 — a factor 1/√2 ≈ 0.71, not ½. (Drawn without replacement "
+               "from only 150 flowers it is a little less, ≈ 0.69: the factor (N − b)/(N − 1).)",
+       wrong={0.5: "½ is what doubling b does to the variance; the standard deviation only shrinks by √2.",
+              1.0: "a mean over more independent samples is less noisy: their errors partly cancel.",
+              0.25: "the mean's 1/b scales each term, but the b independent errors add up in variance "
+                    "(b·σ²), so Var = σ²/b, not σ²/b².",
+              float(np.sqrt(2)): "the noise of a *sum* of 2b terms grows like √(2b); the batch gradient "
+                                 "is a mean, so it shrinks."})
+
+number("answer_updates_per_epoch", answer=5, rtol=1e-9,
+       explain="one update per batch; the batches start at 0, 32, 64, 96, 128, and the last one holds the "
+               "remaining 22 flowers: ⌈150/32⌉ = 5.",
+       wrong={4: "4 = ⌊150/32⌋ drops the last, smaller batch — 22 flowers would never be trained on.",
+              4.6875: "an update is a whole step; the last batch is simply smaller, so round up.",
+              150: "one update per batch, not per flower: each step averages the batch's gradients.",
+              1: "one update per epoch is full-batch gradient descent (batch_size = N)."})

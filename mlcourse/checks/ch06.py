@@ -14,6 +14,7 @@ import numpy as np
 
 from .compare import compare_array, tuple_problem
 from .core import Case, changed_inputs, define
+from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-10
 _FIXED_EPS = (1e-8, 1e-7, 1e-6, 0.0)  # the constants students hard-code instead of using eps
@@ -355,3 +356,26 @@ define(name="adam_step", description="Adam moments m, v and the bias-corrected u
                + ": this chapter's Adam adds the eps argument to √v̂ = √(v / (1 − β2ᵗ))"),
               _adam_variant("eps_on_raw_v", e)) for e in (None, *_FIXED_EPS)],
        ], _adam_extra))
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_momentum_terminal", answer=100, rtol=0.004,
+       explain="for a constant gradient v → g(1 + β + β² + …) = g/(1 − β) = 100·g for β = 0.99: "
+               "the effective learning rate is 100 η.",
+       wrong={10: "10 is the factor for β = 0.9; it is 1/(1 − β), so β = 0.99 gives 100.",
+              99: "β/(1 − β) = 99 leaves out the current gradient: v = g + βg + β²g + … starts with g itself.",
+              1.99: "1 + β is only the first two terms of the geometric series; v keeps adding βᵏg.",
+              0.99: "β is the fraction of the old velocity that is kept, not the speed-up."})
+
+number("answer_adam_uncorrected", answer=float(0.1 / np.sqrt(0.001)), rtol=0.03,
+       explain="at t = 1, m₁ = (1 − β₁)g = 0.1·g and v₁ = (1 − β₂)g² = 0.001·g², so m₁/√v₁ = "
+               "0.1/√0.001 · sign(g) ≈ 3.16 · sign(g): the first uncorrected step is 3.16 η.",
+       wrong={1.0: "1 is the bias-corrected step: m̂₁/√v̂₁ = g/|g|. Without the correction both averages "
+                   "are too small, and √v is the smaller one.",
+              0.1: "0.1 counts only the first moment's bias (1 − β₁); the denominator √v₁ is too small "
+                   "as well, by √0.001 ≈ 0.032.",
+              100.0: "0.1/0.001 forgets the square root: the step divides by √v₁ = √0.001·|g|.",
+              0.00316: "√0.001 · 0.1 multiplies where the rule divides: the step is m/√v."})

@@ -24,6 +24,7 @@ import numpy as np
 from .compare import compare_array
 from .core import Case, define, describe_exception
 from .helpers import same_values
+from .questions import choice, number
 
 
 _close = functools.partial(same_values, rtol=1e-5, atol=1e-8)
@@ -426,3 +427,200 @@ def _init_judge(case: Case, output: Any) -> str | None:
 define(name="initialize_weights", description="W (fan_in, fan_out) = std · standard normal, with std for 'small', 'large', 'glorot' "
                    "and 'he'; an unknown scheme raises ValueError",
        cases=_init_cases, reference=_init_ref, run=_init_run, judge=_init_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_dropout_test_scale", answer=0.8, rtol=0.02,
+       explain="in training a unit is kept with probability 1 − p = 0.8, so the next layer sees 0.8·x on "
+               "average; at test time every unit is on, so multiply by 0.8 to match. (Inverted dropout "
+               "divides by 0.8 during training instead, and does nothing at test time.)",
+       wrong={0.2: "0.2 = p is the probability of dropping a unit; the expected fraction that survives is 1 − p.",
+              1.25: "1/(1 − p) = 1.25 is inverted dropout's factor, applied during *training*; here training "
+                    "does not rescale, so the test activations must shrink to match, not grow.",
+              1.0: "without rescaling, test activations would be 1/0.8 = 1.25 times what the next layer saw "
+                   "during training."})
+
+choice("answer_more_data", answer="d",
+       explain="five times more images carry information no regulariser can create: it ends several points "
+               "above every regularised run on 500 images (the table below).",
+       wrong={"a": "L2 stops the validation loss from climbing, but on 500 images it gains little accuracy; "
+                   "more data gains several points.",
+              "b": "dropout is the best of the regularisers here, about 1.5 points over none — a fraction of "
+                   "what 2 500 images give.",
+              "c": "the two regularisers together keep the loss low, but they cannot add the information "
+                   "that 2 000 more images contain."})
+
+
+# --------------------------------------------------------------------------------------
+# augment_shift: data augmentation by random shifts (graded in the "extensions" item)
+# --------------------------------------------------------------------------------------
+
+def _shift(img: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """img (28, 28) moved down by dy and right by dx, zeros where nothing moved in."""
+    out = np.zeros_like(img)
+    h, w = img.shape
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = img[max(-dy, 0):h - max(dy, 0),
+                                                                   max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def _augment_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, m, dtype in [(40, 2, np.float32), (25, 3, np.float64)]:
+        X = np.zeros((n, 28, 28), dtype=dtype)
+        X[:, 6:22, 6:22] = rng.random((n, 16, 16)) * (rng.random((n, 16, 16)) < 0.5)  # strokes inside a margin
+        cases.append(Case(args=(X.reshape(n, 784), m, int(rng.integers(0, 10_000))),
+                          label=f"{n} images, max_shift={m}, {np.dtype(dtype).name}"))
+    return cases
+
+
+def _augment_run(fn: Callable, args: tuple) -> Any:
+    X, max_shift, seed = args
+    original = X.copy()
+    out = fn(X, max_shift, np.random.default_rng(seed))
+    again = fn(original.copy(), max_shift, np.random.default_rng(seed))
+    return {"out": np.asarray(out), "again": np.asarray(again), "changed_input": not np.array_equal(X, original)}
+
+
+def _augment_judge(case: Case, got: dict) -> str | None:
+    X, m, _ = case.args
+    out = got["out"]
+    if got["changed_input"]:
+        return "X was modified in place: return new, shifted images and leave the originals untouched"
+    if out.shape != X.shape:
+        return f"the augmented images have shape {out.shape}, expected {X.shape} (one row of 784 pixels per image)"
+    if out.dtype != X.dtype:
+        return f"the augmented images have dtype {out.dtype}, expected {X.dtype} (the input's)"
+    imgs, outs = X.reshape(-1, 28, 28), out.reshape(-1, 28, 28)
+    shifts = []
+    for k, (img, o) in enumerate(zip(imgs, outs)):
+        found = [(dy, dx) for dy in range(-m, m + 1) for dx in range(-m, m + 1) if np.array_equal(_shift(img, dy, dx), o)]
+        if found:
+            shifts.append(found[0])
+            continue
+        if any(np.array_equal(np.roll(img, (dy, dx), axis=(0, 1)), o) for dy in range(-m - 1, m + 2)
+               for dx in range(-m - 1, m + 2)) and np.abs(o).sum() > 0:
+            wide = [(dy, dx) for dy in range(-m - 1, m + 2) for dx in range(-m - 1, m + 2)
+                    if np.array_equal(_shift(img, dy, dx), o)]
+            if wide:
+                return (f"image {k} is shifted by {wide[0]}, outside ±{m}: draw shifts from "
+                        f"−max_shift to +max_shift inclusive")
+        if any(np.array_equal(_shift(img, dy, dx), o) for dy in range(-28, 29) for dx in range(-28, 29)):
+            return f"image {k} is shifted by more than max_shift = {m} pixels"
+        if np.array_equal(o, img.T) or any(np.array_equal(_shift(img.T, dy, dx), o) for dy in range(-m, m + 1)
+                                            for dx in range(-m, m + 1)):
+            return (f"image {k} is transposed: reshape each row of X to (28, 28) (row-major), shift, "
+                    "and flatten back")
+        return (f"image {k} is not its original moved by at most {m} pixels with zeros filled in (a shift "
+                "keeps every pixel value, only moves it)")
+    if all(s == (0, 0) for s in shifts):
+        return "no image moved: draw a random shift for every image"
+    if len(set(shifts)) == 1:
+        return f"every image got the same shift {shifts[0]}: draw one shift per image"
+    if not np.array_equal(got["again"], out):
+        return ("two calls with generators of the same seed gave different images: take all randomness "
+                "from the rng argument")
+    return None
+
+
+define(name="augment_shift",
+       description="every image moved by its own random shift of at most max_shift pixels, zeros filled in",
+       cases=_augment_cases, run=_augment_run, judge=_augment_judge)
+
+
+# --------------------------------------------------------------------------------------
+# train_with_early_stopping (graded in the "extensions" item)
+# --------------------------------------------------------------------------------------
+
+class _ScriptedModel:
+    """A stand-in model: params that each epoch changes in place, a scripted validation loss."""
+
+    def __init__(self, val_losses: list[float]) -> None:
+        self._arrays = {"0.W": np.zeros((2, 3)), "0.b": np.zeros(3)}
+        self.val_losses, self.epoch = list(val_losses), 0
+
+    @property
+    def params(self) -> dict:
+        return dict(self._arrays)  # a new dict each time, the layers' own arrays (like nn.Sequential)
+
+    def run_epoch(self) -> None:
+        self.epoch += 1
+        for v in self._arrays.values():
+            v += 1.0  # after epoch e every entry equals e
+
+    def val_loss(self) -> float:
+        return self.val_losses[self.epoch - 1]
+
+
+_SCRIPTS = [([1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9, 0.95, 0.99, 1.2], 3, 10),
+            ([0.9, 0.6, 0.6, 0.61, 0.5, 0.55, 0.58, 0.7, 0.8, 0.9], 2, 10),
+            ([1.0, 0.9, 0.8, 0.7, 0.6, 0.5], 3, 6)]
+
+
+def _es_reference(val_losses: list[float], patience: int, max_epochs: int) -> tuple[int, int]:
+    best, best_epoch = np.inf, 0
+    for epoch in range(1, max_epochs + 1):
+        if val_losses[epoch - 1] < best:
+            best, best_epoch = val_losses[epoch - 1], epoch
+        elif epoch - best_epoch >= patience:
+            return best_epoch, epoch
+    return best_epoch, max_epochs
+
+
+def _es_cases(rng: np.random.Generator) -> list[Case]:
+    order = rng.permutation(len(_SCRIPTS))
+    return [Case(args=_SCRIPTS[i], label=f"validation losses {_SCRIPTS[i][0]}, patience {_SCRIPTS[i][1]}")
+            for i in order]
+
+
+def _es_run(fn: Callable, args: tuple) -> Any:
+    val_losses, patience, max_epochs = args
+    model = _ScriptedModel(val_losses)
+    out = fn(model, model.run_epoch, model.val_loss, max_epochs, patience)
+    if not isinstance(out, tuple) or len(out) != 2:
+        return {"problem": f"returned a {type(out).__name__}; expected (best_epoch, val_losses)"}
+    best_epoch, losses = out
+    return {"best": int(best_epoch), "losses": [float(v) for v in losses], "epochs_run": model.epoch,
+            "restored": float(model.params["0.W"][0, 0])}
+
+
+def _es_judge(case: Case, got: dict) -> str | None:
+    val_losses, patience, max_epochs = case.args
+    best, stop = _es_reference(val_losses, patience, max_epochs)
+    ran, restored = got["epochs_run"], got["restored"]
+    if ran == max_epochs and stop < max_epochs:
+        return (f"trained all {max_epochs} epochs: stop once {patience} epochs in a row brought no new best "
+                f"validation loss (here after epoch {stop})")
+    if ran < stop:
+        first_rise = next((e for e in range(2, len(val_losses) + 1) if val_losses[e - 1] >= val_losses[e - 2]), 0)
+        if ran == first_rise:
+            return (f"stopped at the first epoch whose loss did not improve (epoch {ran}): wait `patience` = "
+                    f"{patience} epochs without a new best before stopping")
+        return f"stopped after epoch {ran}, expected {stop}: {patience} epochs without a new best, counted from the best epoch"
+    if ran > stop:
+        return f"stopped after epoch {ran}, expected {stop} (the best was epoch {best}; patience {patience})"
+    if got["losses"] != [float(v) for v in val_losses[:ran]]:
+        return f"the returned val_losses are not the {ran} losses measured, one per epoch"
+    if got["best"] != best:
+        if got["best"] == best - 1:
+            return f"best_epoch is {got['best']}, expected {best}: count epochs from 1 (the first epoch is 1)"
+        return f"best_epoch is {got['best']}, expected {best} (the epoch with the lowest validation loss)"
+    if restored == ran:
+        if ran == best:
+            return None
+        return ("the model ends with the last epoch's weights: save a copy of the parameters at the best "
+                "epoch (v.copy(), not a reference to the arrays) and write it back into the model's own "
+                "arrays at the end (v[...] = saved[k]; model.params is a new dict each time)")
+    if restored != best:
+        return (f"the model ends with the weights of epoch {restored:g}, expected the best epoch's ({best}): "
+                "save a copy each time the validation loss improves")
+    return None
+
+
+define(name="train_with_early_stopping",
+       description="stops after `patience` epochs without a new best validation loss and restores the best "
+                   "epoch's weights",
+       cases=_es_cases, run=_es_run, judge=_es_judge)

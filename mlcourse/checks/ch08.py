@@ -19,6 +19,7 @@ from ..data import load_mnist
 from .compare import compare_array
 from .core import Case, define, describe_exception
 from .helpers import held_out_accuracy
+from .questions import number
 
 # --------------------------------------------------------------------------------------
 # read_idx
@@ -327,3 +328,22 @@ def _mnist_judge(case: Case, output: Any) -> str | None:
 define(name="train_mnist_mlp", description=f"your pipeline trained on {MNIST_CHECK['n_train']} MNIST images for "
                    f"{MNIST_CHECK['epochs']} epochs classifies held-out digits with ≥ {MNIST_MIN_ACCURACY:.0%} accuracy",
        cases=_mnist_cases, run=_mnist_run, judge=_mnist_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_mlp_parameters", answer=203_530, rtol=1e-9,
+       explain="784·256 weights + 256 biases in the first layer, 256·10 + 10 in the second: "
+               "200,704 + 256 + 2,560 + 10 = 203,530.",
+       wrong={203_264: "203,264 counts the weights only; each of the 256 + 10 units has a bias too.",
+              1_050: "1,050 = 784 + 256 + 10 counts the units, not the connections between them.",
+              2_007_040: "784·256·10 multiplies the sizes; each layer only connects to the next, so the "
+                         "layers' counts add."})
+
+number("answer_mnist_megabytes", answer=172.48, rtol=0.02,
+       explain="55,000 images × 784 pixels × 4 bytes (float32) = 172,480,000 bytes ≈ 172 MB.",
+       wrong={43.12: "43 MB is the uint8 file's size (1 byte a pixel); load_mnist converts to float32, 4 bytes.",
+              344.96: "345 MB is float64 (8 bytes a pixel); load_mnist gives float32.",
+              0.1725: "that is megabytes per 1,000 images; the training set has 55,000."})

@@ -27,6 +27,7 @@ import numpy as np
 from .compare import compare_array, compare_outputs
 from .core import Case, changed_inputs, define
 from .helpers import same_values
+from .questions import number
 
 
 def _shape_of(got: Any) -> tuple | None:
@@ -472,3 +473,23 @@ define(name="maxpool_backward", description="dx (N, C, H, W): each window's grad
                    "windows overlap",
        cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge, run=_run_sizes)
 
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_conv_output_size", answer=14, rtol=1e-9,
+       explain="OH = ⌊(H + 2P − k)/s⌋ + 1 = ⌊(28 + 4 − 5)/2⌋ + 1 = ⌊13.5⌋ + 1 = 14.",
+       wrong={12: "12 = ⌊(28 − 5)/2⌋ + 1 leaves out the padding: add 2P = 4 to the height first.",
+              13: "13 = ⌊27/2⌋ forgets the + 1: a window at offset 0 is an output position too.",
+              14.5: "the window must fit entirely, so the division is rounded down: ⌊13.5⌋ + 1 = 14.",
+              28: "padding 2 keeps the size of a 5×5 convolution only with stride 1; stride 2 halves it."})
+
+number("answer_conv_parameters", answer=2_432, rtol=1e-9,
+       explain="each of the 32 filters spans all 3 input channels: 3·5·5 = 75 weights plus one bias, "
+               "so 32·76 = 2,432 — independent of the image size.",
+       wrong={2_400: "2,400 counts the weights only; every filter has a bias too (+32).",
+              832: "832 = 32·(5·5 + 1) forgets that a filter spans all 3 input channels: 3·5·5 weights each.",
+              76: "76 is one filter; the layer has 32.",
+              2_408_448: "the same filter slides over every position — the count does not depend on the "
+                         "image size (that is weight sharing)."})

@@ -27,6 +27,7 @@ import numpy as np
 from .compare import compare_array
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values
+from .questions import number
 
 
 _same = functools.partial(same_values, rtol=1e-7, atol=1e-10)
@@ -512,3 +513,25 @@ def _perm_judge(case: Case, got: dict) -> str | None:
 
 define(name="permutation_importance", description="drop in R² when one column at a time is shuffled, for a known linear model",
        cases=_perm_cases, run=_perm_run, judge=_perm_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_tukey_normal", answer=0.00698, rtol=0.15,
+       explain="Q₁,₃ = μ ∓ 0.674σ and IQR = 1.349σ put the k = 1.5 fences at μ ± 2.698σ; a normal "
+               "variable lies beyond ±2.698σ with probability ≈ 0.7 %.",
+       wrong={0.05: "5 % is the share beyond ±1.96σ; the fences are further out, at ±2.70σ.",
+              0.0027: "0.27 % is the share beyond ±3σ; the fences are at ±2.70σ, a little closer.",
+              0.5: "half the values lie outside the box from Q₁ to Q₃, but the fences are 1.5 IQR beyond it.",
+              0.25: "25 % lie below Q₁ (and 25 % above Q₃); the fences are 1.5 IQR further out."})
+
+number("answer_r2_shuffled", answer=-1.0, rtol=0.05, atol=0.03,
+       explain="shuffled targets are independent of y with the same spread: E[(y − ŷ)²] = Var(y) + Var(ŷ) "
+               "= 2 Var(y), so R² = 1 − 2 = −1. A model with no information that still varies is worse "
+               "than the constant ȳ.",
+       wrong={0.0: "R² = 0 is the constant prediction ȳ; shuffled predictions vary as much as y itself, "
+                   "and that variation adds its own error.",
+              -2.0: "SS_res ≈ 2·SS_tot, so R² = 1 − 2 = −1 (not −2).",
+              0.5: "no information cannot explain any variance: R² can only be ≤ 0 here."})

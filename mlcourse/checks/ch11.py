@@ -31,6 +31,7 @@ from ..data import make_spiral
 from .compare import compare_array, compare_outputs
 from .core import Case, define, describe_exception
 from .helpers import same_values
+from .questions import number
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -767,3 +768,26 @@ def _spiral_judge(case: Case, got: dict) -> str | None:
 define(name="train_spiral", description="a 2 → hidden → 3 ReLU network trained with your autograd classifies held-out "
                    "spiral points (≥ 90 %)",
        cases=_spiral_cases, run=_spiral_run, judge=_spiral_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions: predictions made before the experiment (mlcourse.checks.questions)
+# --------------------------------------------------------------------------------------
+
+number("answer_square_gradient", answer=6, rtol=1e-9,
+       explain="y = x·x uses x twice; the product rule gives one contribution per use, x̄ += ȳ·x from "
+               "each, 3 + 3 = 6 = 2x — the engine gets it by accumulating (+=) into x.grad.",
+       wrong={3: "3 is one of the two contributions: the second use of x adds another 3 (accumulate "
+                 "with +=, do not overwrite).",
+              9: "9 is the value x·x, not its derivative.",
+              2: "d(x²)/dx = 2x, evaluated at x = 3.",
+              12: "12 counts each contribution twice — a node whose _backward runs twice (visit each "
+                  "node once)."})
+
+number("answer_backward_twice", answer=12, rtol=1e-9,
+       explain="gradients accumulate: the second backward pass adds another 6 to x.grad, which still "
+               "holds the first pass's 6 — so training loops zero the gradients before each pass.",
+       wrong={6: "backward_pass sets only the root's gradient; every other .grad is added to (+=), so "
+                 "the first pass's 6 is still there.",
+              36: "the passes add their contributions, they do not multiply them.",
+              0: "nothing is reset: the second pass adds to what the first left."})

@@ -104,6 +104,7 @@ class Result:
     where: str = ""
     cases: int = 0
     hidden: int = 0
+    note: str = ""  # on a pass, said instead of the generic verdict (Check.passed_message)
 
     @property
     def passed(self) -> bool:
@@ -117,6 +118,8 @@ class Result:
     @property
     def message(self) -> str:
         """The one line the notebook prints."""
+        if self.passed and self.note:
+            return f"✅ `{self.name}`: {self.note}"
         if self.passed:
             return (f"✅ `{self.name}`: public checks passed — {self.description} "
                     f"({self.cases} case{'s' if self.cases != 1 else ''}; the autograder checks more)")
@@ -157,6 +160,7 @@ class Check:
     check_dtype: bool = False
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
     modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
+    passed_message: str = ""  # replaces the generic verdict on a pass (a question explains its answer)
 
     def __post_init__(self) -> None:
         self.function = self.function or self.name
@@ -328,7 +332,8 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
                 return Result(chk.name, Status.FAIL, problem, chk.description, seed, judged=True, where=where,
                               cases=public)
             hidden += 1 if k else 0
-    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden)
+    return Result(chk.name, Status.PASS, "", chk.description, seeds[0], cases=public, hidden=hidden,
+                  note=chk.passed_message)
 
 
 def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:

@@ -11,7 +11,7 @@ SOL = load_solution_functions("03")
 
 EXERCISES = ["relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "sigmoid",
              "sigmoid_derivative", "tanh", "tanh_derivative", "softmax", "mse_with_grad",
-             "bce_with_grad", "softmax_cross_entropy", "numerical_gradient"]
+             "bce_with_grad", "softmax_cross_entropy", "numerical_gradient", "softmax_jacobian"]
 
 
 @pytest.mark.parametrize("name", EXERCISES)
@@ -222,3 +222,35 @@ def test_numerical_gradient_mistakes():
 def test_stub_is_not_implemented():
     for name in EXERCISES:
         assert evaluate(get_check(name), stub).status == "not_implemented"
+
+
+# --- the softmax Jacobian, derived by the student ------------------------------------------
+
+def _p(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def test_softmax_jacobian_reference_is_the_numerical_jacobian():
+    chk = get_check("softmax_jacobian")
+    for case in chk.make_cases(0):
+        (z,) = case.args
+        h = 1e-6
+        numeric = np.stack([(_p(z + h * np.eye(len(z))[k]) - _p(z - h * np.eye(len(z))[k])) / (2 * h)
+                            for k in range(len(z))], axis=1)  # column k: d p / d z_k
+        assert np.allclose(case.expected, numeric, atol=1e-8)
+
+
+def test_softmax_jacobian_mistakes():
+    assert "off-diagonal entries are missing" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z)))
+    assert "zeros elsewhere" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z) * (1 - _p(z))))
+    assert "the δ_jk term" in fails_with("softmax_jacobian", lambda z: -np.outer(_p(z), _p(z)))
+    assert "outer product with (1 − p)" in fails_with("softmax_jacobian", lambda z: np.outer(_p(z), 1 - _p(z)))
+    assert "sign flipped" in fails_with("softmax_jacobian", lambda z: np.outer(_p(z), _p(z)) - np.diag(_p(z)))
+
+    def unstable(z):
+        p = np.exp(z) / np.exp(z).sum()
+        return np.diag(p) - np.outer(p, p)
+
+    assert "overflow" in fails_with("softmax_jacobian", unstable)
+    assert "raised" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z)) - _p(z) @ _p(z).T @ np.eye(2))

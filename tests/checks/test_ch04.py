@@ -12,7 +12,8 @@ SOL = load_solution_functions("04")
 # check name → the notebook function it checks
 EXERCISES = {"dense_forward": "dense_forward", "dense_backward": "dense_backward",
              "activation_backward": "activation_backward", "init_network": "init_network",
-             "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network"}
+             "mlp_forward": "mlp_forward", "mlp_backward": "mlp_backward", "train_xor": "train_network",
+             "manual_backward": "manual_backward", "train_linear_softmax": "train_linear_softmax"}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -214,3 +215,83 @@ def test_train_xor_mistakes():
     assert "ignores its lr argument" in fails_with("train_xor", _train(fixed_lr=0.01))
     assert "ignores its lr argument" in fails_with("train_xor", _train(fixed_lr=1.0))
     assert "expected (params, losses)" in fails_with("train_xor", lambda *args: _train()(*args)[0])
+
+
+# --- manual_backward: every intermediate by hand -------------------------------------------
+
+def _with(**changes):
+    """The solution's manual_backward with some gradients recomputed wrongly (changes: key → fn(g, c, p, y))."""
+    def wrong(params, cache, y):
+        g = SOL["manual_backward"](params, cache, y)
+        for key, fn in changes.items():
+            g[key] = fn(g, cache, params, y)
+        return g
+    return wrong
+
+
+def test_manual_backward_names_the_first_wrong_intermediate():
+    m = fails_with("manual_backward", _with(logp=lambda g, c, p, y: np.full_like(c["logp"], -1 / len(y))))
+    assert "grads['logp']" in m and "only the label's entry" in m
+    m = fails_with("manual_backward", _with(logp=lambda g, c, p, y: g["logp"] * len(y)))
+    assert "grads['logp']" in m and "sum where a mean is expected" in m
+    m = fails_with("manual_backward", _with(s=lambda g, c, p, y: -g["logp"] / c["s"]))
+    assert "grads['s'] has shape" in m and "keepdims" in m and "d_logp and everything before it are right" in m
+    m = fails_with("manual_backward", _with(shifted=lambda g, c, p, y: g["e"] * c["e"]))
+    assert "grads['shifted']" in m and "feeds logp directly" in m
+    m = fails_with("manual_backward", _with(b2=lambda g, c, p, y: g["z2"].mean(axis=0)))
+    assert "grads['b2']" in m and "mean where a sum is expected" in m
+    m = fails_with("manual_backward", _with(z1=lambda g, c, p, y: g["h1"] * (1 - c["z1"] ** 2)))
+    assert "grads['z1']" in m and "1 − h1²" in m and "d_h1 and everything before it are right" in m
+
+
+def test_manual_backward_a_wrong_step_is_named_even_when_everything_after_it_is_consistent():
+    def dh_without_transpose(params, cache, y):
+        g = SOL["manual_backward"](params, cache, y)
+        g["h1"] = g["z2"] @ params["W2"].T * 2  # wrong by a factor: every later gradient inherits it
+        g["z1"] = g["h1"] * (1 - cache["h1"] ** 2)
+        g["W1"], g["b1"] = cache["x"].T @ g["z1"], g["z1"].sum(axis=0)
+        return g
+
+    m = fails_with("manual_backward", dh_without_transpose)
+    assert "grads['h1']" in m and "factor of 2" in m and "z2 = h1 @ W2 + b2" in m
+
+
+def test_manual_backward_reports_missing_keys():
+    assert "grads has no 'W1', 'b1'" in fails_with(
+        "manual_backward", lambda p, c, y: {k: v for k, v in SOL["manual_backward"](p, c, y).items()
+                                              if k not in ("W1", "b1")})
+
+
+# --- train_linear_softmax: the linear baseline ----------------------------------------------
+
+def _linear(step_sign=1.0, update_bias=True, record_after=False, extra_mean=False):
+    """A linear softmax trainer with one of the classic mistakes switched on."""
+    ce = SOL["softmax_cross_entropy"]
+
+    def train(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+        for _ in range(epochs):
+            loss, d = ce(X @ W + b, y)
+            dW = X.T @ d / (len(y) if extra_mean else 1)
+            W = W - step_sign * lr * dW
+            if update_bias:
+                b = b - step_sign * lr * d.sum(axis=0)
+            losses.append(ce(X @ W + b, y)[0] if record_after else loss)
+        return W, b, losses
+    return train
+
+
+def test_train_linear_softmax_mistakes():
+    assert passes("train_linear_softmax", _linear())
+    assert "the loss goes up" in fails_with("train_linear_softmax", _linear(step_sign=-1.0))
+    assert "b never changes" in fails_with("train_linear_softmax", _linear(update_bias=False))
+    assert "recorded after each update" in fails_with("train_linear_softmax", _linear(record_after=True))
+    m = fails_with("train_linear_softmax", _linear(extra_mean=True))
+    assert m.startswith("❌ `train_linear_softmax`: W ")
+
+    def random_start(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = _linear()(X, y, num_classes, lr, epochs)
+        return W, b, [losses[0] + 0.3] + list(losses[1:])
+
+    assert "start from W = 0 and b = 0" in fails_with("train_linear_softmax", random_start)
+    assert "expected the triple" in fails_with("train_linear_softmax", lambda X, y, c, lr=1.0, epochs=300: None)

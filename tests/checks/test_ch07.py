@@ -168,3 +168,91 @@ def test_initialize_weights_unknown_scheme_mistakes():
 def test_initialize_weights_rejects_unknown_scheme(sol):
     with pytest.raises(ValueError, match="glorot"):
         sol["initialize_weights"](3, 2, "xavier-uniform", np.random.default_rng(0))
+
+
+# --- augment_shift and train_with_early_stopping (the "extensions" item) ---------------------
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_new_exercises_pass(sol, seed):
+    passes("augment_shift", sol["augment_shift"], seed)
+    passes("train_with_early_stopping", sol["train_with_early_stopping"], seed)
+
+
+def _shifted(shift_of, roll=False, transpose=False):
+    """An augment_shift whose image n moves by shift_of(n, rng) — by np.roll when roll is set."""
+    from mlcourse.checks.ch07 import _shift
+
+    def augment(X, max_shift, rng):
+        imgs = X.reshape(-1, 28, 28)
+        out = []
+        for n, img in enumerate(imgs):
+            dy, dx = shift_of(n, rng, max_shift)
+            img = img.T if transpose else img
+            out.append(np.roll(img, (dy, dx), axis=(0, 1)) if roll else _shift(img, dy, dx))
+        return np.stack(out).reshape(X.shape)
+    return augment
+
+
+def test_augment_shift_mistakes():
+    one_each = lambda n, rng, m: tuple(rng.integers(-m, m + 1, 2))  # noqa: E731
+    assert passes("augment_shift", _shifted(one_each))
+    # np.roll wraps pixels around: with ±m shifts of strokes inside a margin it is only caught where it shows
+    big = lambda n, rng, m: (m + 1, (-1) ** n)  # noqa: E731
+    assert "outside ±" in fails_with("augment_shift", _shifted(big))
+    assert "every image got the same shift" in fails_with("augment_shift", _shifted(lambda n, rng, m: (1, -1)))
+    assert "no image moved" in fails_with("augment_shift", lambda X, m, rng: X.copy())
+    assert "transposed" in fails_with("augment_shift", _shifted(one_each, transpose=True))
+    assert "dtype" in fails_with("augment_shift", lambda X, m, rng: _shifted(one_each)(X, m, rng).astype(np.float64))
+
+    def in_place(X, m, rng):
+        X[:] = _shifted(one_each)(X, m, rng)
+        return X
+
+    assert "modified in place" in fails_with("augment_shift", in_place)
+    unseeded = _shifted(lambda n, rng, m: tuple(np.random.default_rng().integers(-m, m + 1, 2)))
+    assert "same seed" in fails_with("augment_shift", unseeded)
+
+
+def test_augment_shift_names_a_wrap_around():
+    # a stroke touching the border: np.roll carries it to the other side
+    from mlcourse.checks import get_check
+
+    chk = get_check("augment_shift")
+    case = chk.make_cases(0)[0]
+    X = case.args[0].copy().reshape(-1, 28, 28)
+    X[:, :, 27] = 1.0
+    rolled = np.stack([np.roll(img, 1, axis=1) for img in X]).reshape(len(X), 784)
+    got = {"out": rolled.astype(X.dtype), "again": rolled.astype(X.dtype), "changed_input": False}
+    case.args = (X.reshape(len(X), 784), case.args[1], case.args[2])
+    assert "not its original moved" in chk.assess(case, got)
+
+
+def _early(off_by_one=False, no_patience=False, no_copy=False, no_stop=False, reassign=False, zero_based=False):
+    def train(model, run_epoch, val_loss, max_epochs, patience):
+        best, best_epoch, saved, losses = np.inf, 0, None, []
+        for epoch in range(1, max_epochs + 1):
+            run_epoch()
+            losses.append(val_loss())
+            if losses[-1] < best:
+                best, best_epoch = losses[-1], epoch
+                saved = model.params if no_copy else {k: v.copy() for k, v in model.params.items()}
+            elif no_patience or (not no_stop and epoch - best_epoch >= patience + (1 if off_by_one else 0)):
+                break
+        for k, v in model.params.items():
+            if reassign:
+                model.params[k] = saved[k]
+            else:
+                v[...] = saved[k]
+        return best_epoch - (1 if zero_based else 0), losses
+    return train
+
+
+def test_train_with_early_stopping_mistakes():
+    assert passes("train_with_early_stopping", _early())
+    assert "the last epoch's weights" in fails_with("train_with_early_stopping", _early(no_copy=True))
+    assert "the last epoch's weights" in fails_with("train_with_early_stopping", _early(reassign=True))
+    assert "stopped at the first epoch whose loss did not improve" in fails_with(
+        "train_with_early_stopping", _early(no_patience=True))
+    assert "trained all 10 epochs" in fails_with("train_with_early_stopping", _early(no_stop=True))
+    assert "expected" in fails_with("train_with_early_stopping", _early(off_by_one=True))
+    assert "count epochs from 1" in fails_with("train_with_early_stopping", _early(zero_based=True))

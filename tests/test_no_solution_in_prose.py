@@ -1,0 +1,100 @@
+"""The site shows no solution in prose.
+
+The site renders each chapter from its solution notebook: the markdown, the *student* version
+of every code cell, and the outputs. ``book/build.py`` drops the solution code itself (the
+browser tests check the pages hold none of its lines). A solution can still leak through the
+text: a paragraph that dictates the exercise's lines, or an output that prints them. This test
+takes every *distinctive* line of every solution block — at least 16 characters, not a comment,
+and not also a line of the code students are given anywhere in the course — and looks for it
+in the chapter's markdown and stored outputs, as a substring of the whitespace-normalised text
+(so a line quoted inside a sentence counts too); and, when the site has been built
+(``_build/html``), in the text of every rendered chapter page.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading.release import solution_blocks, student_version
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+SITE = ROOT / "_build" / "html" / "chapters"
+MIN_LENGTH = 16
+
+
+def _normalise(text: str) -> str:
+    """Whitespace collapsed, Markdown code ticks removed: `x = 1` in prose reads as x = 1."""
+    return " ".join(text.replace("`", "").split())
+
+
+def _code_line(line: str) -> str:
+    return _normalise(line.split("  #")[0])  # a trailing comment is not part of the solution
+
+
+def _given_lines() -> set[str]:
+    """Every code line students are given, in every chapter."""
+    return {_code_line(line) for p in CHAPTERS
+            for cell in student_version(nbformat.read(p, as_version=4)).cells if cell.cell_type == "code"
+            for line in cell.source.splitlines()}
+
+
+GIVEN = _given_lines()
+
+
+def distinctive_lines(nb: nbformat.NotebookNode, given: set[str] = GIVEN) -> set[str]:
+    """The solution's own lines: long enough to mean something, not a comment, not given code."""
+    lines = {_code_line(line) for block in solution_blocks(nb) for line in block.splitlines()}
+    return {line for line in lines if len(line) >= MIN_LENGTH and not line.startswith("#") and line not in given}
+
+
+def shown_text(nb: nbformat.NotebookNode) -> str:
+    """The prose and the outputs of a notebook, each cell's text normalised."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "") or out.get("data", {}).get("text/markdown", "")
+            parts.append(text if isinstance(text, str) else "".join(text))
+    return "\n".join(_normalise(p) for p in parts)
+
+
+def leaks(nb: nbformat.NotebookNode, text: str) -> list[str]:
+    return sorted(line for line in distinctive_lines(nb) if line in text)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_solution_line_in_the_prose_or_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    assert len(distinctive_lines(nb)) >= 5, "too few distinctive lines: the test would prove nothing"
+    found = leaks(nb, shown_text(nb))
+    assert not found, f"{path.name}: the text shows solution lines: {found[:5]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_solution_line_on_the_rendered_page(path):
+    page = SITE / f"{path.stem}.html"
+    if not page.exists():
+        pytest.skip("the site has not been built (make site); the sources were checked above")
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page.read_text(encoding="utf-8"), flags=re.S)
+    text = _normalise(html.unescape(re.sub(r"<[^>]+>", " ", body)))
+    found = leaks(nbformat.read(path, as_version=4), text)
+    assert not found, f"{page.name} shows solution lines: {found[:5]}"
+
+
+def test_the_comparison_finds_a_dictated_line():
+    """A paragraph that quotes a solution line inside a sentence is caught; given code is not."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Update with `p.data -= lr * p.grad`, then call `print(loss_value)`."),
+        nbformat.v4.new_code_cell("def step(p, lr):\n    ### BEGIN SOLUTION\n    p.data -= lr * p.grad\n"
+                                  "    print(loss_value)\n    ### END SOLUTION"),
+    ])
+    given = {"print(loss_value)"}
+    lines = distinctive_lines(nb, given)
+    assert lines == {"p.data -= lr * p.grad"}
+    assert [line for line in lines if line in shown_text(nb)] == ["p.data -= lr * p.grad"]
