@@ -64,7 +64,7 @@ def fold_helpers(cell: nbformat.NotebookNode) -> None:
     """Tag a long helper code cell ``hide-input`` (in place); exercises and checks stay open."""
     source = cell.source
     if (cell.cell_type == "code" and len(source.splitlines()) > FOLD_LINES
-            and "### BEGIN SOLUTION" not in source and "check(" not in source):
+            and not any(mark in source for mark in ("### BEGIN SOLUTION", "# YOUR CODE HERE", "check("))):
         tags = cell.metadata.setdefault("tags", [])
         if "hide-input" not in tags:
             tags.append("hide-input")
