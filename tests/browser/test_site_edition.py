@@ -26,8 +26,12 @@ JS_OVERFLOW = """() => {
         const s = getComputedStyle(a);
         if (['auto', 'scroll'].includes(s.overflowX) && a.getBoundingClientRect().right <= width + 1) return true;
     } return false; };
-    const main = document.querySelector('main') || document.body;
+    // The chapter's text (not the off-canvas sidebars); MathJax's assistive MathML is hidden.
+    const main = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
     return [...main.querySelectorAll('*')].filter(el => {
+        if (el.closest('mjx-assistive-mml')) return false;
+        const st = getComputedStyle(el);
+        if (st.visibility === 'hidden' || st.opacity === '0') return false;  // e.g. the ¶ heading links
         const r = el.getBoundingClientRect();
         return r.width > 0 && r.right > width + 1 && !scrolls(el);
     }).map(el => el.tagName.toLowerCase() + '.' + el.className.toString().slice(0, 40)).slice(0, 10);
