@@ -225,7 +225,12 @@ def _backward_cases(axis: int) -> Callable[[np.random.Generator], list[Case]]:
 
 def _backward_run(fn: Callable, args: tuple) -> Any:
     dout, cache = args
-    return fn(dout, tuple(np.array(c, copy=True) if isinstance(c, np.ndarray) else c for c in cache))
+    before = dout.copy()
+    out = fn(dout, tuple(np.array(c, copy=True) if isinstance(c, np.ndarray) else c for c in cache))
+    if not np.array_equal(dout, before):  # e.g. `dout *= gamma`: the caller's gradient is gone
+        return {"problem": "your backward pass changed dout in place (e.g. dout *= gamma): the caller still needs "
+                           "it — compute a new array, dx_hat = dout * gamma"}
+    return out
 
 
 def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:

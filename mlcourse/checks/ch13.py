@@ -419,11 +419,15 @@ def _config_judge(case: Case, got: dict) -> str | None:
     for k, (lo, hi) in (("lr", LR_RANGE), ("weight_decay", WD_RANGE)):
         mid = np.sqrt(lo * hi)  # the middle of the range on a log scale
         below = float(np.mean(d[k] < mid))
-        if below < 0.35:
+        if below < 0.15:  # a linear-scale draw puts only ~ sqrt(lo / hi) of its draws there
             return (f"{k}: only {below:.0%} of 400 draws fall below {mid:.2g}, the middle of [{lo:g}, {hi:g}] on a "
                     "log scale — sampled uniformly on the linear scale? Draw the exponent: 10 ** rng.uniform(log10 lo, "
                     "log10 hi)")
-        if below > 0.65:
+        # 400 log-uniform draws come within a factor 1.25 of both ends (a miss has odds below 1e-4)
+        if d[k].min() > 1.25 * lo or d[k].max() < hi / 1.25:
+            return (f"{k} ranges only from {d[k].min():.3g} to {d[k].max():.3g} in 400 draws: draw the exponent "
+                    f"over the whole range, log10 {lo:g} to log10 {hi:g}")
+        if not 0.35 <= below <= 0.65:
             return f"{k}: {below:.0%} of 400 draws fall below {mid:.2g}; a log-uniform draw puts half of them there"
     if abs(d["dropout"].mean() - 0.25) > 0.05:
         return f"dropout averages {d['dropout'].mean():.3f} over 400 draws; uniform on [0, 0.5] averages 0.25"
