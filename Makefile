@@ -53,7 +53,11 @@ notebooks: $(VENV)/.installed-dev
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
-	$(PY) -m grading.release
+	$(PY) -m grading.release $(if $(FORCE),--force)
+
+# The student edition: _build/student/mlcourse-student/ and .zip (notebooks, wheel, README, Makefile).
+edition: $(VENV)/.installed-dev
+	$(PY) -m grading.edition
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site

@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"JupyterHub is up at {info['url']} (pid {info['pid']}; {info['up_seconds']} s, of which JupyterHub "
                   f"{info['jupyterhub_seconds']} s) for "
                   f"{len(info['students'])} students; new passwords in {info['passwords']}; "
-                  f"edition {info['edition_url']} @ {info['commit'][:8]}. Stop it with `make hub-stop`.")
+                  f"edition {info['edition_url']} @ {info['commit'][:8]}. Stop it with `make hub-stop`.\n"
+                  f"The students' nbgitpuller link (first copy, then updates): {info['link']}")
         elif args.command == "down":
             stopped = hub.down(paths)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))

@@ -30,6 +30,17 @@ def url(repo: Path) -> str:
     return f"file://{repo}"
 
 
+def pull_path(repo_url: str, folder: str, branch: str = BRANCH) -> str:
+    """nbgitpuller's path (below a user's server): clone or merge ``repo_url`` into ~/``folder``, open it in Lab.
+
+    The link to hand out is ``https://HUB/hub/user-redirect/`` + this path.
+    """
+    from urllib.parse import quote
+
+    return (f"git-pull?repo={quote(repo_url, safe='')}&branch={branch}&targetpath={folder}"
+            f"&urlpath={quote(f'lab/tree/{folder}', safe='')}")
+
+
 def publish(source: Path, repo: Path, message: str = "Release of the student edition") -> str:
     """Commit ``source``'s files as the new state of ``repo``'s main branch; returns the commit id."""
     if not source.is_dir():

@@ -144,7 +144,8 @@ def up(roster: Path, paths: Paths, port: int = 8000, mem: str = "1G", cpus: floa
     (paths.private / "timings.json").write_text(json.dumps(timings) + "\n")
     return {"url": url, "pid": proc.pid, **timings, "commit": commit,
             "students": [s.name for s in students], "passwords": str(paths.private / "passwords.csv"),
-            "edition_url": settings["edition_url"]}
+            "edition_url": settings["edition_url"],
+            "link": f"{url}/hub/user-redirect/{edition.pull_path(settings['edition_url'], EDITION_DIR)}"}
 
 
 def _stop_pid(pid: int | None, grace: float) -> bool:

@@ -7,11 +7,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 c = get_config()  # noqa: F821 — provided by JupyterHub when it reads this file
 s = json.loads(Path(os.environ["MLCOURSE_HUB_SETTINGS"]).read_text())
 sys.path.insert(0, s["repo"])  # the spawner lives in classroom/
+from classroom.edition import pull_path  # noqa: E402
 private = Path(s["private"])
 
 # --- where: loopback only -----------------------------------------------------------------
@@ -46,5 +46,4 @@ c.Spawner.args = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=ju
                   *s.get("server_args", [])]
 # Every start goes through the nbgitpuller link: the edition arrives on first login and
 # each later start merges the newest release (the student's changes win every conflict).
-c.Spawner.default_url = ("/git-pull?repo=" + quote(s["edition_url"], safe="") + f"&branch={s['branch']}"
-                         + f"&targetpath={s['edition_dir']}&urlpath=" + quote(f"lab/tree/{s['edition_dir']}", safe=""))
+c.Spawner.default_url = "/" + pull_path(s["edition_url"], s["edition_dir"], s["branch"])

@@ -4,15 +4,25 @@
 same notebook with
 
 * every block between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by
-  ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` (at the marker's indentation),
+  ``# YOUR CODE HERE`` / ``raise NotImplementedError("finish `f` (section 2) first")`` (at
+  the marker's indentation; ``f`` is the enclosing function, 2 the section of the chapter),
+  so code that calls an unfinished exercise says which one to finish, in one line,
 * cells tagged ``solution-only`` removed,
 * cells tagged ``uses-exercise`` (they call the student's functions, so they raise until
   the exercises are done) tagged ``raises-exception`` for nbval,
+* nbval's comment markers (``# NBVAL_CHECK_OUTPUT``) turned into the equivalent cell tags
+  (``nbval-check-output``), so students never see test-tool comments,
 * all outputs and execution counts cleared, and metadata reduced to the cell tags.
+
+The release never loses work: each notebook records a fingerprint of the cells it was
+released with (``metadata.mlcourse.released``). A notebook whose cells no longer match
+its fingerprint was edited (by a student, or by hand) and is not overwritten unless
+``--force`` is given, and then a copy is kept in ``release-backups/``.
 
 Usage::
 
-    python -m grading.release            # write notebooks/
+    python -m grading.release            # write notebooks/ (refuses to overwrite edits)
+    python -m grading.release --force    # overwrite edited notebooks, keeping backups
     python -m grading.release --check    # exit 1 if notebooks/ is out of date
     python -m grading.release --store-outputs solutions/01_linear_regression.ipynb
         # execute a solution and keep the outputs of the cells marked NBVAL_CHECK_OUTPUT
@@ -20,7 +30,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import json
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,14 +44,44 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
+BACKUPS = ROOT / "release-backups"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+_SECTION = re.compile(r"^##\s+(\d+)\s*[.·]", re.M)  # "## 2 · The Dense layer" / "## 2. The model"
+_DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+(\w+)")
+# nbval's comment markers and the cell tags that mean the same to nbval.
+NBVAL_TAGS = {"# NBVAL_CHECK_OUTPUT": "nbval-check-output", "# NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+              "# NBVAL_RAISES_EXCEPTION": "raises-exception", "# NBVAL_SKIP": "nbval-skip"}
 
 
-def strip_solutions(source: str, where: str = "") -> tuple[str, list[str]]:
-    """Replace each solution block in ``source`` by the stub; return (new source, blocks)."""
+def _enclosing(lines: list[str], indent: str) -> str:
+    """``f`` or ``Class.f``: the definitions that enclose a line indented by ``indent``."""
+    names, depth = [], len(indent)
+    for line in reversed(lines):
+        m = _DEF.match(line)
+        if m and len(m.group(1)) < depth:
+            names.insert(0, m.group(3))
+            depth = len(m.group(1))
+    return ".".join(names)
+
+
+def stub(function: str = "", section: str = "") -> tuple[str, str]:
+    """The two lines that replace a solution block (what the student sees and replaces)."""
+    if not function and not section:
+        return STUB
+    what = f"`{function}`" if function else "this exercise"
+    where = f" (section {section})" if section else ""
+    return STUB[0], f'raise NotImplementedError("finish {what}{where} first")'
+
+
+def strip_solutions(source: str, where: str = "", section: str | None = None) -> tuple[str, list[str]]:
+    """Replace each solution block in ``source`` by the stub; return (new source, blocks).
+
+    With ``section`` (the chapter's section number), the stub's message names the enclosing
+    function and the section: ``finish `dense_backward` (section 2) first``.
+    """
     out: list[str] = []
     blocks: list[str] = []
     block: list[str] | None = None
@@ -46,7 +91,8 @@ def strip_solutions(source: str, where: str = "") -> tuple[str, list[str]]:
             if block is not None:
                 raise ValueError(f"{where}: line {n}: {BEGIN} inside another solution block")
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in STUB)
+            lines = stub(_enclosing(out, indent), section) if section is not None else STUB
+            out.extend(indent + s for s in lines)
             block = []
         elif marker == END:
             if block is None:
@@ -73,15 +119,32 @@ def solution_blocks(nb: nbformat.NotebookNode) -> list[str]:
     return blocks
 
 
+def markers_to_tags(source: str, tags: list[str]) -> str:
+    """Drop nbval comment markers from ``source``, adding the equivalent tags to ``tags``."""
+    kept = []
+    for line in source.splitlines():
+        tag = NBVAL_TAGS.get(line.strip())
+        if tag is None:
+            kept.append(line)
+        elif tag not in tags:
+            tags.append(tag)
+    return "\n".join(kept)
+
+
 def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.NotebookNode:
     """The student notebook made from the solution notebook ``nb`` (which is not modified)."""
     cells = []
+    section = ""
     for i, cell in enumerate(nb.cells):
         tags = list(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown":
+            found = _SECTION.findall(cell.source)
+            section = found[-1] if found else section
         if "solution-only" in tags:
             continue
         if cell.cell_type == "code":
-            source, _ = strip_solutions(cell.source, f"{name} cell {i}")
+            source, _ = strip_solutions(cell.source, f"{name} cell {i}", section)
+            source = markers_to_tags(source, tags)
             if "uses-exercise" in tags and "raises-exception" not in tags:
                 tags.append("raises-exception")
             new = nbformat.v4.new_code_cell(source)
@@ -94,8 +157,27 @@ def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.Noteb
             new.metadata["tags"] = tags
         cells.append(new)
     student = nbformat.v4.new_notebook(cells=cells)
-    student.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    student.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
+                        "mlcourse": {"released": fingerprint(cells)}}
     return student
+
+
+def fingerprint(cells: list) -> str:
+    """sha256 of the cells' types and sources: what a student's edit changes (running
+    cells or saving only changes outputs and metadata, which do not count)."""
+    parts = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source", []))]
+             for c in cells]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def edited(path: Path) -> bool:
+    """True when the notebook at ``path`` holds changes its last release did not write."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        released = nb["metadata"]["mlcourse"]["released"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return True  # not a notebook this tool wrote (or one it cannot read): keep it
+    return fingerprint(nb.get("cells", [])) != released
 
 
 def render(nb: nbformat.NotebookNode) -> str:
@@ -103,10 +185,38 @@ def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def release(check: bool = False) -> list[str]:
-    """Write (or with ``check`` only compare) every student notebook; return the stale ones."""
+class EditedNotebooks(Exception):
+    """``release`` would overwrite notebooks with edits in them (``paths``)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        names = ", ".join(str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in paths)
+        super().__init__(
+            f"not overwriting {names}: changed since the last release (someone's work?). "
+            "Copy the work elsewhere, or run `make release FORCE=1` "
+            f"(python -m grading.release --force) to overwrite, keeping a copy in {BACKUPS.name}/.")
+
+
+def _merge_conflict(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "\n<<<<<<< " in text and "\n>>>>>>> " in text
+
+
+def _backup(path: Path, stamp: str) -> Path:
+    dst = BACKUPS / stamp / path.name
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, dst)
+    return dst
+
+
+def release(check: bool = False, force: bool = False) -> list[str]:
+    """Write (or with ``check`` only compare) every student notebook; return the stale ones.
+
+    Raises EditedNotebooks (writing nothing) when a notebook to be overwritten or removed
+    holds edits, unless ``force``: then each is first copied to ``release-backups/<time>/``.
+    """
     NOTEBOOKS.mkdir(exist_ok=True)
-    stale = []
+    stale, writes, removals = [], {}, []
     expected_names = set()
     for src in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(src, as_version=4)
@@ -115,13 +225,26 @@ def release(check: bool = False) -> list[str]:
         expected_names.add(src.name)
         if not dst.exists() or dst.read_text(encoding="utf-8") != text:
             stale.append(dst.name)
-            if not check:
-                dst.write_text(text, encoding="utf-8")
+            writes[dst] = text
     for extra in sorted(NOTEBOOKS.glob("*.ipynb")):
         if extra.name not in expected_names:
             stale.append(f"{extra.name} (no solution for it)")
-            if not check:
-                extra.unlink()
+            removals.append(extra)
+    if check:
+        return stale
+    at_risk = [p for p in [*writes, *removals] if p.exists() and edited(p)]
+    # A file left with git's conflict markers is a merge's half-written output, regenerated
+    # as the developers' guide says; it is still backed up first.
+    blocking = [p for p in at_risk if not _merge_conflict(p)]
+    if blocking and not force:
+        raise EditedNotebooks(blocking)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for p in at_risk:
+        print(f"kept a copy of {p.name} in {_backup(p, stamp).relative_to(ROOT)}")
+    for dst, text in writes.items():
+        dst.write_text(text, encoding="utf-8")
+    for p in removals:
+        p.unlink()
     return stale
 
 
@@ -158,6 +281,8 @@ def store_outputs(path: Path, timeout: int = 600) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite notebooks edited since the last release (a copy goes to release-backups/)")
     parser.add_argument("--store-outputs", nargs="+", type=Path, metavar="SOLUTION",
                         help="execute these solution notebooks and store their checked outputs")
     args = parser.parse_args(argv)
@@ -166,7 +291,11 @@ def main(argv: list[str] | None = None) -> int:
             store_outputs(p)
             print(f"stored checked outputs of {p}")
         return 0
-    stale = release(check=args.check)
+    try:
+        stale = release(check=args.check, force=args.force)
+    except EditedNotebooks as exc:
+        print(f"make release: {exc}", file=sys.stderr)
+        return 1
     if args.check:
         if stale:
             print("notebooks/ is out of date with solutions/ (run `make release`): " + ", ".join(stale))

@@ -12,6 +12,7 @@ Modules (import the one you need, e.g. ``from mlcourse.data import load_mnist``)
 - ``mlcourse.plots``     matplotlib figures (learning curves, decision boundaries, digits, …)
 - ``mlcourse.widgets``   interactive controls with a static fallback
 - ``mlcourse.checks``    the notebooks' inline exercise checks
+- ``mlcourse.progress()`` your progress over all chapters (``mlcourse.report``; ``mlcourse submit`` packs a submission)
 
 ``import mlcourse`` loads nothing heavy; ``mlcourse.data`` etc. are imported on first use.
 """
@@ -23,9 +24,17 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "metrics", "linear", "layers", "conv", "losses", "model", "normalization", "nn", "optim",
-               "train", "gradcheck", "plots", "widgets", "checks")
+               "train", "gradcheck", "plots", "widgets", "checks", "report", "submit")
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "progress", *_SUBMODULES]
+
+
+def progress(folder: str = ".") -> Any:
+    """Your progress: every chapter × exercise and the points the public checks would give,
+    from the saved notebooks in ``folder`` (each chapter checked in a fresh process)."""
+    from .report import report
+
+    return report(folder)
 
 
 def __getattr__(name: str) -> Any:

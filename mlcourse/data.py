@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
+import importlib.resources
 import math
 import os
 import zlib
@@ -43,11 +44,26 @@ __all__ = [
     "make_xor", "make_spiral", "make_moons", "make_circles",
 ]
 
-# Found relative to the package, not the working directory, so a notebook opened from any
-# folder finds the data. MLCOURSE_DATA points elsewhere (e.g. a shared copy on a lab machine).
-DATA_DIR: Path = Path(
-    os.environ.get("MLCOURSE_DATA") or Path(__file__).resolve().parent.parent / "data"
-)
+PACKAGED_DATA = "coursedata"  # the folder inside the installed package (see _find_data_dir)
+
+
+def _find_data_dir() -> Path:
+    """Where the data sets are, found through the package, never the working directory.
+
+    1. ``MLCOURSE_DATA`` (e.g. a shared copy on a lab machine), if set;
+    2. ``mlcourse/coursedata/`` inside the installed package — the wheel of the student
+       edition carries the data there (``make edition`` copies the repository's ``data/``);
+    3. the repository's ``data/`` beside the package (a development checkout).
+    """
+    if os.environ.get("MLCOURSE_DATA"):
+        return Path(os.environ["MLCOURSE_DATA"])
+    packaged = Path(str(importlib.resources.files(__package__).joinpath(PACKAGED_DATA)))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+DATA_DIR: Path = _find_data_dir()
 
 IRIS_FEATURES: tuple[str, ...] = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 IRIS_CLASSES: tuple[str, ...] = ("setosa", "versicolor", "virginica")

@@ -28,6 +28,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import friendly
+
 __all__ = ["interact", "slider", "log_slider", "dropdown", "checkbox", "Control", "is_live"]
 
 # Backends that cannot show a figure: plt.show() there only warns, so we skip it.
@@ -237,7 +239,18 @@ def _interactive_class() -> type:
 
         def _draw(self, **kwargs: Any) -> None:
             before = set(plt.get_fignums())
-            self.last_result = self.fn(**kwargs)
+            try:
+                self.last_result = self.fn(**kwargs)
+            except Exception as exc:
+                # An unfinished exercise: one line in the output area, not ipywidgets'
+                # traceback through this file (mlcourse.friendly says which one).
+                text = friendly.message(exc, exc.__traceback__)
+                if text is None:
+                    raise
+                for k in set(plt.get_fignums()) - before:
+                    plt.close(k)
+                print(text)
+                return
             self.figures = [plt.figure(k) for k in plt.get_fignums() if k not in before]
             # We run inside the Output widget: show the figure here, then close it, so it is
             # neither drawn again under the widget at the end of the cell nor leaked on

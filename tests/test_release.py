@@ -132,7 +132,7 @@ def test_student_version_tags_cells_that_use_exercises_and_drops_solution_only()
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="x")]
     student = release.student_version(nb)
     assert len(student.cells) == 2
-    assert "raise NotImplementedError()" in student.cells[0].source
+    assert "raise NotImplementedError(\"finish `f` first\")" in student.cells[0].source
     assert student.cells[0].outputs == []
     assert "raises-exception" in student.cells[1].metadata["tags"]
 
@@ -147,3 +147,62 @@ def test_definitions_keep_defs_imports_and_constants_only():
     assert "import numpy as np" in source and "EPS = 1e-8" in source and "# why" in source
     assert "np.ones" not in source and "print" not in source
     assert len(problems) == 1 and "cell 3" in problems[0]
+
+
+def test_stub_names_the_function_and_section_and_markers_become_tags():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## 2 · The Dense layer: backward"),
+        nbformat.v4.new_code_cell("class L:\n    def backward(self):\n        ### BEGIN SOLUTION\n"
+                                  "        return 1\n        ### END SOLUTION"),
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(L().backward())", metadata={"tags": ["uses-exercise"]}),
+    ])
+    student = release.student_version(nb)
+    assert student.cells[1].source.endswith(
+        '        raise NotImplementedError("finish `L.backward` (section 2) first")')
+    assert student.cells[2].source == "print(L().backward())"
+    assert student.cells[2].metadata["tags"] == ["uses-exercise", "nbval-check-output", "raises-exception"]
+    released = [p for p in NOTEBOOKS if "# NBVAL_" in "".join(c.source for c in nbformat.read(p, as_version=4).cells)]
+    assert not released, f"nbval comment markers left in {released}"
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A one-chapter course in tmp_path: (solutions/, notebooks/), released once."""
+    sol, nbs = tmp_path / "solutions", tmp_path / "notebooks"
+    sol.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")]), sol / "01_a.ipynb")
+    for name, value in {"ROOT": tmp_path, "SOLUTIONS": sol, "NOTEBOOKS": nbs, "BACKUPS": tmp_path / "release-backups"}.items():
+        monkeypatch.setattr(release, name, value)
+    assert release.release() == ["01_a.ipynb"]
+    return sol, nbs
+
+
+def test_release_never_overwrites_an_edited_notebook_without_force(course, capsys):
+    sol, nbs = course
+    student = nbs / "01_a.ipynb"
+    nb = nbformat.read(student, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="ran")]  # running cells is not an edit
+    nbformat.write(nb, student)
+    assert not release.edited(student)
+    nb.cells[0].source = "def f():\n    return 1  # my work"
+    nbformat.write(nb, student)
+    mine = student.read_text()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")]), sol / "01_a.ipynb")
+    with pytest.raises(release.EditedNotebooks, match=r"notebooks/01_a.ipynb.*make release FORCE=1.*release-backups"):
+        release.release()
+    assert student.read_text() == mine
+    assert release.main([]) == 1 and "01_a.ipynb" in capsys.readouterr().err
+    assert release.release(force=True) == ["01_a.ipynb"]
+    backups = list((release.BACKUPS).rglob("01_a.ipynb"))
+    assert len(backups) == 1 and backups[0].read_text() == mine
+    assert "NotImplementedError" in student.read_text() and not release.edited(student)
+
+
+def test_release_backs_up_a_merge_conflict_and_regenerates_it(course):
+    _, nbs = course
+    student = nbs / "01_a.ipynb"
+    student.write_text("{\n<<<<<<< HEAD\n  \"a\": 1\n=======\n  \"a\": 2\n>>>>>>> i99\n}\n")
+    assert release.release() == ["01_a.ipynb"]
+    assert not release.edited(student) and len(list(release.BACKUPS.rglob("01_a.ipynb"))) == 1

@@ -10,3 +10,7 @@ from .core import (Call, Case, Check, Result, Status, all_checks, attempt, check
 
 __all__ = ["Call", "Case", "Check", "Result", "Status", "all_checks", "attempt", "check", "compare_array",
            "compare_outputs", "define", "describe_exception", "evaluate", "get_check", "run_check"]
+
+from .. import friendly as _friendly
+
+_friendly.install()  # one-line "finish `f` (section n) first" messages in a notebook's kernel

@@ -56,6 +56,20 @@ def browser():
         pw.stop()
 
 
+def wait_for_state(page, js: str, predicate, timeout: float, what: str, poll_ms: int = 400):
+    """Evaluate ``js`` in ``page`` until ``predicate(state)`` holds; the state, or fail naming ``what``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(js)
+        if state and predicate(state):
+            return state
+        page.wait_for_timeout(poll_ms)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {str(state)[:1500]}")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -16,17 +16,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port
+from .conftest import ROOT, SCREENSHOTS, free_port, wait_for_state
 
 pytestmark = pytest.mark.browser
 
@@ -81,14 +81,15 @@ def hub(tmp_path_factory, browser):  # browser first: skip before creating accou
     figures: dict = {}
     t0 = time.monotonic()
     try:
-        _make("hub", f"ROSTER={roster}", f"PORT={port}", *common,
-              "HUB_ARGS=--server-arg=--LabApp.expose_app_in_browser=True")
+        started = _make("hub", f"ROSTER={roster}", f"PORT={port}", *common,
+                        "HUB_ARGS=--server-arg=--LabApp.expose_app_in_browser=True")
+        link = started.stdout.split("The students' nbgitpuller link (first copy, then updates): ")[1].split()[0]
         figures["make_hub_seconds"] = round(time.monotonic() - t0, 2)
         settings = json.loads((hub_dir / "private" / "settings.json").read_text())
         figures.update(json.loads((hub_dir / "private" / "timings.json").read_text()))
         with open(hub_dir / "private" / "passwords.csv", newline="") as f:
             passwords = {r["username"]: r["password"] for r in csv.DictReader(f)}
-        yield {"base": f"http://127.0.0.1:{port}", "dir": hub_dir, "settings": settings, "passwords": passwords,
+        yield {"base": f"http://127.0.0.1:{port}", "link": link, "dir": hub_dir, "settings": settings, "passwords": passwords,
                "common": common, "figures": figures, "work": work}
     finally:
         pids = {}
@@ -127,9 +128,8 @@ def _login(browser, hub, name: str):
 
 def _pull(hub, page, name: str) -> None:
     """Follow the nbgitpuller link, as a student clicking it in the course's announcement."""
-    s = hub["settings"]
-    link = (f"{hub['base']}/hub/user-redirect/git-pull?repo={quote(s['edition_url'], safe='')}"
-            f"&branch={s['branch']}&targetpath={EDITION}&urlpath={quote(f'lab/tree/{EDITION}', safe='')}")
+    link = hub["link"]
+    assert link.startswith(f"{hub['base']}/hub/user-redirect/git-pull?repo=")
     page.goto(link, wait_until="load")
     page.wait_for_url(f"**/user/{name}/lab/tree/{EDITION}**", timeout=120_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
@@ -151,14 +151,7 @@ JS_STATE = """() => {
 
 
 def _wait(page, predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = page.evaluate(JS_STATE)
-        if state and predicate(state):
-            return state
-        page.wait_for_timeout(300)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {str(state)[:1500]}")
+    return wait_for_state(page, JS_STATE, predicate, timeout, what)
 
 
 def _solve_and_check(page, solution: str) -> str:
@@ -274,7 +267,9 @@ def test_a_class_of_two_on_the_hub(browser, hub) -> None:
             ctx, page = pages[me]
             page.goto(f"{hub['base']}/user/{me}/files/feedback/{ASSIGNMENT}/feedback.html", wait_until="load")
             text = page.inner_text("body")
-            assert f"feedback for {me}" in text.lower() and f"✅ 1 / 1 — {EXERCISE}" in text, text[:1000]
+            assert f"feedback for {me}" in text.lower(), text[:1000]
+            assert re.search(rf"✅ [\d.]+ / [\d.]+ — {EXERCISE}\b", text), text[:1000]  # the solved exercise
+            assert re.search(r"❌ 0 / [\d.]+ — mse_loss", text), text[:1000]  # and what is still to do
             page.screenshot(path=str(SCREENSHOTS / f"hub-{me}-feedback.png"))
             page.goto(f"{hub['base']}/user/{me}/lab/tree/{EDITION}", wait_until="load")
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)

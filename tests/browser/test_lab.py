@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port
+from .conftest import ROOT, SCREENSHOTS, free_port, wait_for_state
 
 pytestmark = pytest.mark.browser
 
@@ -157,14 +157,7 @@ JS_NOTEBOOK = """() => {
 
 def _wait(page, predicate, timeout: float, what: str):
     """Poll JS_NOTEBOOK until predicate(state) holds."""
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = page.evaluate(JS_NOTEBOOK)
-        if state and predicate(state):
-            return state
-        page.wait_for_timeout(500)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {state}")
+    return wait_for_state(page, JS_NOTEBOOK, predicate, timeout, what)
 
 
 def test_widget_round_trip_in_jupyterlab(browser, lab):

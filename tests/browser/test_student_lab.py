@@ -1,0 +1,171 @@
+"""The student's JupyterLab, started by the student's own command (``mlcourse lab``), driven by
+headless Chromium: on a blank released chapter a check cell run before the imports and then
+Run All show only one-line messages (no traceback), the XOR playground's widget callback
+says which exercise to finish, and ``mlcourse.progress()`` renders its table."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from .conftest import ROOT, SCREENSHOTS, free_port
+from .test_lab import _descendants, _get, _stop
+
+pytestmark = pytest.mark.browser
+
+CHAPTER = "04_mlp_backprop.ipynb"  # the backprop chapter: stubs, uses-exercise cells and a widget
+FRIENDLY = re.compile(r"(finish `[\w.]+` \(section \d+\) first"
+                      r"|`\w+` is not defined yet: run the chapter's first code cell \(the imports\) first"
+                      r"|`\w+` is not defined: the cell that makes it stopped — finish .* first"
+                      r"|this cell needs `\w+` complete, but the cell that makes it stopped — finish .* first)")
+
+JS_STATE = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.sessionContext || !panel.content) return null;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const cells = [];
+    for (let i = 0; i < panel.content.model.cells.length; i++) {
+        const c = panel.content.model.cells.get(i);
+        if (c.type !== 'code') continue;
+        const outs = c.outputs.toJSON();
+        cells.push({count: c.executionCount, source: c.sharedModel.getSource().slice(0, 60),
+                    errors: outs.filter(o => o.output_type === 'error').map(o => o.traceback.join('\\n'))});
+    }
+    return {status: kernel ? kernel.status : 'none', cells: cells};
+}"""
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.fixture
+def student_lab(tmp_path, browser):
+    """(base URL) of JupyterLab started with `python -m mlcourse lab` on a folder holding a
+    blank released chapter and a notebook that calls mlcourse.progress()."""
+    work = tmp_path / "course" / "notebooks"
+    work.mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / CHAPTER, work / CHAPTER)
+    progress = nbformat.read(work / CHAPTER, as_version=4)  # same kernel metadata as a chapter
+    progress.cells = [nbformat.v4.new_code_cell("import mlcourse\nmlcourse.progress('.')")]
+    nbformat.write(progress, work / "progress.ipynb")
+    home = tmp_path / "jupyter"
+    settings = home / "settings"
+    for plugin, values in {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+                           "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"}}.items():
+        f = settings / f"{plugin}.jupyterlab-settings"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(values))
+    env = {k: v for k, v in os.environ.items() if k not in ("MLCOURSE_STATIC", "IPYTHONDIR")}
+    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_DATA_DIR=str(home / "data"), JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    port = free_port()
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlcourse", "lab", str(work), "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--port-retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        cwd=work.parent, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/"
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if _get(base + "api/status")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+            time.sleep(0.5)
+        assert (work.parent / ".ipython" / "profile_default" / "ipython_kernel_config.py").exists()
+        yield base
+    finally:
+        children.extend(_descendants(proc.pid))
+        _stop(proc, children)
+        log.close()
+
+
+def _open(browser, url: str):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url, wait_until="load")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=90_000)
+    return ctx, page
+
+
+def _wait(page, predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(JS_STATE)
+        if state and predicate(state):
+            return state
+        page.wait_for_timeout(500)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {state}")
+
+
+def test_blank_chapter_run_all_shows_only_one_line_messages(browser, student_lab):
+    ctx, page = _open(browser, f"{student_lab}lab/tree/{CHAPTER}")
+    try:
+        _wait(page, lambda s: s["status"] == "idle", 90, "the kernel to be idle")
+        # A check cell first, as after a kernel restart: it says which cell to run.
+        state = page.evaluate(JS_STATE)
+        first_check = next(i for i, c in enumerate(state["cells"]) if c["source"].startswith("check("))
+        page.evaluate("""(k) => { const p = window.jupyterapp.shell.currentWidget;
+            const codes = p.content.widgets.filter(w => w.model.type === 'code');
+            p.content.activeCellIndex = p.content.widgets.indexOf(codes[k]);
+            return window.jupyterapp.commands.execute('notebook:run-cell'); }""", first_check)
+        state = _wait(page, lambda s: s["cells"][first_check]["count"], 60, "the check cell")
+        [before_imports] = state["cells"][first_check]["errors"]
+        assert _plain(before_imports) == ("`check` is not defined yet: run the chapter's first code cell "
+                                          "(the imports) first")
+
+        t0 = time.monotonic()
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        state = _wait(page, lambda s: s["status"] == "idle" and all(c["count"] for c in s["cells"])
+                      and s["cells"][first_check]["count"] > 1, 300, "Run All to reach the last cell")
+        errors = [_plain(e) for c in state["cells"] for e in c["errors"]]
+        assert errors, "a blank chapter has cells that need unfinished exercises"
+        bad = [e for e in errors if "\n" in e or not FRIENDLY.fullmatch(e)]
+        assert not bad, f"tracebacks or unexpected messages after Run All: {bad}"
+        assert any("finish `dense_backward` (section 2) first" == e for e in errors)
+        # The XOR playground's widget callback says which exercise to finish, in one line.
+        widget_text = page.locator(".widget-interact .jp-OutputArea-output").first
+        widget_text.wait_for(state="visible", timeout=60_000)
+        assert re.fullmatch(r"finish `\w+` \(section \d+\) first", widget_text.inner_text().strip())
+        widget_text.scroll_into_view_if_needed()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "student_lab_playground_finish_first.png"))
+        print(f"\nRun All on blank {CHAPTER}: {len(errors)} one-line messages, {time.monotonic() - t0:.1f} s")
+    finally:
+        ctx.close()
+
+
+def test_progress_renders_in_jupyterlab(browser, student_lab):
+    ctx, page = _open(browser, f"{student_lab}lab/tree/progress.ipynb")
+    try:
+        _wait(page, lambda s: s["status"] == "idle", 90, "the kernel to be idle")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        table = page.locator(".mlcourse-progress table")
+        table.wait_for(state="visible", timeout=300_000)
+        from mlcourse.report import course
+
+        assert table.locator("tbody tr").count() == len(course()["exercises"])
+        summary = page.locator(".mlcourse-progress p").inner_text()
+        assert "Points the public checks would give: 0 / 100" in summary and "not started" in summary
+        page.screenshot(path=str(SCREENSHOTS / "student_lab_progress.png"))
+    finally:
+        ctx.close()

@@ -1,0 +1,176 @@
+"""The student edition (grading/edition.py): what it holds, that it runs outside the
+repository from its own wheel, and that the student's commands report exactly what the
+notebooks say — and never write to a notebook."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading import edition, release
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _solution_with(chapter: str, **changes: str) -> nbformat.NotebookNode:
+    """The solution of ``chapter`` with the solution block of each named function replaced by
+    one line of code; "STUB" puts back ``raise NotImplementedError()`` (not started)."""
+    nb = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
+    for cell in nb.cells:
+        for name, body in changes.items():
+            m = re.search(rf"^def {name}\(", cell.source, re.M) if cell.cell_type == "code" else None
+            if m:
+                start = cell.source.index(release.BEGIN, m.end())
+                end = cell.source.index(release.END, start) + len(release.END)
+                line_start = cell.source.rindex("\n", 0, start) + 1
+                new = (release.BEGIN + "\n    raise NotImplementedError()\n    " + release.END) if body == "STUB" else body
+                cell.source = cell.source[:line_start] + "    " + new + cell.source[end:]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("edition")
+    archive = edition.build(out)
+    return archive
+
+
+def test_edition_holds_notebooks_wheel_readme_makefile_and_nothing_else(built):
+    tree = built.parent / edition.NAME
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert files == ["Makefile", "README.md", *[f"notebooks/{n}" for n in notebooks],
+                     f"wheels/mlcourse-{edition._version()}-py3-none-any.whl"]
+    with zipfile.ZipFile(built) as z:
+        assert sorted(z.namelist()) == [f"{edition.NAME}/{f}" for f in files]
+    with zipfile.ZipFile(tree / "wheels" / f"mlcourse-{edition._version()}-py3-none-any.whl") as w:
+        names = w.namelist()
+        course = json.loads(w.read("mlcourse/course.json"))
+    assert "mlcourse/coursedata/iris.csv" in names and "mlcourse/coursedata/mnist/t10k-images-idx3-ubyte.gz" in names
+    assert not [n for n in names if n.startswith(("grading/", "tests/", "solutions/", "book/")) or n.endswith(".toml")]
+    assert all(set(e) == {"chapter", "check", "function", "rubric", "points"} for e in course["exercises"])
+    assert course == edition.course_metadata()  # the rubric's points, as grading/config reads them
+    assert sum(i["points"] for i in course["items"] if i["category"] != "bonus") >= 100
+
+
+def test_edition_leaks_no_solution_line_and_no_instructor_file(built, tmp_path):
+    tree = built.parent / edition.NAME
+    problems, references = edition.leaks(tree)
+    assert problems == []
+    # The scan can fail: a solution notebook or a solution line dropped into the tree is found.
+    shutil.copytree(tree, tmp_path / "t")
+    shutil.copy(ROOT / "solutions" / "04_mlp_backprop.ipynb", tmp_path / "t" / "notebooks" / "solutions_copy.ipynb")
+    (tmp_path / "t" / "tests").mkdir()
+    (tmp_path / "t" / "tests" / "x.py").write_text("")
+    problems, _ = edition.leaks(tmp_path / "t")
+    assert any("solutions_copy.ipynb: solution line" in p for p in problems)
+    assert any("tests/x.py: instructor-only file" in p for p in problems)
+
+
+def _fresh_venv(where: Path) -> Path:
+    """A new virtual environment outside the repository. Third-party packages come from this
+    test run's environment through a .pth file (no download); mlcourse only from the wheel."""
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)  # pip from ensurepip: offline
+    py = where / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "zz_borrowed_deps.pth").write_text("\n".join(ours) + "\n")
+    return py
+
+
+def _sha(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))}
+
+
+def test_fresh_venv_runs_the_edition_and_the_student_commands(built, tmp_path):
+    t0 = time.monotonic()
+    with zipfile.ZipFile(built) as z:
+        z.extractall(tmp_path)
+    home = tmp_path / edition.NAME
+    wheel = next((home / "wheels").glob("*.whl"))
+    py = _fresh_venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLCOURSE", "VIRTUAL_ENV"))}
+    env.update(MPLBACKEND="Agg", MLCOURSE_STATIC="1", OPENBLAS_NUM_THREADS="1", PATH=f"{py.parent}:{env['PATH']}",
+               JUPYTER_PLATFORM_DIRS="1", HOME=str(tmp_path / "home"))
+    subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True, env=env, cwd=tmp_path)
+    run = lambda *args: subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=home)  # noqa: E731
+    where = run(py, "-c", "import mlcourse, mlcourse.data as d; print(mlcourse.__file__); print(d.DATA_DIR)")
+    assert where.returncode == 0, where.stderr
+    module, data_dir = where.stdout.split()
+    assert module.startswith(str(tmp_path / "venv")) and data_dir.endswith("mlcourse/coursedata"), where.stdout
+    check = run(py, "-m", "pip", "check")  # the wheel's requirements are all met
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # A released notebook runs from the unzipped folder (nbclient, the new environment's kernel):
+    # the data loads from the package; unfinished exercises say one line each.
+    script = ("import sys, nbformat; from nbclient import NotebookClient\n"
+              "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+              "NotebookClient(nb, timeout=300, kernel_name='python3', allow_errors=True,\n"
+              "               resources={'metadata': {'path': 'notebooks'}}).execute()\n"
+              "nbformat.write(nb, sys.argv[2])\n")
+    executed = tmp_path / "executed.ipynb"
+    out = run(py, "-c", script, home / "notebooks" / "02_data.ipynb", executed)
+    print(f"\nvenv + install + nbclient run: {time.monotonic() - t0:.1f} s")
+    assert out.returncode == 0, out.stderr[-2000:]
+    nb = nbformat.read(executed, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    errors = [re.sub(r"\x1b\[[0-9;]*m", "", "".join(o.traceback)) for o in outputs if o.output_type == "error"]
+    assert errors and all(re.fullmatch(r"(finish `\w+` \(section \d+\) first|`\w+` is not defined: .*|this cell needs .*)", e)
+                          for e in errors), errors
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "not implemented yet" in text and "150" in text  # check cells ran; Iris's 150 rows loaded
+
+    # Partly solved notebooks: 01 solved, 03 with relu wrong and softmax not started, 04 blank.
+    work = home / "notebooks"
+    shutil.copy(ROOT / "solutions" / "01_linear_regression.ipynb", work)
+    nbformat.write(_solution_with("03_activations_and_losses", relu="return np.abs(x)", softmax="STUB"),
+                   work / "03_activations_and_losses.ipynb")
+    before = _sha(work)
+    t1 = time.monotonic()
+    got = run(py.parent / "mlcourse", "progress", "notebooks", "--json")
+    progress_seconds = time.monotonic() - t1
+    assert got.returncode == 0, got.stderr[-2000:]
+    rep = json.loads(got.stdout)
+    rows = {(r["chapter"][:2], r["function"]): r for r in rep["rows"]}
+    course = json.loads(zipfile.ZipFile(wheel).read("mlcourse/course.json"))
+    expected_status = {}
+    for e in course["exercises"]:
+        key = (e["chapter"][:2], e["function"])
+        expected_status[key] = ("pass" if key[0] in ("01", "03") else "not_started")
+    expected_status[("03", "relu")] = "fail"
+    expected_status[("03", "softmax")] = "not_started"
+    assert {k: r["status"] for k, r in rows.items()} == expected_status
+    assert rows[("03", "relu")]["reason"]  # the check's own one-line diagnosis
+    points = sum(e["points"] for e in course["exercises"]
+                 if expected_status[(e["chapter"][:2], e["function"])] == "pass")
+    assert rep["totals"]["points"] == pytest.approx(points) and points == pytest.approx(10 + 10 - 0.5 - 1.5)
+    sub = run(py.parent / "mlcourse", "submit", "notebooks", "--name", "Ada Lovelace")
+    assert sub.returncode == 0, sub.stderr
+    with zipfile.ZipFile(home / "Ada_Lovelace.zip") as z:
+        names = sorted(z.namelist())
+        report = z.read("validation.txt").decode()
+    assert names == sorted([f"notebooks/{n}" for n in before] + ["validation.json", "validation.txt"])
+    assert "Submitted by Ada Lovelace" in report
+    extra = {}
+    for item in course["items"]:
+        if item["category"] not in ("required", "standard", "advanced"):
+            extra[item["category"]] = extra.get(item["category"], 0) + item["points"]
+    others = ", ".join(f"+ 0 / {v:g} {k}" for k, v in extra.items())
+    assert f"Points the public checks would give: {points:g} / 100 ({others})" in report
+    assert re.search(r"^❌ 03_activations_and_losses +relu +0/0.5 +\S", report, re.M), report
+    assert re.search(r"^· 03_activations_and_losses +softmax +0/1.5 +not started$", report, re.M), report
+    assert re.search(r"^✅ 01_linear_regression +predict +1/1 +done$", report, re.M), report
+    assert _sha(work) == before, "a student command changed a notebook"
+    print(f"\nfresh-venv edition test: {time.monotonic() - t0:.1f} s; progress over all chapters: {progress_seconds:.1f} s")

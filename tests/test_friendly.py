@@ -1,0 +1,69 @@
+"""One-line "finish … first" messages in an IPython shell (mlcourse.friendly)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mlcourse import friendly
+
+IPython = pytest.importorskip("IPython")
+
+
+@pytest.fixture
+def shell(capsys):
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    friendly._stopped.clear()
+    friendly._stubs.clear()
+    ip.user_ns.pop("check", None)
+    yield ip
+    ip.set_custom_exc((), None)
+    ip._mlcourse_friendly = False
+
+
+def run(ip, capsys, source: str) -> str:
+    ip.run_cell(source, store_history=True)
+    return re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+
+
+def test_unfinished_exercise_and_what_depends_on_it_say_one_line(shell, capsys):
+    assert friendly.install(shell)
+    out = run(shell, capsys, "x = 1")
+    assert run(shell, capsys, "check") .count("run the chapter's first code cell (the imports) first") == 1
+    run(shell, capsys, "from mlcourse.checks import check")
+    run(shell, capsys, 'def dense_backward(d):\n    raise NotImplementedError("finish `dense_backward` (section 2) first")')
+    out = run(shell, capsys, "grads = {}\ngrads['W'] = dense_backward(1)\nloss = 3")
+    assert out.strip().endswith("finish `dense_backward` (section 2) first") and "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1
+    out = run(shell, capsys, "print(loss)")
+    assert "`loss` is not defined: the cell that makes it stopped — finish `dense_backward` (section 2) first" in out
+    out = run(shell, capsys, "print(grads['W'])")  # KeyError: the dict the stopped cell fills
+    assert "needs `grads`" in out and "finish `dense_backward` (section 2) first" in out and "Traceback" not in out
+    out = run(shell, capsys, "1 / 0")  # anything else keeps its traceback
+    assert "ZeroDivisionError" in out and "finish" not in out
+    out = run(shell, capsys, "undefined_thing")
+    assert "NameError" in out and "finish" not in out
+
+
+def test_a_finished_exercise_is_no_longer_blamed(shell, capsys):
+    friendly.install(shell)
+    run(shell, capsys, "from mlcourse.checks import check")
+    run(shell, capsys, 'def f():\n    raise NotImplementedError("finish `f` (section 1) first")')
+    assert "finish `f`" in run(shell, capsys, "f()")
+    run(shell, capsys, "def f():\n    return {}")
+    out = run(shell, capsys, "f()['missing']")
+    assert "KeyError" in out and "finish" not in out
+
+
+def test_widget_callback_shows_one_line(monkeypatch, capsys):
+    monkeypatch.delenv("MLCOURSE_STATIC", raising=False)
+    from mlcourse import widgets
+
+    def fn(x=1):
+        raise NotImplementedError("finish `train_network` (section 8) first")
+
+    w = widgets._interactive_class()(fn, x=widgets._make_widget(widgets.slider(0, 2), "x", 1))
+    w.update()
+    assert "finish `train_network` (section 8) first" in "".join(o.get("text", "") for o in w.out.outputs) + capsys.readouterr().out
