@@ -41,6 +41,8 @@ import yaml
 
 from grading.release import strip_solutions
 
+from . import student
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 SOLUTIONS = ROOT / "solutions"
@@ -237,6 +239,7 @@ def page_notebook(executed: nbformat.NotebookNode, name: str) -> nbformat.Notebo
                                      if not line.strip().startswith("# NBVAL_"))
             cell.outputs = clean_outputs(cell.outputs, models)
             cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
+            student.fold_helpers(cell)
         cells.append(cell)
     # One note under the title, so readers know what they are looking at.
     note = nbformat.v4.new_markdown_cell(
@@ -247,6 +250,7 @@ def page_notebook(executed: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     note.id = "mlcourse-site-note"
     first_md = next((k for k, c in enumerate(cells) if c.cell_type == "markdown"), -1)
     cells.insert(first_md + 1, note)
+    cells.insert(first_md + 2, student.download_note(name))
     page = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(executed.metadata))
     if not state:
         page.metadata.pop("widgets", None)
@@ -435,7 +439,7 @@ def write_config(stage: Path, vendor_site: Path) -> None:
         # point it at our own folder (relative to the chapter pages), never the internet.
         WIDGETS_PATH: {"data-jupyter-widgets-cdn": f"../{VENDOR_URL}/npm/"},
     }
-    sphinx_config["html_extra_path"] = [str(vendor_site)]
+    sphinx_config["html_extra_path"] = [str(vendor_site), str(student.copy_edition(BUILD / "site_extra").parent)]
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
 
@@ -476,6 +480,7 @@ def stage_book(chapters: list[Path], executed: Path, stage: Path = STAGE) -> lis
         render_page(BOOK / page, stage / page, replacements)
     for asset in BOOK.glob("*.svg"):  # favicon and the like
         shutil.copy2(asset, stage / asset.name)
+    student.write_assets(stage)
     write_toc(stage, [p.name for p in chapters])
     return info
 

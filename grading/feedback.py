@@ -156,9 +156,14 @@ def _emph(text: str) -> list[tuple[str, str]]:
     return [("", rest)] + out
 
 
+def one_line(text: str) -> str:
+    """Student text on one line: a line break could start a heading or a list of its own."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(text))
+
+
 def md_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
+    for kind, part in _emph(one_line(text)):
         rendered = "".join(f"`{seg}`" if code else html.escape(seg, quote=False).replace("[", "\\[").replace("]", "\\]")
                            .replace("*", "\\*").replace("|", "\\|") for code, seg in _spans(part))
         out.append(f" *{rendered}*" if kind else rendered)
@@ -167,7 +172,7 @@ def md_inline(text: str) -> str:
 
 def html_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
+    for kind, part in _emph(one_line(text)):
         rendered = "".join(f"<code>{html.escape(seg)}</code>" if code else html.escape(seg) for code, seg in _spans(part))
         out.append(f" <em>{rendered}</em>" if kind else rendered)
     return "".join(out)

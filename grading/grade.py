@@ -18,8 +18,9 @@ from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Resul
 
 from . import wire
 from .config import Exercise, Rubric
+from .extract import code_cells
 from .sandbox import Limits, Sandbox, SandboxError, UidPool
-from .submissions import Submission
+from .submissions import Submission, exact_name
 
 _BROKEN = (Status.TIMEOUT, Status.CRASHED, Status.GARBLED)  # the student's process failed
 MAX_RESTARTS = 3  # crashed/hung workers restarted per notebook before giving up on it
@@ -95,6 +96,11 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
                         detail=f"no function {fn} in {ex.notebook} — did you rename it or delete its cell?")
         if status == "error":
             return Call(Status.ERROR, detail=clean(reply.get("message", "an exception")))
+        if status == "not_own_code":
+            used = reply.get("used")
+            names = ", ".join(clean(u, 80) for u in used[:5]) if isinstance(used, list) else "?"
+            return Call(Status.NOT_OWN_CODE, detail=f"calls the course's own implementation ({names}) instead of "
+                                                    "code of your own — it scores 0; write it yourself")
         if status == "unencodable":
             return Call(Status.FAIL, detail=f"returned {clean(reply.get('message', 'something'))}; "
                                             "return NumPy arrays, numbers, or tuples/lists of them")
@@ -108,6 +114,23 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
         return Call(value=reply["value"])
 
     return call
+
+
+def _remote_round(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case, int], Any]:
+    """One timed round of a check with ``timing``: the worker calls the student's function on
+    the fresh inputs of ``seed``; the grader's clock (core.measure) times this request."""
+    fn = f"`{ex.function}`"
+
+    def run_many(case: Case, seed: int) -> Any:
+        frame = wire.request_frame(op="calls", check=ex.check, function=ex.function,
+                                   args=cache.plain_args(case), seed=seed)
+        try:
+            reply = sb.request_frame(frame, f"timing {fn}")
+        except SandboxError as err:
+            raise _Broken(result(ex, Status(err.kind), f"{fn}: {err.message}"), err) from None
+        return reply.get("values") if reply.get("status") == "ok" else None
+
+    return run_many
 
 
 def feedback_line(fn: str, r: Result) -> str:
@@ -141,7 +164,7 @@ def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache)
             raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}") from None
 
     try:
-        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases)
+        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases, _remote_round(sb, ex, cache))
     except _CasesFailed as exc:
         v = result(ex, Status.GRADER_ERROR, "could not be graded because of a problem in the grader "
                                             "(your instructor sees the details)")
@@ -155,6 +178,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
     """Verdicts for ``exercises`` of one chapter notebook, and a report on the notebook."""
     name = f"{chapter}.ipynb"
     deadline = time.monotonic() + limits.notebook_timeout
+    cells = code_cells(json.loads(notebook.decode("utf-8")))  # IPython's transformer, here in the grader
     report: dict = {"load_problems": [], "isolation": [], "incidents": []}
     verdicts: list[dict] = []
     sb: Sandbox | None = None
@@ -167,7 +191,8 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
             if sb is None:
                 try:
                     sb = Sandbox(notebook, name, limits, uid, deadline=deadline)
-                    loaded = sb.request({"op": "load", "notebook": name}, "loading your notebook's definitions")
+                    loaded = sb.request({"op": "load", "notebook": name, "cells": cells},
+                                        "loading your notebook's definitions")
                     if restarts == 0:
                         report["isolation"] = sb.measures
                         problems = loaded.get("problems")
@@ -230,8 +255,12 @@ def _validate(data: bytes) -> str | None:
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
             return "has a malformed cell"
-    if nb.get("nbformat") != 4:
-        return f"has notebook format {clean(nb.get('nbformat'), 10)}; save it with a current Jupyter (format 4)"
+    version = nb.get("nbformat")
+    if isinstance(version, str):
+        return (f"has the text {clean(repr(version), 20)} as its nbformat where Jupyter writes the number 4 — "
+                "was it edited outside Jupyter? Open it in Jupyter and save it again")
+    if version != 4 or type(version) is not int:
+        return f"has notebook format {clean(version, 10)}; save it with a current Jupyter (format 4)"
     return None
 
 
@@ -254,9 +283,17 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
                                                           "submission") for e in exercises]
                 continue
             fname, note = found
-            nb["file"] = fname
+            nb["file"] = exact_name(fname)
             if note:
                 nb["message"] = note
+            if fname in sub.shared:
+                why = (f"{exact_name(fname)} is the same file (a hard link) as {sub.shared[fname]}; it scores 0 "
+                       "until your instructor decides whose work it is")
+                nb.update(status="shared", message=why)
+                nb["runs"] = {"status": "shared", "message": "not run (shared file)"}
+                verdicts += [result(e, Status.SHARED_FILE, f"`{e.function}`: {why}") for e in exercises]
+                sub.problems.append(f"{chapter}: the same file as {sub.shared[fname]} (0 until an instructor decides)")
+                continue
             try:
                 data = sub.read(fname)
             except (OSError, ValueError) as exc:
@@ -264,9 +301,10 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
             else:
                 problem = _validate(data)
             if problem:
-                nb.update(status="invalid", message=f"{fname} {problem}")
+                shown = exact_name(fname)
+                nb.update(status="invalid", message=f"{shown} {problem}")
                 nb["runs"] = {"status": "invalid", "message": "not a valid notebook"}
-                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {fname} {problem}") for e in exercises]
+                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {shown} {problem}") for e in exercises]
                 continue
             ex_verdicts, report = grade_notebook(chapter, exercises, data, rubric, limits, uid, cache)
             verdicts += ex_verdicts

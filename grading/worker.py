@@ -26,6 +26,7 @@ import sys
 
 REFERENCE_FIELDS = ("reference", "judge", "cases")
 WORKER_FAILED = 70  # exit status when the worker's own code breaks (see grading.sandbox)
+WORKER_OUT_OF_MEMORY = 71  # ... because memory ran out
 
 
 def _read_config(fd: int) -> dict:
@@ -43,11 +44,8 @@ def _read_config(fd: int) -> dict:
 def _redirect_output() -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    os.dup2(2, 1)  # fd 2 is the log the grader opened for us (never reopened by name)
     os.close(null)
-    os.close(log)
     # Past the file-size limit a write fails with an error instead of killing the process,
     # so "printing gigabytes" becomes an OSError in the student's code.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -74,17 +72,22 @@ class Worker:
         self.ns: dict = {"__name__": "__main__"}
         self.checks = all_checks()
         self.limit = int(cfg.get("reply_mb", 64)) << 20
+        self.request_id = None
         # To grade, the student's process needs only how to *call* a function: the references,
         # case generators and judges stay with the grader. (Running the whole notebook needs
         # them: its check cells print the public verdicts, as in Jupyter.)
+        self.watch = None
         if not cfg.get("run_mode"):
             for chk in self.checks.values():
                 for name in REFERENCE_FIELDS:
                     setattr(chk, name, None)
+            from .owncode import Watch
+
+            self.watch = Watch(cfg.get("allowed", []))  # own code only (grading.owncode)
         self.send({"ready": True, "measures": measures})
 
     def send(self, message: dict) -> None:
-        self.wire.send_blocking(self.out, message)
+        self.wire.send_blocking(self.out, {**message, "id": self.request_id})
 
     def serve(self) -> None:
         import builtins
@@ -97,10 +100,11 @@ class Worker:
             builtins.__dict__.update(saved)
             req = self.wire.recv_blocking(self.inp)
             op = req.get("op")
+            self.request_id = req.get("id")  # echoed in the reply (see Sandbox.request_frame)
             if op == "load":
-                self.send(self.load(req["notebook"]))
-            elif op == "call":
-                frame = self.call(req)
+                self.send(self.load(req["cells"]))
+            elif op in ("call", "calls"):
+                frame = self.call(req) if op == "call" else self.calls(req)
                 view = memoryview(frame)
                 while view:
                     view = view[os.write(self.out, view):]
@@ -110,17 +114,19 @@ class Worker:
                 return
 
     # -- load ------------------------------------------------------------------------
-    def load(self, notebook: str) -> dict:
+    def load(self, cells: list) -> dict:
+        """Execute the definitions of ``cells``: the notebook's code cells as the Python IPython
+        runs (the grader transformed them with IPython's input transformer: grading.extract)."""
         import ast
         import linecache
 
-        from mlcourse.checks import describe_exception
+        from .extract import _keep
 
-        _keep, _strip_magics = _extract_helpers()
-        cells = _code_cells(notebook)
+        self.ns["get_ipython"] = _NoShell  # what transformed magics call inside a function
         problems = []
         for i, source in enumerate(cells, 1):
-            source = _strip_magics(source)
+            if type(source) is not str:
+                continue
             try:
                 tree = ast.parse(source)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -135,7 +141,7 @@ class Worker:
                     code = compile(ast.Module([stmt], []), name, "exec")
                     exec(code, self.ns)
                 except BaseException as exc:  # noqa: BLE001 — SystemExit too: it is the student's
-                    problems.append(f"code cell {i}: {_short(describe_exception(exc))}")
+                    problems.append(f"code cell {i}: {_short(_describe(exc))}")
         names = sorted(k for k, v in list(self.ns.items())
                        if isinstance(k, str) and not k.startswith("__") and callable(v))
         return {"ok": True, "problems": problems[:20], "names": names[:2000]}
@@ -143,14 +149,21 @@ class Worker:
     # -- call ------------------------------------------------------------------------
     def call(self, req: dict) -> bytes:
         """The reply frame for one call of the student's function."""
-        from mlcourse.checks.core import Status, attempt
+        from mlcourse.checks.core import Status
 
-        dumps = self.wire.dumps
+        rid = self.request_id
+        dumps = lambda message, limit=None: self.wire.dumps({**message, "id": rid}, limit)  # noqa: E731
         fn = self.ns.get(req["function"])
         if fn is None:
             return dumps({"status": "missing"})
         # BaseException: SystemExit and KeyboardInterrupt raised by the student's code are the student's
-        got = attempt(self.checks[req["check"]], fn, tuple(req["args"]), catch=BaseException)
+        same = self.watch.is_course_code(fn) if self.watch is not None else None
+        if same:
+            return dumps({"status": "not_own_code", "used": [same]})
+        got = self._attempt(self.checks[req["check"]], fn, tuple(req["args"]))
+        used = self.watch.taken() if self.watch is not None else []
+        if used:
+            return dumps({"status": "not_own_code", "used": used})
         if got.status is Status.NOT_IMPLEMENTED:
             return dumps({"status": "not_implemented"})
         if got.status is Status.ERROR:
@@ -168,11 +181,42 @@ class Worker:
                           "message": f"converting the result raised {type(exc).__name__}"})
         return frame if len(frame) <= self.limit else dumps({"status": "too_large"})
 
+    def _attempt(self, chk, fn, args):
+        from mlcourse.checks.core import attempt
+
+        if self.watch is not None:
+            self.watch.active = True
+        try:
+            return attempt(chk, fn, args, catch=BaseException)
+        finally:
+            if self.watch is not None:
+                self.watch.active = False
+
+    def calls(self, req: dict) -> bytes:
+        """The reply frame for one timed round: the outputs on the round's fresh inputs.
+
+        The grader times this whole request with its own clock; nothing measured here counts.
+        """
+        from mlcourse.checks.core import Status, digest, fresh_inputs
+
+        rid = self.request_id
+        fn, chk = self.ns.get(req["function"]), self.checks[req["check"]]
+        if fn is None or chk.timing is None:
+            return self.wire.dumps({"status": "missing", "id": rid})
+        values, seed = [], int(req["seed"])
+        for args in fresh_inputs(chk.timing, tuple(req["args"]), seed):
+            got = self._attempt(chk, fn, args)
+            if got.status is not Status.PASS or (self.watch is not None and self.watch.taken()):
+                return self.wire.dumps({"status": "error", "id": rid})
+            values.append(got.value)
+        try:
+            return self.wire.dumps({"status": "ok", "values": digest(values, seed), "id": rid})
+        except BaseException:  # noqa: BLE001 — anything the student's values do on conversion
+            return self.wire.dumps({"status": "error", "id": rid})
+
     # -- run the whole notebook ------------------------------------------------------
     def run_notebook(self, notebook: str) -> None:
         from IPython.core.interactiveshell import InteractiveShell
-
-        from mlcourse.checks import describe_exception
 
         shell = InteractiveShell.instance(colors="nocolor")
         shell.history_manager.enabled = False
@@ -183,16 +227,16 @@ class Worker:
             err = result.error_before_exec or result.error_in_exec
             if err is not None and "raises-exception" not in tags:
                 self.send({"done": True, "ok": False, "cell": i, "cells": len(cells),
-                           "error": _short(describe_exception(err))})
+                           "error": _short(_describe(err))})
                 return
         self.send({"done": True, "ok": True, "cells": len(cells)})
 
 
-def _extract_helpers():
-    """grading.extract's statement filter (it imports nbformat only for type checking)."""
-    from .extract import _keep, _strip_magics
+class _NoShell:
+    """``get_ipython()`` in a graded function: magics and shell escapes do nothing there."""
 
-    return _keep, _strip_magics
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
 
 
 def _code_cells(notebook: str, with_tags: bool = False) -> list:
@@ -208,6 +252,22 @@ def _code_cells(notebook: str, with_tags: bool = False) -> list:
         tags = list(cell.get("metadata", {}).get("tags", []) or [])
         out.append((src, tags) if with_tags else src)
     return out
+
+
+def _describe(exc: BaseException) -> str:
+    """One line naming the exception and the student's own line — never a grader frame.
+
+    The traceback is cut below the worker's own frames (``grading/``), so a call with the
+    wrong number of arguments reads "TypeError: add_arrays() takes 1 positional argument but
+    2 were given", not the worker's line that made the call.
+    """
+    from mlcourse.checks import describe_exception
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    tb = exc.__traceback__
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here + os.sep):
+        tb = tb.tb_next
+    return describe_exception(exc.with_traceback(tb))
 
 
 def _syntax(exc: BaseException) -> str:
@@ -233,6 +293,8 @@ def main() -> None:
     sys.stdin = open(0, encoding="utf-8", closefd=False)
     try:
         Worker(proto_in, proto_out, measures, cfg).serve()
+    except MemoryError:
+        os._exit(WORKER_OUT_OF_MEMORY)
     except BaseException:  # noqa: BLE001 — the worker's own code failed (student patched it?)
         os._exit(WORKER_FAILED)
     os._exit(0)

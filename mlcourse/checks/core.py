@@ -20,7 +20,9 @@ import linecache
 import os
 import pkgutil
 import re
+import secrets
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from enum import Enum
@@ -66,6 +68,8 @@ class Status(str, Enum):
     CRASHED = "crashed"                    # grader: … died
     GARBLED = "garbled"                    # grader: … sent something that is not the protocol
     GRADER_ERROR = "grader_error"          # grader: a bug on the grader's side, not the student's
+    SHARED_FILE = "shared_file"            # grader: the notebook is one file with another student's
+    NOT_OWN_CODE = "not_own_code"          # grader: the call reached the course's own implementation
 
     def __str__(self) -> str:  # "pass", not "Status.PASS", in messages and f-strings
         return self.value
@@ -134,6 +138,87 @@ class Result:
 
 
 @dataclass(kw_only=True)
+class Timing:
+    """A speed requirement, measured by the *caller's* clock around calls of the student's
+    function: in the notebook, this process's; in the grader, the grader's own around its
+    requests to the sandboxed worker — never anything the student's process measures.
+
+    Each round calls the student's function on ``inputs`` fresh argument tuples
+    (``fresh(rng, case.args, n)``, from a random seed sent with the request, so no call can
+    reuse an earlier answer) and sends back one number per output (:func:`digest`, so the
+    transfer costs next to nothing); the caller checks them against ``baseline`` on the same
+    arguments and times ``baseline`` too. The fastest round of each counts.
+    """
+
+    baseline: Callable[..., Any]
+    fresh: Callable[[np.random.Generator, tuple, int], list[tuple]]
+    # Many inputs per round, so the fixed cost of one request to the sandbox (process wake-ups
+    # on a busy machine: milliseconds) is small next to the work being timed.
+    inputs: int = 100
+    rounds: int = 3
+    rtol: float = 1e-4
+
+
+def fresh_inputs(timing: Timing, args: tuple, seed: int) -> list[tuple]:
+    """The argument tuples of one timed round (the same on both sides of the sandbox)."""
+    return timing.fresh(np.random.default_rng(seed), args, timing.inputs)
+
+
+def digest(outputs: list, seed: int) -> list[float]:
+    """One number per output: its dot product with a random vector drawn from ``seed``.
+
+    Getting it right needs the output itself (the vector is new every round), while the
+    reply stays a few hundred bytes whatever the outputs' size.
+    """
+    rng = np.random.default_rng(seed + 1)
+    weights: dict[int, np.ndarray] = {}
+    out = []
+    for o in outputs:
+        v = np.asarray(o, dtype=np.float64).ravel()
+        w = weights.setdefault(v.size, rng.standard_normal(v.size))
+        out.append(float(v @ w))
+    return out
+
+
+def measure(timing: Timing, args: tuple, run_many: Callable[[int], Any]) -> dict:
+    """``{"t_fn", "t_baseline"}`` (seconds per call) or ``{"problem": sentence}``.
+
+    ``run_many(seed)`` returns :func:`digest` of the student's outputs for
+    ``fresh_inputs(timing, args, seed)`` (None if it failed); it is timed here, from outside.
+    """
+    best_fn = best_base = float("inf")
+    for _ in range(timing.rounds):
+        seed = secrets.randbits(62)
+        inputs = fresh_inputs(timing, args, seed)
+        t0 = time.perf_counter()
+        got = run_many(seed)
+        t_fn = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        expected = [timing.baseline(*a) for a in inputs]
+        t_base = time.perf_counter() - t0
+        if not _same_digest(got, expected, seed, timing.rtol):
+            return {"problem": "gives wrong results on the timed inputs (fresh random inputs like the "
+                               "checked ones) — make its check pass first"}
+        best_fn, best_base = min(best_fn, t_fn), min(best_base, t_base)
+    return {"t_fn": best_fn / timing.inputs, "t_baseline": best_base / timing.inputs}
+
+
+def _same_digest(got: Any, expected: list, seed: int, rtol: float) -> bool:
+    if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+        return False
+    want = digest(expected, seed)
+    for g, e, out in zip(got, want, expected):
+        if type(g) is not float:
+            return False
+        v = np.asarray(out, dtype=np.float64)
+        # |Δ(v·w)| ≤ |Δv| |w|: an elementwise rtol on v allows this much on the digest.
+        bound = rtol * (np.linalg.norm(v) + 1e-8) * np.sqrt(v.size) * 4 + 1e-9
+        if not abs(g - e) <= bound:  # NaN fails too
+            return False
+    return True
+
+
+@dataclass(kw_only=True)
 class Check:
     """Definition of one exercise's check.
 
@@ -159,6 +244,7 @@ class Check:
     atol: float = 1e-8
     check_dtype: bool = False
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
+    timing: Timing | None = None  # a speed requirement (the judge gets t_fn and t_baseline)
     modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
     passed_message: str = ""  # replaces the generic verdict on a pass (a question explains its answer)
 
@@ -306,12 +392,15 @@ def attempt(chk: Check, fn: Callable, args: tuple, catch: type[BaseException] = 
 
 
 def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] = (PUBLIC_SEED,),
-              cases: Callable[[int], list[Case]] | None = None) -> Result:
+              cases: Callable[[int], list[Case]] | None = None,
+              run_many: Callable[[Case, int], Any] | None = None) -> Result:
     """The evaluation loop: for every seed, make the cases, call, judge; the first problem wins.
 
     ``call(case)`` runs the student's function on ``case.args`` (here: :func:`attempt`; in the
     grader: a request to the sandboxed worker). ``seeds[0]`` is the public seed, the others are
-    hidden. ``cases(seed)`` defaults to ``chk.make_cases``.
+    hidden. ``cases(seed)`` defaults to ``chk.make_cases``. For a check with ``timing``,
+    ``run_many(case, seed)`` runs the student's function on a round of fresh inputs and digests
+    :func:`measure`) and the judge gets ``{"out": value, "t_fn": …, "t_baseline": …}``.
     """
     make = cases or chk.make_cases
     public, hidden = 0, 0
@@ -323,6 +412,9 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
             if got.status is not Status.PASS:
                 detail = f"raised {got.detail}" if got.status is Status.ERROR else got.detail
                 return Result(chk.name, got.status, detail, chk.description, seed, cases=public)
+            if chk.timing is not None and run_many is not None:
+                got = Call(value={"out": got.value, **measure(chk.timing, case.args,
+                                                              lambda s, c=case: run_many(c, s))})
             try:
                 problem = chk.assess(case, got.value)
             except Exception:  # noqa: BLE001 — the judge could not read what came back
@@ -340,7 +432,11 @@ def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:
     """Run ``chk`` on the student's ``fn`` in this process and return the verdict."""
     if not callable(fn):
         return Result(chk.name, Status.FAIL, f"expected a function, got {type(fn).__name__}", chk.description, seed)
-    return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,))
+    def run_many(case: Case, s: int) -> list | None:
+        outs = [attempt(chk, fn, a) for a in fresh_inputs(chk.timing, case.args, s)]
+        return None if any(o.status is not Status.PASS for o in outs) else digest([o.value for o in outs], s)
+
+    return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,), run_many=run_many)
 
 
 def check(name: str, fn: Callable, quiet: bool = False) -> Result:

@@ -129,24 +129,35 @@ def test_forward_per_sample_shape_mistakes():
 def test_speedup_judge():
     chk = get_check("batched_speedup")
     case = chk.make_cases()[0]
-    good = {"out": case.expected, "t_loop": 0.020, "t_batched": 0.004}
+    good = {"out": case.expected, "t_baseline": 0.020, "t_fn": 0.004}
     assert chk.assess(case, good) is None
-    slow = dict(good, t_batched=0.015)
+    slow = dict(good, t_fn=0.015)
     m = chk.assess(case, slow)
     assert f"need ≥ {SPEEDUP_MIN:g}×" in m and "without a Python loop" in m
+    assert chk.assess(case, dict(good, t_fn=float("nan"))) is not None  # NaN fails closed
+    assert chk.assess(case, dict(good, t_baseline=float("nan"))) is not None
     wrong = dict(good, out=case.expected + 1.0)
     assert "gives wrong logits" in chk.assess(case, wrong)
     assert "returned None" in chk.assess(case, dict(good, out=None))
 
 
-def test_speedup_run_returns_plain_timings(sol):
+def test_speedup_is_timed_by_the_caller_on_fresh_inputs(sol):
+    from mlcourse.checks.core import digest, fresh_inputs, measure
+
     chk = get_check("batched_speedup")
     case = chk.make_cases()[0]
-    out = chk.call(sol["forward_batched"], case.args)
-    assert set(out) == {"out", "t_loop", "t_batched"}
-    assert isinstance(out["t_loop"], float) and isinstance(out["t_batched"], float)
-    assert out["t_loop"] > 0 and out["t_batched"] > 0
-    assert np.allclose(out["out"], forward_reference(*case.args), rtol=1e-4, atol=1e-5)
+    seen = []
+
+    def run_many(seed):  # what the grader's worker does for one timed round
+        inputs = fresh_inputs(chk.timing, case.args, seed)
+        seen.append(inputs[0][0])
+        return digest([sol["forward_batched"](*a) for a in inputs], seed)
+
+    got = measure(chk.timing, case.args, run_many)
+    assert set(got) == {"t_fn", "t_baseline"} and got["t_fn"] > 0 and got["t_baseline"] > 0
+    assert len(seen) == chk.timing.rounds and not np.array_equal(seen[0], seen[1])  # new inputs every round
+    cached = measure(chk.timing, case.args, lambda seed: digest([case.expected] * chk.timing.inputs, seed))
+    assert "wrong results on the timed inputs" in cached["problem"]  # an earlier answer does not count
 
 
 # --- train_mnist_mlp -----------------------------------------------------------------------
