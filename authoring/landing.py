@@ -12,6 +12,7 @@ import yaml
 
 from grading import config
 
+from . import site_extras
 from .common import BOOK, CHAPTER_DIR
 from .pages import table_cell
 
@@ -79,4 +80,5 @@ def stage_landing(stage: Path, info: list[tuple[str, str, str]]) -> None:
         render_page(BOOK / page, stage / page, replacements)
     for asset in BOOK.glob("*.svg"):  # favicon and the like
         shutil.copy2(asset, stage / asset.name)
+    site_extras.write_assets(stage)
     write_toc(stage, [name for name, _, _ in info])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import site_extras
 from .common import CHAPTER_DIR, ROOT, SOLUTIONS, BuildError
 from .release import strip_solutions
 
@@ -113,6 +114,7 @@ def page_notebook(executed: nbformat.NotebookNode, name: str) -> nbformat.Notebo
                                      if not line.strip().startswith("# NBVAL_"))
             cell.outputs = clean_outputs(cell.outputs, models)
             cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
+            site_extras.fold_helpers(cell)
         cells.append(cell)
     # One note under the title, so readers know what they are looking at.
     note = nbformat.v4.new_markdown_cell(
@@ -123,6 +125,7 @@ def page_notebook(executed: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     note.id = "mlcourse-site-note"
     first_md = next((k for k, c in enumerate(cells) if c.cell_type == "markdown"), -1)
     cells.insert(first_md + 1, note)
+    cells.insert(first_md + 2, site_extras.download_note(name))
     page = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(executed.metadata))
     if not state:
         page.metadata.pop("widgets", None)

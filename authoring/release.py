@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -40,6 +39,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from mlcourse.notebook import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -160,14 +161,6 @@ def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.Noteb
     student.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
                         "mlcourse": {"released": fingerprint(cells)}}
     return student
-
-
-def fingerprint(cells: list) -> str:
-    """sha256 of the cells' types and sources: what a student's edit changes (running
-    cells or saving only changes outputs and metadata, which do not count)."""
-    parts = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source", []))]
-             for c in cells]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def edited(path: Path) -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from .common import BOOK, ROOT, VENDOR_URL, BuildError
+from . import site_extras
+from .common import BOOK, BUILD, ROOT, VENDOR_URL, BuildError
 
 # Sphinx resolves these relative to _static/, hence the "../".
 MATHJAX_PATH = f"../{VENDOR_URL}/mathjax/tex-mml-chtml.js"
@@ -39,7 +40,7 @@ def write_config(stage: Path, vendor_site: Path) -> None:
         # point it at our own folder (relative to the chapter pages), never the internet.
         WIDGETS_PATH: {"data-jupyter-widgets-cdn": f"../{VENDOR_URL}/npm/"},
     }
-    sphinx_config["html_extra_path"] = [str(vendor_site)]
+    sphinx_config["html_extra_path"] = [str(vendor_site), str(site_extras.copy_edition(BUILD / "site_extra").parent)]
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
 

@@ -12,6 +12,8 @@ reported, so one broken cell does not hide the rest of the submission.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for the annotation: importing nbformat costs seconds in a worker
@@ -107,3 +109,13 @@ def definitions(nb: "nbformat.NotebookNode") -> tuple[str, list[str]]:
         if kept:
             parts.append(f"# --- code cell {i + 1}\n" + "\n\n".join(kept))
     return "\n\n".join(parts) + "\n", problems
+
+
+def fingerprint(cells: list) -> str:
+    """sha256 of the cells' types and sources: what a student's edit changes (running cells or
+    saving only changes outputs and metadata, which do not count). The release records it in
+    each notebook (``metadata.mlcourse.released``); ``make release`` and ``mlcourse progress``
+    compare with it to tell an untouched notebook from one with work in it."""
+    parts = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source", []))]
+             for c in cells]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -49,7 +49,8 @@ def test_widget_views_with_saved_state_stay():
     nb = _executed()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}}
     page = pages.page_notebook(nb, "09_doubling.ipynb")
-    views = [o for o in page.cells[3].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    views = [o for c in page.cells if c.cell_type == "code" for o in c.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 1
 
 
@@ -101,3 +102,19 @@ def test_stale_executed_copies_are_found(tmp_path):
     changed.cells[2].source = "double(4)"
     nbformat.write(changed, sol / "09_doubling.ipynb")
     assert chapters.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"]
+
+
+def test_chapter_page_offers_the_edition_and_folds_long_helper_code():
+    from authoring import site_extras as student
+
+    nb = _executed()
+    helper = "def draw():\n" + "\n".join(f"    line_{i} = {i}" for i in range(student.FOLD_LINES + 1))
+    nb.cells.append(new_code_cell(helper))
+    nb.cells.append(new_code_cell("def f(x):\n" + "\n".join(f"    a{i} = {i}" for i in range(20))
+                                  + "\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"))
+    page = pages.page_notebook(nb, "09_doubling.ipynb")
+    note = next(c for c in page.cells if c.get("id") == "mlcourse-download")
+    assert '<a href="../mlcourse-student.zip" download>' in note.source
+    assert "unzip mlcourse-student.zip && cd mlcourse-student\nmake lab" in note.source
+    assert "hide-input" in page.cells[-2].metadata["tags"]
+    assert "hide-input" not in page.cells[-1].metadata.get("tags", [])  # an exercise stays open

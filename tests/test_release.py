@@ -178,3 +178,31 @@ def test_release_backs_up_a_merge_conflict_and_regenerates_it(course):
     student.write_text("{\n<<<<<<< HEAD\n  \"a\": 1\n=======\n  \"a\": 2\n>>>>>>> i99\n}\n")
     assert release.release() == ["01_a.ipynb"]
     assert not release.edited(student) and len(list(release.BACKUPS.rglob("01_a.ipynb"))) == 1
+
+
+def test_student_commands_then_make_release_never_lose_an_edit(course, capsys):
+    """Edit a student notebook, run every student command on it (lab, progress, submit) and
+    then the release: the edit survives, and the release refuses naming the file and FORCE."""
+    import subprocess
+    import sys
+
+    sol, nbs = course
+    student = nbs / "01_a.ipynb"
+    nb = nbformat.read(student, as_version=4)
+    nb.cells[0].source = "def f():\n    return 1  # my work"
+    nbformat.write(nb, student)
+    mine = student.read_bytes()
+    env = {**__import__("os").environ, "MLCOURSE_STATIC": "1"}
+    for args in (["lab", str(nbs), "--version"], ["progress", str(nbs)],
+                 ["submit", str(nbs), "--name", "Ada Lovelace"]):
+        proc = subprocess.run([sys.executable, "-m", "mlcourse", *args], capture_output=True, text=True,
+                              env=env, cwd=nbs.parent, timeout=600)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+        assert student.read_bytes() == mine, f"mlcourse {args[0]} changed the notebook"
+    assert (nbs.parent / "Ada_Lovelace.zip").exists()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")]), sol / "01_a.ipynb")
+    assert release.main([]) == 1
+    err = capsys.readouterr().err
+    assert "notebooks/01_a.ipynb" in err and "make release FORCE=1" in err and "release-backups/" in err
+    assert student.read_bytes() == mine

@@ -61,8 +61,11 @@ def _read_idx_cases(rng: np.random.Generator) -> list[Case]:
     bad = [(good[:-1], "a file whose data is one byte short (truncated)"),
            (good + b"\x00\x00", "a file with extra bytes after the data"),
            (b"\x01\x02" + good[2:], "a file whose magic number does not start with two zero bytes"),
+           (b"\x01" + good[1:], "a file whose magic number's first byte is not zero"),
+           (good[:1] + b"\x05" + good[2:], "a file whose magic number's second byte is not zero"),
            (good[:2] + b"\x07" + good[3:], "a file with an unknown type byte 0x07"),
            (good[:6], "a file too short to hold its header"),
+           (good[:3], "a file of 3 bytes, shorter than the magic number"),
            (b"\x00\x00\x08\x00", "a header with zero dimensions")]
     for data, what in bad:
         cases.append(Case(args=(data, "error"), expected="ValueError", label=what))

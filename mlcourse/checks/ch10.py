@@ -61,10 +61,14 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
     # Case 1: integers arranged so that Q1 = 10 and Q3 = 14 exactly (n = 21: the quartiles are
     # the 6th and 16th values), IQR = 4, fences 4 and 20 — with points exactly on both fences.
     # The median is 12, so fences centred on it (6 and 18) differ from Tukey's at 5 and 19.
-    low = rng.integers(6, 11, size=2)
-    mid_low, mid_high = rng.integers(10, 13, size=4), rng.integers(12, 15, size=4)
-    high = rng.integers(14, 19, size=1)
-    x = np.concatenate([[3, 4, 5], low, [10], mid_low, [12], mid_high, [14], high,
+    # Every neighbour of a quartile differs from it (low < 10 < mid_low, mid_high < 14 < high):
+    # then the 24th/26th (74th/76th) percentiles are not the quartiles, and with points exactly
+    # on the fences (and 3.6 just below the lower one) a percentile off by one moves a fence
+    # across a point.
+    low = rng.integers(6, 10, size=2)
+    mid_low, mid_high = rng.integers(11, 13, size=4), rng.integers(12, 14, size=4)
+    high = rng.integers(15, 19, size=1)
+    x = np.concatenate([[3.6, 4, 5], low, [10], mid_low, [12], mid_high, [14], high,
                         [19, 20, 21, 35]]).astype(np.float64)
     x = rng.permutation(x)
     # Case 2: a normal sample with far outliers, k = 3 ("far out").
@@ -72,7 +76,7 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
     y[rng.choice(200, 6, replace=False)] = [25.0, -18.0, 14.5, 13.0, -4.5, 16.0]
     # Case 3: a skewed sample (log-normal, like prices), k = 1.5.
     z = np.exp(rng.standard_normal(300) * 0.8 + 12)
-    return [Case(args=(x, 1.5), label="21 integers with Q1 = 10, Q3 = 14 and points exactly on the fences 4 and 20"),
+    return [Case(args=(x, 1.5), label="21 values with Q1 = 10, Q3 = 14 and points exactly on the fences 4 and 20"),
             Case(args=(y, 3.0), label="200 normal values with outliers, k = 3"),
             Case(args=(z, 1.5), label="300 log-normal values (like prices), k = 1.5")]
 

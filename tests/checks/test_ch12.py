@@ -139,6 +139,12 @@ def test_batchnorm_backward_mistakes(name):
     fails_with(name, _bn_backward(arity=1), "dgamma and dbeta are gradients too")
     fails_with(name, _bn_backward(axis=1), "axis=1", "over axis=0")
 
+    def in_place(dout, cache):
+        dout *= cache[4]  # dout *= gamma: right numbers, but the caller's dout is overwritten
+        return _bn_backward(with_gamma=False)(dout, cache)
+
+    fails_with(name, in_place, "changed dout in place")
+
 
 def test_batchnorm_backward_graph_with_a_forgotten_path_in_the_staged_form():
     """The staged bug: x feeds μ and x − μ, but dx keeps only the direct path."""

@@ -189,6 +189,8 @@ def test_sample_config_mistakes():
     fails_with("sample_config", _config(wd=lambda rng: rng.uniform(1e-6, 1e-2)), "weight_decay:", "linear scale")
     fails_with("sample_config", _config(lr=lambda rng: 10 ** rng.uniform(-3, 1)), "lr left its range")
     fails_with("sample_config", _config(width=lambda rng: rng.choice([32, 64, 128])), "only ever took")
+    fails_with("sample_config", _config(lr=lambda rng: 9 ** rng.uniform(-3, 0)), "lr ranges only from")
+    fails_with("sample_config", _config(wd=lambda rng: 10 ** rng.uniform(-5, -2)), "weight_decay ranges only")
     fails_with("sample_config", _config(dropout=lambda rng: rng.uniform(0, 0.9)), "dropout left its range")
     fails_with("sample_config", _config(lr=lambda rng: 10 ** np.random.default_rng().uniform(-3, 0)),
                "not reproducible")
