@@ -8,7 +8,9 @@ EXECUTED := _build/executed
 # browser, a second process), OpenBLAS's two threads wait on each other and small matrix
 # products get 10-100x slower. Chapter 08 still measures 1 vs 2 threads in subprocesses.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-NBVAL := -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300
+# The nbval arguments live in authoring/nbval.py (the site build re-executes a stale chapter
+# with the same ones); "=" so they are read only when a recipe needs them.
+NBVAL = $(shell $(PY) -m authoring.nbval)
 
 .PHONY: lab test unit notebooks site site-only browser-deps browser-tests release grade gradescope bench mutants clean help \
 	hub hub-stop hub-release hub-grade hub-deps hub-env hub-proxy
@@ -53,11 +55,11 @@ notebooks: $(VENV)/.installed-dev
 	@cat $(EXECUTED)/timings.json
 
 release: $(VENV)/.installed-dev
-	$(PY) -m grading.release $(if $(FORCE),--force)
+	$(PY) -m authoring.release $(if $(FORCE),--force)
 
 # The student edition: _build/student/mlcourse-student/ and .zip (notebooks, wheel, README, Makefile).
 edition: $(VENV)/.installed-dev
-	$(PY) -m grading.edition
+	$(PY) -m authoring.edition
 
 # --- the course site (Jupyter Book 1.x, offline) ----------------------------------------
 site: $(VENV)/.installed-site
@@ -65,7 +67,7 @@ site: $(VENV)/.installed-site
 	$(MAKE) site-only
 
 site-only: $(VENV)/.installed-site
-	$(PY) -m book.build --executed $(EXECUTED)
+	$(PY) -m authoring.site --executed $(EXECUTED)
 
 browser-deps:
 	@bash .ci/ensure-chromium
@@ -75,13 +77,15 @@ browser-tests: $(VENV)/.installed-site
 
 # --- the class's JupyterHub on this machine (classroom/README.md) -------------------------
 # Students' servers run as the students, so their Python must be one every user can reach
-# (a Python under /root is not): a venv of Debian's python3 in $(HUB_ENV) with the edition
-# (mlcourse), jupyterhub-singleuser and nbgitpuller. The proxy comes from the npm registry.
+# (a Python under /root is not): a venv of Debian's python3 in $(HUB_ENV) with the student
+# edition's wheel (mlcourse and its data), jupyterhub-singleuser and nbgitpuller, its kernels
+# loading mlcourse.friendly as `mlcourse lab` does. The proxy comes from the npm registry.
 HUB_ENV ?= /opt/mlcourse-hub
 HUB_DIR ?= /srv/mlcourse-hub
 HUB_PYTHON ?= /usr/bin/python3
 CHP := node_modules/.bin/configurable-http-proxy
 HUB := $(PY) -m classroom --hub-dir $(HUB_DIR)
+HUB_EXTRA = $$($(PY) -c 'from grading.config import tomllib; print(" ".join(repr(r) for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["hub"]))')
 
 hub-deps: hub-env hub-proxy
 hub-proxy: $(CHP)
@@ -90,15 +94,18 @@ $(CHP):
 	@test -x $@
 
 hub-env: $(HUB_ENV)/.installed
-$(HUB_ENV)/.installed: pyproject.toml $(shell find mlcourse -name '*.py' 2>/dev/null)
+$(HUB_ENV)/.installed: Makefile $(VENV)/.installed-dev pyproject.toml $(shell find mlcourse data -type f -not -path '*/__pycache__/*' 2>/dev/null)
 	@$(HUB_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || [ "$$(id -u)" != 0 ] || \
 	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null)
 	@$(HUB_PYTHON) -c 'import ensurepip, venv' || (echo "make hub needs $(HUB_PYTHON) with venv (apt-get install python3-venv)" && exit 2)
+	$(PY) -m grading.edition
 	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
 	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
-	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps . && $(HUB_ENV)/venv/bin/pip install --quiet ".[hub]"
-	rm -rf build
-	rm -rf $(HUB_ENV)/data && cp -r data $(HUB_ENV)/data && chmod -R a+rX,go-w $(HUB_ENV)
+	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps _build/student/mlcourse-student/wheels/mlcourse-*.whl
+	eval $(HUB_ENV)/venv/bin/pip install --quiet _build/student/mlcourse-student/wheels/mlcourse-*.whl $(HUB_EXTRA)
+	mkdir -p $(HUB_ENV)/venv/etc/ipython
+	$(PY) -c 'from mlcourse.__main__ import KERNEL_CONFIG; print(KERNEL_CONFIG, end="")' > $(HUB_ENV)/venv/etc/ipython/ipython_kernel_config.py
+	rm -rf $(HUB_ENV)/data && chmod -R a+rX,go-w $(HUB_ENV)
 	@touch $@
 
 hub: $(VENV)/.installed-site hub-deps

@@ -1,5 +1,11 @@
 """The student edition as a git repository the hub's students pull from with nbgitpuller.
 
+``stage(dest)`` lays out what the hub publishes: the student edition (``make edition``,
+grading/edition.py) without its ``wheels/`` and ``Makefile`` — on the hub that wheel is
+already installed in every student's environment (``make hub-env``), so the commands are
+``mlcourse progress`` / ``mlcourse submit`` in a terminal — i.e. ``notebooks/`` and the
+edition's ``README.md``.
+
 ``publish(source, repo)`` makes the repository's ``main`` branch hold exactly the files of
 ``source`` (one commit per release, none when nothing changed). The repository is a bare
 one in the hub's folder, readable by everyone on the machine and written only by root;
@@ -14,6 +20,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 BRANCH = "main"
 AUTHOR = ["-c", "user.name=mlcourse instructor", "-c", "user.email=instructor@localhost"]
@@ -26,6 +33,24 @@ def _git(*args: str, cwd: Path | None = None) -> str:
     return proc.stdout.strip()
 
 
+HUB_PARTS = ("notebooks", "README.md")  # of the edition tree; wheels/ and Makefile stay out
+
+
+def stage(dest: Path) -> Path:
+    """Build the student edition and copy the part the hub publishes into ``dest`` (replaced)."""
+    from authoring import edition as student_edition  # lazy: only staging builds the edition
+
+    student_edition.build()
+    tree = student_edition.OUT / student_edition.NAME
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for part in HUB_PARTS:
+        src = tree / part
+        shutil.copytree(src, dest / part) if src.is_dir() else shutil.copy2(src, dest / part)
+    return dest
+
+
 def url(repo: Path) -> str:
     return f"file://{repo}"
 
@@ -35,8 +60,6 @@ def pull_path(repo_url: str, folder: str, branch: str = BRANCH) -> str:
 
     The link to hand out is ``https://HUB/hub/user-redirect/`` + this path.
     """
-    from urllib.parse import quote
-
     return (f"git-pull?repo={quote(repo_url, safe='')}&branch={branch}&targetpath={folder}"
             f"&urlpath={quote(f'lab/tree/{folder}', safe='')}")
 

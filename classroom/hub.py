@@ -25,7 +25,7 @@ from . import accounts, edition, limits
 REPO = Path(__file__).resolve().parent.parent
 HUB_DIR = Path(os.environ.get("MLCOURSE_HUB_DIR", "/srv/mlcourse-hub"))
 HUB_ENV = Path(os.environ.get("MLCOURSE_HUB_ENV", "/opt/mlcourse-hub"))
-EDITION_DIR = "mlcourse"   # the folder the edition lands in, in every home
+EDITION_DIR = "mlcourse"   # the folder the edition lands in, in every home (notebooks in notebooks/)
 
 
 @dataclass
@@ -76,14 +76,8 @@ def _read_pid(path: Path) -> int | None:
 
 
 def default_edition(paths: Paths) -> Path:
-    """The edition to publish: the released student notebooks (until the edition bundle exists)."""
-    stage = paths.private / "edition-stage"
-    if stage.exists():
-        subprocess.run(["rm", "-rf", str(stage)], check=True)
-    stage.mkdir(parents=True)
-    for nb in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        (stage / nb.name).write_bytes(nb.read_bytes())
-    return stage
+    """The edition to publish: the student edition's notebooks and README (classroom.edition.stage)."""
+    return edition.stage(paths.private / "edition-stage")
 
 
 def up(roster: Path, paths: Paths, port: int = 8000, mem: str = "1G", cpus: float = 1.0,
@@ -110,7 +104,7 @@ def up(roster: Path, paths: Paths, port: int = 8000, mem: str = "1G", cpus: floa
         "repo": str(REPO), "private": str(paths.private), "students": names,
         "port": port, "hub_port": free_port(), "proxy_api_port": free_port(),
         "proxy": str(proxy), "proxy_token": secrets.token_hex(32), "singleuser": str(singleuser),
-        "data": str(HUB_ENV / "data"), "mem_limit": mem, "cpu_limit": cpus,
+        "mem_limit": mem, "cpu_limit": cpus,
         "edition_url": edition.url(paths.repo), "branch": edition.BRANCH, "edition_dir": EDITION_DIR,
         "server_args": server_args or [],
     }

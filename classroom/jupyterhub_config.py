@@ -41,7 +41,7 @@ c.Spawner.mem_limit = s["mem_limit"]
 c.Spawner.cpu_limit = s["cpu_limit"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
-c.Spawner.environment = {"MLCOURSE_DATA": s["data"], "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+c.Spawner.environment = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 c.Spawner.args = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                   *s.get("server_args", [])]
 # Every start goes through the nbgitpuller link: the edition arrives on first login and

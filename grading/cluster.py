@@ -26,6 +26,8 @@ import os
 import sys
 from pathlib import Path
 
+from mlcourse.safe_text import for_json
+
 from . import cli
 from .submissions import discover
 
@@ -97,7 +99,7 @@ def job(argv: list[str]) -> int:
     part = {"format": PART_FORMAT, "student": sid, "settings": meta, "grading": _fingerprint(run),
             "results": results}
     tmp = args.parts / f".{sid}.incomplete-{os.getpid()}"
-    tmp.write_text(json.dumps(part, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(for_json(part) + "\n", encoding="utf-8")
     os.replace(tmp, args.parts / f"{sid}.json")  # atomic: a part is complete or absent
     print(f"part {sid} ({elapsed:.1f} s) → {args.parts / f'{sid}.json'}", file=sys.stderr)
     return 0

@@ -24,7 +24,7 @@ import resource
 import stat
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -62,9 +62,11 @@ def _overlays(needed: list[str], private: list[str]) -> dict[str, set[str]]:
             # A directory the unprivileged uid cannot traverse (e.g. /root holding pyenv).
             if anc != "/" and not os.stat(anc).st_mode & stat.S_IXOTH:
                 keep(anc, path)
-        for root in private:
-            if path.startswith(root.rstrip("/") + "/"):
-                keep(root, path)
+            # Every level between a private root and what is needed below it is covered
+            # too: /work bound back whole as "wt" would show every other checkout in /work/wt.
+            for root in private:
+                if anc == root or anc.startswith(root.rstrip("/") + "/"):
+                    keep(anc, path)
     for root in private:
         plan.setdefault(root, set())
     return plan
@@ -93,6 +95,39 @@ def _hide(path: str) -> None:
         _mount("/dev/null", path, None, MS_BIND)
 
 
+# Shared writable places of the host: each sandbox gets empty ones of its own (nothing it
+# writes there outlives it, nothing of the host's — unix sockets under /run included — is
+# reachable). /run holds a fresh world-writable lock/ (what /run/lock, /var/lock point to).
+FRESH = {"/tmp": "mode=1777,size=64m", "/dev/shm": "mode=1777,size=64m", "/var/tmp": "mode=1777,size=64m",
+         "/run": "mode=755,size=1m", "/dev/mqueue": None}
+
+
+def _fresh(needed: list[str]) -> list[str]:
+    """Mount empty tmpfs over the host's shared writable folders; returns those covered."""
+    done = []
+    for path, options in FRESH.items():
+        real = os.path.realpath(path)
+        if not os.path.isdir(real) or real in done or any(n == real or n.startswith(real + "/") for n in needed):
+            continue
+        if options is None:  # POSIX message queues: this IPC namespace's own
+            try:
+                _mount("mqueue", real, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                done.append(real)
+            except OSError:
+                pass
+            continue
+        _mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        if real == "/run":
+            os.mkdir("/run/lock", 0o1777)
+            os.chmod("/run/lock", 0o1777)
+        done.append(real)
+    # /dev/log is the host's syslog socket when it is not a link into /run.
+    if os.path.exists("/dev/log") and stat.S_ISSOCK(os.lstat("/dev/log").st_mode):
+        _mount("/dev/null", "/dev/log", None, MS_BIND)
+        done.append("/dev/log")
+    return done
+
+
 def namespaces(needed: list[str], private: list[str], hide: list[str]) -> list[str]:
     """Private mount + network namespaces showing only ``needed``; returns what was done."""
     done = []
@@ -105,9 +140,12 @@ def namespaces(needed: list[str], private: list[str], hide: list[str]) -> list[s
         if os.path.exists(real) and not any(n == real or n.startswith(real + "/") for n in needed):
             _hide(real)
     private = [os.path.realpath(p) for p in private if os.path.isdir(p)]
+    fresh = _fresh(needed)
     for directory, children in sorted(_overlays(needed, private).items(), key=lambda kv: kv[0].count("/")):
-        _cover(directory, children)
+        if directory not in fresh:
+            _cover(directory, children)
     done.append("private mount namespace (repository, submissions and hidden paths not visible)")
+    done.append(f"empty private {', '.join(fresh)} (no host unix sockets, nothing left behind)")
     return done
 
 

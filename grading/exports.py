@@ -21,8 +21,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from mlcourse.safe_text import for_csv
+
 from .assignments import Assignment, stamp
-from .gradebook import NOT_IN_ROSTER, Row, cell, fmt
+from .gradebook import NOT_IN_ROSTER, Row, fmt
 
 FORMATS = ("canvas", "moodle", "csv")
 FILES = {"canvas": "canvas.csv", "moodle": "moodle.csv", "csv": "grades.csv"}
@@ -43,7 +45,7 @@ def canvas(path: Path, rows: list[Row], chosen: list[Assignment], has_roster: bo
                 ident = [s.name, s.get("canvas_id"), s.get("sis_user_id"), s.get("sis_login_id"), s.get("section")]
             else:  # no roster: the folder name is the best login id there is
                 ident = [r.id, "", "", r.id if not has_roster else "", ""]
-            w.writerow([cell(x) for x in ident + [fmt(r.scores[a.id]["points"]) for a in chosen]])
+            w.writerow([for_csv(x) for x in ident + [fmt(r.scores[a.id]["points"]) for a in chosen]])
 
 
 def _canvas_header(a: Assignment) -> str:
@@ -59,7 +61,7 @@ def moodle(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
             s = r.student
             first, last = s.first_last() if s else (r.id, "")
             ident = [first, last, s.get("id_number") if s else "", "", "", s.get("email") if s else ""]
-            w.writerow([cell(x) for x in ident + [fmt(r.scores[a.id]["points"]) for a in chosen]])
+            w.writerow([for_csv(x) for x in ident + [fmt(r.scores[a.id]["points"]) for a in chosen]])
 
 
 def plain(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
@@ -70,7 +72,7 @@ def plain(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
             s = r.student
             line = [r.id, r.name, s.get("email") if s else "", s.get("section") if s else "", r.status,
                     stamp(r.submitted) if r.submitted else "", *[fmt(r.scores[a.id]["points"]) for a in chosen]]
-            w.writerow([cell(x) for x in line])
+            w.writerow([for_csv(x) for x in line])
 
 
 def _maxima(rows: list[Row], chosen: list[Assignment]) -> list[float]:

@@ -10,8 +10,9 @@ renderings escape it, so a student's text never becomes markup.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
+
+from mlcourse.safe_text import for_html, for_markdown, one_line
 
 from . import assignments as asg
 from .assignments import Assignment
@@ -158,17 +159,17 @@ def _emph(text: str) -> list[tuple[str, str]]:
 
 def md_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
-        rendered = "".join(f"`{seg}`" if code else html.escape(seg, quote=False).replace("[", "\\[").replace("]", "\\]")
-                           .replace("*", "\\*").replace("|", "\\|") for code, seg in _spans(part))
+    # Student text on one line: a line break could start a heading or a list of its own.
+    for kind, part in _emph(one_line(text, limit=None)):
+        rendered = "".join(f"`{seg}`" if code else for_markdown(seg) for code, seg in _spans(part))
         out.append(f" *{rendered}*" if kind else rendered)
     return "".join(out)
 
 
 def html_inline(text: str) -> str:
     out = []
-    for kind, part in _emph(text):
-        rendered = "".join(f"<code>{html.escape(seg)}</code>" if code else html.escape(seg) for code, seg in _spans(part))
+    for kind, part in _emph(one_line(text, limit=None)):
+        rendered = "".join(f"<code>{for_html(seg)}</code>" if code else for_html(seg) for code, seg in _spans(part))
         out.append(f" <em>{rendered}</em>" if kind else rendered)
     return "".join(out)
 
@@ -196,7 +197,7 @@ def markdown(blocks: list[Block]) -> str:
 def to_html(blocks: list[Block]) -> str:
     title = html_inline(blocks[0].text) if blocks else "Feedback"
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{html.escape(blocks[0].text) if blocks else 'Feedback'}</title>",
+           f"<title>{for_html(blocks[0].text) if blocks else 'Feedback'}</title>",
            f"<style>{STYLE}</style></head><body>"]
     for b in blocks:
         if b.kind == "h1":
@@ -214,7 +215,7 @@ def to_html(blocks: list[Block]) -> str:
                                         for c, t in b.lines or []) + "</ul>")
         elif b.kind == "table":
             out.append("<table><tr><th>item</th><th>points</th></tr>" +
-                       "".join(f'<tr><td>{html_inline(c)}</td><td class="pts">{html.escape(p)}</td></tr>'
+                       "".join(f'<tr><td>{html_inline(c)}</td><td class="pts">{for_html(p)}</td></tr>'
                                for c, p in b.lines or []) + "</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

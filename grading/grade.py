@@ -15,11 +15,14 @@ import time
 from typing import Any, Callable
 
 from mlcourse.checks.core import NOT_IMPLEMENTED, PUBLIC_SEED, Call, Case, Result, Status, get_check, run_check
+from mlcourse.notebook import code_cells
+from mlcourse.safe_text import one_line
 
 from . import wire
 from .config import Exercise, Rubric
-from .sandbox import Limits, Sandbox, SandboxError, UidPool
-from .submissions import Submission
+from .sandbox import Limits, Sandbox, SandboxError
+from .submissions import Submission, exact_name
+from .uids import UidPool
 
 _BROKEN = (Status.TIMEOUT, Status.CRASHED, Status.GARBLED)  # the student's process failed
 MAX_RESTARTS = 3  # crashed/hung workers restarted per notebook before giving up on it
@@ -45,12 +48,6 @@ class CaseCache:
 
     def plain_args(self, case: Case) -> Any:
         return self._plain[id(case)]
-
-
-def clean(text: Any, n: int = 400) -> str:
-    """A student-controlled string made safe to show: printable, one line, at most ``n`` chars."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?|(?<![\w.])-?\d+e[-+]?\d+")
@@ -94,9 +91,14 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
             return Call(Status.MISSING_FUNCTION,
                         detail=f"no function {fn} in {ex.notebook} — did you rename it or delete its cell?")
         if status == "error":
-            return Call(Status.ERROR, detail=clean(reply.get("message", "an exception")))
+            return Call(Status.ERROR, detail=one_line(reply.get("message", "an exception")))
+        if status == "not_own_code":
+            used = reply.get("used")
+            names = ", ".join(one_line(u, 80) for u in used[:5]) if isinstance(used, list) else "?"
+            return Call(Status.NOT_OWN_CODE, detail=f"calls the course's own implementation ({names}) instead of "
+                                                    "code of your own — it scores 0; write it yourself")
         if status == "unencodable":
-            return Call(Status.FAIL, detail=f"returned {clean(reply.get('message', 'something'))}; "
+            return Call(Status.FAIL, detail=f"returned {one_line(reply.get('message', 'something'))}; "
                                             "return NumPy arrays, numbers, or tuples/lists of them")
         if status == "too_large":
             return Call(Status.FAIL, detail=f"returned more data than the grader accepts ({sb.limits.reply_mb} MB)")
@@ -110,13 +112,30 @@ def _remote_call(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case]
     return call
 
 
+def _remote_round(sb: Sandbox, ex: Exercise, cache: CaseCache) -> Callable[[Case, int], Any]:
+    """One timed round of a check with ``timing``: the worker calls the student's function on
+    the fresh inputs of ``seed``; the grader's clock (core.measure) times this request."""
+    fn = f"`{ex.function}`"
+
+    def run_many(case: Case, seed: int) -> Any:
+        frame = wire.request_frame(op="calls", check=ex.check, function=ex.function,
+                                   args=cache.plain_args(case), seed=seed)
+        try:
+            reply = sb.request_frame(frame, f"timing {fn}")
+        except SandboxError as err:
+            raise _Broken(result(ex, Status(err.kind), f"{fn}: {err.message}"), err) from None
+        return reply.get("values") if reply.get("status") == "ok" else None
+
+    return run_many
+
+
 def feedback_line(fn: str, r: Result) -> str:
     """The verdict of ``r`` as the student's feedback says it; ``fn`` is "`function`"."""
     if r.passed:
         extra = f" and {r.hidden} hidden test case{'s' if r.hidden != 1 else ''}" if r.hidden else ""
         return f"{fn}: passed the public check{extra}"
     if r.judged:
-        problem = clean(r.detail, 600)
+        problem = one_line(r.detail, 600)
         if r.seed == PUBLIC_SEED:
             return f"{fn}: {problem}{r.where}"
         return f"{fn} passes the public check but not the grader's hidden test cases: {redact(problem)}"
@@ -138,10 +157,10 @@ def _grade_exercise(sb: Sandbox, ex: Exercise, rubric: Rubric, cache: CaseCache)
         try:
             return cache.get(ex.check, seed)
         except Exception as exc:  # noqa: BLE001 — a bug in a check, not the student's
-            raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {clean(exc)}") from None
+            raise _CasesFailed(f"make_cases({seed}): {type(exc).__name__}: {one_line(exc)}") from None
 
     try:
-        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases)
+        r = run_check(chk, _remote_call(sb, ex, cache), rubric.seeds(ex), cases, _remote_round(sb, ex, cache))
     except _CasesFailed as exc:
         v = result(ex, Status.GRADER_ERROR, "could not be graded because of a problem in the grader "
                                             "(your instructor sees the details)")
@@ -155,6 +174,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
     """Verdicts for ``exercises`` of one chapter notebook, and a report on the notebook."""
     name = f"{chapter}.ipynb"
     deadline = time.monotonic() + limits.notebook_timeout
+    cells = code_cells(json.loads(notebook.decode("utf-8")))  # IPython's transformer, here in the grader
     report: dict = {"load_problems": [], "isolation": [], "incidents": []}
     verdicts: list[dict] = []
     sb: Sandbox | None = None
@@ -167,14 +187,15 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
             if sb is None:
                 try:
                     sb = Sandbox(notebook, name, limits, uid, deadline=deadline)
-                    loaded = sb.request({"op": "load", "notebook": name}, "loading your notebook's definitions")
+                    loaded = sb.request({"op": "load", "notebook": name, "cells": cells},
+                                        "loading your notebook's definitions")
                     if restarts == 0:
                         report["isolation"] = sb.measures
                         problems = loaded.get("problems")
-                        report["load_problems"] = [clean(p) for p in problems[:20]] if isinstance(problems, list) else []
+                        report["load_problems"] = [one_line(p) for p in problems[:20]] if isinstance(problems, list) else []
                 except SandboxError as err:
                     if sb is not None:
-                        report["incidents"].append(clean(sb.log_tail(), 600))
+                        report["incidents"].append(one_line(sb.log_tail(), 600))
                         sb.close()
                         sb = None
                     fatal = (err.kind, err.message)
@@ -184,7 +205,7 @@ def grade_notebook(chapter: str, exercises: list[Exercise], notebook: bytes, rub
                 verdicts.append(_grade_exercise(sb, ex, rubric, cache))
             except _Broken as broken:
                 verdicts.append(broken.verdict)
-                report["incidents"].append(clean(sb.log_tail(), 600))
+                report["incidents"].append(one_line(sb.log_tail(), 600))
                 sb.close()
                 sb = None
                 restarts += 1
@@ -210,7 +231,7 @@ def run_notebook(chapter: str, notebook: bytes, limits: Limits, uid: int | None)
                     if msg.get("ok") is True:
                         return {"status": "ok", "message": "runs top to bottom without errors"}
                     return {"status": "failed", "cell": cell,
-                            "message": f"code cell {cell} raised {clean(msg.get('error', 'an error'))}"}
+                            "message": f"code cell {cell} raised {one_line(msg.get('error', 'an error'))}"}
     except SandboxError as err:
         where = f"in code cell {cell}: " if cell else ""
         return {"status": err.kind, "cell": cell, "message": f"{where}{err.message}"}
@@ -224,14 +245,18 @@ def _validate(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return "is not text (UTF-8) — is it really a .ipynb notebook?"
     except (ValueError, RecursionError) as exc:
-        return f"is not valid notebook JSON ({clean(exc, 120)}) — was it edited outside Jupyter?"
+        return f"is not valid notebook JSON ({one_line(exc, 120)}) — was it edited outside Jupyter?"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return "is valid JSON but not a notebook (no list of cells)"
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("source", ""), (str, list)):
             return "has a malformed cell"
-    if nb.get("nbformat") != 4:
-        return f"has notebook format {clean(nb.get('nbformat'), 10)}; save it with a current Jupyter (format 4)"
+    version = nb.get("nbformat")
+    if isinstance(version, str):
+        return (f"has the text {one_line(repr(version), 20)} as its nbformat where Jupyter writes the number 4 — "
+                "was it edited outside Jupyter? Open it in Jupyter and save it again")
+    if version != 4 or type(version) is not int:
+        return f"has notebook format {one_line(version, 10)}; save it with a current Jupyter (format 4)"
     return None
 
 
@@ -254,19 +279,28 @@ def grade_submission(sub: Submission, rubric: Rubric, limits: Limits, uids: UidP
                                                           "submission") for e in exercises]
                 continue
             fname, note = found
-            nb["file"] = fname
+            nb["file"] = exact_name(fname)
             if note:
                 nb["message"] = note
+            if fname in sub.shared:
+                why = (f"{exact_name(fname)} is the same file (a hard link) as {sub.shared[fname]}; it scores 0 "
+                       "until your instructor decides whose work it is")
+                nb.update(status="shared", message=why)
+                nb["runs"] = {"status": "shared", "message": "not run (shared file)"}
+                verdicts += [result(e, Status.SHARED_FILE, f"`{e.function}`: {why}") for e in exercises]
+                sub.problems.append(f"{chapter}: the same file as {sub.shared[fname]} (0 until an instructor decides)")
+                continue
             try:
                 data = sub.read(fname)
             except (OSError, ValueError) as exc:
-                data, problem = b"", clean(exc)
+                data, problem = b"", one_line(exc)
             else:
                 problem = _validate(data)
             if problem:
-                nb.update(status="invalid", message=f"{fname} {problem}")
+                shown = exact_name(fname)
+                nb.update(status="invalid", message=f"{shown} {problem}")
                 nb["runs"] = {"status": "invalid", "message": "not a valid notebook"}
-                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {fname} {problem}") for e in exercises]
+                verdicts += [result(e, Status.INVALID_NOTEBOOK, f"`{e.function}`: {shown} {problem}") for e in exercises]
                 continue
             ex_verdicts, report = grade_notebook(chapter, exercises, data, rubric, limits, uid, cache)
             verdicts += ex_verdicts

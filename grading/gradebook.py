@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from mlcourse.safe_text import for_csv
+
 from . import assignments as asg
 from .assignments import Assignment
 from .config import Rubric
@@ -66,12 +68,6 @@ def fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: no formula injection (=, +, -, @, tab, CR)."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def columns(chosen: list[Assignment]) -> list[str]:
     cols = ["id", "name", "email", "section", "status", "submitted"]
     for a in chosen:
@@ -97,4 +93,4 @@ def write(path: Path, rows: list[Row], chosen: list[Assignment]) -> None:
                     line += [str(s["late_days"]), fmt(s["penalty"])]
                 line += [fmt(row.result["items"][i]["points"]) if row.result else "0" for i in a.items]
             line.append("; ".join(row.notes()))
-            w.writerow([cell(x) for x in line])
+            w.writerow([for_csv(x) for x in line])

@@ -18,7 +18,6 @@ run the bundle in a simulated layout in a temporary folder.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import stat
 import sys
@@ -26,13 +25,16 @@ import time
 import zipfile
 from pathlib import Path
 
+from mlcourse.safe_text import for_json
+
 from . import assignments as asg
 from . import config
 from .feedback import exercises
 from .grade import CaseCache, grade_submission
 from .gradebook import fmt
-from .sandbox import Limits, UidPool
+from .sandbox import Limits
 from .submissions import Submission, _from_folder
+from .uids import UidPool
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ("mlcourse", "grading", "data")
@@ -129,7 +131,7 @@ def run(root: Path, assignment_id: str, timeout: float = 60.0) -> dict:
     result = grade_submission(sub, graded, limits, uids, CaseCache())
     doc = results(result, rubric, assignment)
     doc["execution_time"] = round(time.perf_counter() - started, 1)
-    (results_dir / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (results_dir / "results.json").write_text(for_json(doc) + "\n", encoding="utf-8")
     return doc
 
 

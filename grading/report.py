@@ -7,18 +7,27 @@ hidden cases, grader source or tracebacks.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from mlcourse.safe_text import for_json
 
 from . import exports, feedback, gradebook
 from .assignments import Assignment, stamp
 from .config import Rubric
+from .submissions import file_keys
 from .gradebook import Row, fmt  # noqa: F401  (fmt: the gradebook's number format, used by others)
 
 
 def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Row], meta: dict,
               formats: list[str] = (), has_roster: bool = False) -> list[Path]:
-    """gradebook.csv, feedback/<assignment>/<id>.md|.html, results.json and the exports in ``out``."""
+    """feedback/<assignment>/<key>.md|.html, gradebook.csv, results.json and the exports in ``out``.
+
+    ``<key>`` is the student's id when it is a plain file name, else a stable name made from it
+    (submissions.file_key). One student's feedback failing to be written never stops the
+    others': the failure goes into that student's notes, and the gradebook, results.json and
+    exports are written for everyone.
+    """
+    keys = file_keys([row.id for row in rows])
     for a in chosen:
         folder = out / "feedback" / a.id
         folder.mkdir(parents=True, exist_ok=True)
@@ -27,8 +36,8 @@ def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Ro
                 continue
             try:
                 md, page = feedback.render(row, a, rubric)
-                _write(folder / f"{feedback_key(row)}.md", md)
-                _write(folder / f"{feedback_key(row)}.html", page)
+                _write(folder / f"{keys[row.id]}.md", md)
+                _write(folder / f"{keys[row.id]}.html", page)
             except Exception as exc:  # noqa: BLE001 — a bug for one student is that student's note
                 row.result["notes"] = [*row.result.get("notes", []), f"{a.id}: feedback could not be written "
                                                                       f"({type(exc).__name__}); see results.json"]
@@ -41,16 +50,11 @@ def write_all(out: Path, rubric: Rubric, chosen: list[Assignment], rows: list[Ro
                             "late_per_day": a.late.per_day, "points": a.points} for a in chosen],
            "settings": meta,
            "students": [{**(row.result or {"student": row.id, "items": {}, "notebooks": {}, "notes": []}),
-                         "id": row.id, "status": row.status,
+                         "id": row.id, "feedback": keys[row.id], "status": row.status,
                          "submitted": stamp(row.submitted) if row.submitted else None,
                          "assignments": row.scores} for row in rows]}
-    _write(out / "results.json", json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    _write(out / "results.json", for_json(doc) + "\n")
     return written
-
-
-def feedback_key(row: Row) -> str:
-    """The file name (without extension) of a row's feedback: the submission's file key."""
-    return (row.result or {}).get("feedback") or row.id
 
 
 def _write(path: Path, text: str) -> None:

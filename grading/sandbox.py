@@ -9,25 +9,27 @@ message meant for the student, and is killed with everything it started.
 """
 from __future__ import annotations
 
-import fcntl
+import functools
 import glob
+import json
 import os
-import pwd
-import queue
+import secrets
 import shutil
 import signal
 import site
-import stat
 import subprocess
 import sys
 import tempfile
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import wire
+import grading
+import mlcourse
+
+from . import cgroups, wire
+from .uids import reap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,107 +62,6 @@ class SandboxError(Exception):
         self.kind, self.message = kind, message
 
 
-# ---------------------------------------------------------------------------------------
-# unprivileged uids, one per parallel slot
-# ---------------------------------------------------------------------------------------
-
-class UidPool:
-    """Unused uids for workers (only when the grader runs as root; else ``acquire`` → None).
-
-    Each concurrently running worker gets a uid no other process uses, so student code can
-    neither read another student's temporary files nor signal another student's worker.
-    A uid is taken only if no account has it, no process runs as it, and its lock file
-    can be locked: the lock (held until this grader exits) keeps two graders running at
-    the same time on one machine from sharing a uid, which would let one grader's clean-up
-    (``kill -1`` as that uid) kill the other's workers.
-    """
-
-    def __init__(self, size: int, base: int = 64000) -> None:
-        self.q: queue.Queue = queue.Queue()
-        self.enabled = os.geteuid() == 0 and size > 0
-        self._locks: list[int] = []  # open lock-file descriptors: the uids stay ours until exit
-        weakref.finalize(self, _close_all, self._locks)  # ... or until this pool is dropped
-        lock_dir = _uid_lock_dir() if self.enabled else None
-        uid = base
-        while self.enabled and self.q.qsize() < size:
-            if not _uid_has_account(uid) and not _uid_has_processes(uid) and self._lock(lock_dir, uid):
-                self.q.put(uid)
-            uid += 1
-
-    def _lock(self, lock_dir: Path, uid: int) -> bool:
-        fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another grader holds it
-            os.close(fd)
-            return False
-        self._locks.append(fd)
-        return True
-
-    def acquire(self) -> int | None:
-        return self.q.get() if self.enabled else None
-
-    def release(self, uid: int | None) -> None:
-        if uid is not None:
-            _reap(uid)
-            self.q.put(uid)
-
-
-def _close_all(fds: list[int]) -> None:
-    for fd in fds:
-        os.close(fd)
-    fds.clear()
-
-
-def _uid_lock_dir() -> Path:
-    """A root-only directory for the uid lock files (created if missing)."""
-    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-    path = base / "mlcourse-grader-uids"
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    st = os.lstat(path)
-    # Anyone could have created it first in a shared /tmp: trust it only if it is ours.
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o077:
-        raise RuntimeError(f"{path}: expected a directory owned by root with mode 0700; "
-                           "remove it and run the grader again")
-    return path
-
-
-def _uid_has_account(uid: int) -> bool:
-    try:
-        pwd.getpwuid(uid)
-        return True
-    except KeyError:
-        return False
-
-
-def _uid_has_processes(uid: int) -> bool:
-    """True if any process (that this grader can see) runs as ``uid``."""
-    for status in glob.glob("/proc/[0-9]*/status"):
-        try:
-            with open(status) as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        if uid in {int(v) for v in line.split()[1:]}:
-                            return True
-                        break
-        except OSError:  # the process ended meanwhile
-            continue
-    return False
-
-
-def _reap(uid: int) -> None:
-    # kill(-1) as that uid ends every process it owns (anything a student daemonised).
-    try:
-        subprocess.run(["/bin/sh", "-c", "kill -9 -1 2>/dev/null; true"], user=uid, group=uid,
-                       extra_groups=[], timeout=10, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
-    except (OSError, subprocess.SubprocessError):
-        pass
-
-
 def _exit_message(code: int | None) -> tuple[str, str]:
     """(what happened to the worker, a hint) for its exit status."""
     if code is None:
@@ -173,8 +74,11 @@ def _exit_message(code: int | None) -> tuple[str, str]:
                signal.SIGSEGV: "a crash inside the interpreter, e.g. runaway recursion or ctypes"}
         return f"was killed by {name}", why.get(sig, "")
     if code == 70:  # grading.worker.WORKER_FAILED
-        return "broke down", ("does your code replace parts of Python, numpy or mlcourse (monkeypatching)? "
-                              "Remove that")
+        return "failed in the grader's own code", ("the notebook's code may have changed Python, numpy or "
+                                                   "mlcourse, or used up the memory")
+    if code == 71:  # grading.worker.WORKER_OUT_OF_MEMORY
+        return "ran out of memory in the grader's own code", ("large constants, arrays or caches at the top "
+                                                              "level of your notebook count too")
     return f"exited with code {code}", "does your code call sys.exit(), exit(), quit() or os._exit()? Remove it"
 
 
@@ -188,6 +92,14 @@ def _font_cache() -> list[str]:
     return found[:2]
 
 
+@functools.lru_cache(maxsize=None)
+def _released_imports(name: str) -> list[str]:
+    """What the released notebook ``name`` imports from mlcourse (allowed in the exercises)."""
+    from .owncode import released_imports  # lazy: only a sandbox for grading needs it
+
+    return released_imports(ROOT / "notebooks" / name)
+
+
 class Sandbox:
     """One worker process for one notebook; use as a context manager."""
 
@@ -198,7 +110,9 @@ class Sandbox:
         self.dir = Path(tempfile.mkdtemp(prefix="mlgrade-"))
         self.proc: subprocess.Popen | None = None
         self.measures: list[str] = []
-        self._log = None
+        self._log: int | None = None  # the output log, opened by the grader before any student code ran
+        # Memory and processes of the whole sandbox (needs root and a cgroup hierarchy).
+        self.group = cgroups.create(limits.memory_mb, 64) if uid is not None else None
         try:
             self._prepare(notebook, run_mode)
             self._start(run_mode)
@@ -228,9 +142,6 @@ class Sandbox:
                 "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "JUPYTER_PLATFORM_DIRS": "1"}
 
     def _config(self, run_mode: bool) -> dict:
-        import grading
-        import mlcourse
-
         needed = [sys.base_prefix, sys.prefix, *site.getsitepackages(), str(self.dir),
                   *mlcourse.__path__, *grading.__path__]
         if run_mode:  # the notebooks load the course data
@@ -240,27 +151,47 @@ class Sandbox:
                 "private": [str(ROOT), tempfile.gettempdir(), *PRIVATE_ROOTS], "hide": list(lim.hide), "memory_mb": lim.memory_mb,
                 "cpu_seconds": int(lim.notebook_timeout + 30),
                 "file_mb": lim.file_mb, "processes": 64, "extra_checks": list(lim.extra_checks),
-                "run_mode": run_mode, "reply_mb": lim.reply_mb}
+                "run_mode": run_mode, "reply_mb": lim.reply_mb, "allowed": _released_imports(self.name)}
 
     def _start(self, run_mode: bool) -> None:
-        import json
-
-        # Until the worker redirects its own output, its stderr goes to the same log file.
-        self._log = open(self.dir / "output.log", "ab")
+        # The worker's stdout and stderr: a file the grader opens now, before any student code
+        # runs, and later reads only through this descriptor — whatever the student puts at
+        # that path afterwards (a link to a root-only file, a FIFO) is never opened by root.
+        self._log = os.open(self.dir / "output.log", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                            | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         if self.uid is not None:
-            os.chown(self.dir / "output.log", self.uid, self.uid)
+            os.fchown(self._log, self.uid, self.uid)
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "grading.worker"], cwd=self.dir, env=self._env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             start_new_session=True, close_fds=True)
+        self._join_group()
         for f in (self.proc.stdin, self.proc.stdout):
             os.set_blocking(f.fileno(), False)
         body = json.dumps(self._config(run_mode)).encode()
-        self._send_raw(len(body).to_bytes(wire.HEADER, "big") + body, self.limits.call_timeout)
-        hello = self._recv(self.limits.call_timeout, "starting")
+        # Starting runs only trusted code (imports), which a busy machine can make slow.
+        start_timeout = max(self.limits.call_timeout, 30.0)
+        self._send_raw(len(body).to_bytes(wire.HEADER, "big") + body, start_timeout)
+        hello = self._recv(start_timeout, "starting")
         if not isinstance(hello, dict) or hello.get("ready") is not True:
             raise self._fail("garbled", "sent an invalid first message")
         self.measures = [str(m) for m in hello.get("measures", [])][:10]
+        mb = self.limits.memory_mb
+        self.measures.append(f"memory: {mb} MB for all processes of the notebook together, at most 64 processes "
+                             f"({self.group.kind})" if self.group is not None else
+                             f"memory: {mb} MB per process (no cgroup: not capped per sandbox)")
+
+    def _join_group(self) -> None:
+        # The worker is still blocked reading its configuration: no student code has run.
+        if self.group is None:
+            return
+        try:
+            for procs in self.group.procs_files:
+                with open(procs, "w") as f:
+                    f.write(str(self.proc.pid))
+        except OSError:
+            self.group.kill(0)
+            self.group = None
 
     # -- talking ---------------------------------------------------------------------
     def _deadline(self, timeout: float) -> float:
@@ -296,6 +227,9 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             code = None
         self.kill()
+        if self.out_of_memory():
+            return SandboxError("crashed", f"the process running your notebook ran out of memory while {doing} "
+                                           f"(--memory {self.limits.memory_mb} MB for all its processes together)")
         what, hint = _exit_message(code)
         return SandboxError("crashed", f"the process running your notebook {what} while {doing}"
                                        + (f" — {hint}" if hint else ""))
@@ -305,17 +239,30 @@ class Sandbox:
         return SandboxError(kind, message)
 
     def request(self, message: dict, doing: str, timeout: float | None = None) -> Any:
-        """Send ``message`` (plain data) and return the decoded reply."""
+        """Send ``message`` (a dict of plain data) and return the decoded reply."""
         return self.request_frame(wire.dumps(message), doing, timeout)
 
     def request_frame(self, frame: bytes, doing: str, timeout: float | None = None) -> Any:
+        """Send one request frame (a tagged dict, see wire.pack) and return the reply to *it*.
+
+        Every request carries a fresh random id that its reply must echo: a frame the
+        student's code writes into the pipe in advance, or a reply left over from an earlier
+        request, is never taken for the answer to this one.
+        """
         timeout = self.limits.call_timeout if timeout is None else timeout
         if self.proc is None or self.proc.poll() is not None:
             raise SandboxError("crashed", "the process running your notebook had already stopped")
-        self._send_raw(frame, timeout)
+        nonce = secrets.token_hex(8)
+        body = frame[wire.HEADER:]
+        assert body.startswith(b'{"d":['), "request_frame takes frames of tagged dicts"
+        body = b'{"d":[["id",' + f'"{nonce}"'.encode() + b"]," + body[len(b'{"d":['):]
+        self._send_raw(len(body).to_bytes(wire.HEADER, "big") + body, timeout)
         reply = self._recv(timeout, doing)
         if not isinstance(reply, dict):
             raise self._fail("garbled", f"sent a garbled reply while {doing}")
+        if reply.get("id") != nonce:
+            raise self._fail("garbled", f"sent a reply that does not answer the grader's request while {doing} — "
+                                        "does your code write to the grader's pipes?")
         return reply
 
     def stream(self, message: dict, doing: str) -> Iterator[Any]:
@@ -342,16 +289,21 @@ class Sandbox:
 
     def log_tail(self, n: int = 600) -> str:
         """The end of what the worker printed (for the instructor's eyes only)."""
+        if self._log is None:
+            return ""
         try:
-            with open(self.dir / "output.log", "rb") as f:
-                f.seek(max(0, os.fstat(f.fileno()).st_size - n))
-                return f.read().decode("utf-8", "replace")
+            size = os.fstat(self._log).st_size
+            return os.pread(self._log, n, max(0, size - n)).decode("utf-8", "replace")
         except OSError:
             return ""
 
+    def out_of_memory(self) -> bool:
+        """True if the kernel killed a process of this sandbox for exceeding its memory."""
+        return self.group is not None and self.group.oom_killed()
+
     def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
+        """Kill every process of the sandbox, then delete its folder (in that order: a
+        process still writing into the folder would make the deletion fail)."""
         if self.proc is not None:
             for f in (self.proc.stdin, self.proc.stdout):
                 try:
@@ -363,6 +315,13 @@ class Sandbox:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        if self.group is not None:  # everything the notebook started, whatever its session
+            self.group.kill()
+        if self.uid is not None:  # and anything else running as its uid
+            reap(self.uid)
+        if self._log is not None:
+            os.close(self._log)
+            self._log = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":

@@ -7,12 +7,15 @@ paths are never used to write anything — a ``../../x`` entry is reported and i
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from mlcourse.safe_text import one_line
 
 MAX_NOTEBOOK = 50 << 20      # bytes in one notebook
 MAX_ZIP_TOTAL = 200 << 20    # bytes extracted from one zip
@@ -26,14 +29,49 @@ def safe_id(name: str) -> str:
     return text or "student"
 
 
+def exact_name(name: str) -> str:
+    """A folder or zip name as text, exactly: bytes that are not UTF-8 are shown as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@+-]{0,119}")
+
+
+def file_key(sid: str) -> str:
+    """The stable file name (feedback/<key>.md) of student ``sid``.
+
+    A plain name (letters, digits, ``._@+-``, not starting with ``.`` or ``-``:
+    ``ana.lopez@uni.edu``) is its own key; any other name gets its safe form plus 8 hex digits
+    of its hash, so "-alice" (key "alice-…") never takes the real alice's files, and the key
+    of a name never depends on which other students exist.
+    """
+    if _PLAIN.fullmatch(sid):
+        return sid
+    return f"{safe_id(sid)}-{hashlib.sha256(sid.encode('utf-8', 'backslashreplace')).hexdigest()[:8]}"
+
+
+def file_keys(ids: list[str]) -> dict[str, str]:
+    """{id: key} for distinct ids, keys distinct too (a hash lengthened on a clash)."""
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for sid in sorted(set(ids)):
+        key, n = file_key(sid), 12
+        while key in taken:
+            key, n = f"{safe_id(sid)}-{hashlib.sha256(sid.encode('utf-8', 'backslashreplace')).hexdigest()[:n]}", n + 4
+        keys[sid] = key
+        taken.add(key)
+    return keys
+
+
 @dataclass
 class Submission:
     """One student's notebooks: name → path on disk (folders) or bytes (zips)."""
 
-    id: str
+    id: str          # the folder / zip name, exactly (what the roster knows)
     source: str
     files: dict[str, Path | bytes] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    shared: dict[str, str] = field(default_factory=dict)  # notebook name → who else has the same file
 
     def find(self, chapter: str) -> tuple[str, str] | None:
         """(file name, note) of the notebook for ``chapter`` (e.g. "04_mlp_backprop"), or None."""
@@ -45,7 +83,8 @@ class Submission:
             sorted(n for n in self.files if n.startswith(prefix))
         if not close:
             return None
-        return close[0], f"graded {close[0]} as {want}" + (f" (also found: {', '.join(close[1:3])})" if close[1:] else "")
+        also = ", ".join(exact_name(n) for n in close[1:3])
+        return close[0], f"graded {exact_name(close[0])} as {want}" + (f" (also found: {also})" if also else "")
 
     def read(self, name: str) -> bytes:
         src = self.files[name]
@@ -62,7 +101,7 @@ def _nofollow(path: str, flags: int) -> int:
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() else "?" for ch in text)[:120]
+    return one_line(text, 120, replacement="?", ellipsis="")
 
 
 def _from_folder(sub: Submission, folder: Path) -> None:
@@ -133,8 +172,37 @@ def _from_zip(sub: Submission, path: Path) -> None:
         sub.files[base] = data
 
 
+def _shared_files(subs: list[Submission]) -> None:
+    """Flag notebooks that are one file (a hard link) with another submission's, or with a
+    file outside the submissions: whose work it is, an instructor decides."""
+    owners: dict[tuple[int, int], list[tuple[Submission, str]]] = {}
+    links: dict[tuple[int, int], int] = {}
+    for sub in subs:
+        for name, src in sub.files.items():
+            if isinstance(src, Path):
+                try:
+                    st = os.lstat(src)
+                except OSError:
+                    continue
+                owners.setdefault((st.st_dev, st.st_ino), []).append((sub, name))
+                links[(st.st_dev, st.st_ino)] = st.st_nlink
+    for inode, found in owners.items():
+        ids = sorted({sub.id for sub, _ in found})
+        for sub, name in found:
+            others = [i for i in ids if i != sub.id]
+            if others:
+                sub.shared[name] = "the submission of " + ", ".join(_clean(repr(i)) for i in others)
+            elif links[inode] > len(found):
+                sub.shared[name] = "a file outside this submission"
+
+
 def discover(root: Path) -> tuple[list[Submission], list[str]]:
-    """The submissions in ``root`` sorted by id, and warnings about what was skipped."""
+    """The submissions in ``root`` sorted by id, and warnings about what was skipped.
+
+    A student's id is the folder (or zip) name exactly; two names that become the same once
+    made safe for file names keep distinct ids and distinct feedback files (see file_key),
+    and the collision is reported.
+    """
     subs: dict[str, Submission] = {}
     warnings: list[str] = []
     entries = sorted(os.scandir(root), key=lambda e: (not e.is_dir(follow_symlinks=False), e.name))
@@ -148,16 +216,23 @@ def discover(root: Path) -> tuple[list[Submission], list[str]]:
         if not entry.is_dir() and not is_zip:
             warnings.append(f"skipped {_clean(entry.name)}: neither a folder nor a .zip")
             continue
-        sid = safe_id(entry.name[:-4] if is_zip else entry.name)
+        sid = exact_name(entry.name[:-4] if is_zip else entry.name)
         if is_zip and sid in subs and subs[sid].source.endswith("/"):
-            subs[sid].problems.append(f"{_clean(entry.name)} ignored: the folder {sid}/ was graded")
+            subs[sid].problems.append(f"{_clean(entry.name)} ignored: the folder {_clean(sid)}/ was graded")
             continue
-        base, n = sid, 2
-        while sid in subs:
-            sid, n = f"{base}-{n}", n + 1
-        sub = subs[sid] = Submission(id=sid, source=_clean(entry.name) + ("" if is_zip else "/"))
+        sub = subs[sid] = Submission(id=sid, source=_clean(exact_name(entry.name)) + ("" if is_zip else "/"))
         if is_zip:
             _from_zip(sub, Path(entry.path))
         else:
             _from_folder(sub, Path(entry.path))
-    return [subs[k] for k in sorted(subs)], warnings
+    result = [subs[k] for k in sorted(subs)]
+    by_safe: dict[str, list[Submission]] = {}
+    for sub in result:
+        by_safe.setdefault(safe_id(sub.id), []).append(sub)
+    for safe, same in by_safe.items():
+        if len(same) > 1:
+            names = ", ".join(repr(s.id) for s in same)
+            warnings.append(f"{_clean(names)} are the same name once made safe for files ({safe}); "
+                            "each is graded under its own name")
+    _shared_files(result)
+    return result, warnings

@@ -30,6 +30,7 @@ import numpy as np
 HEADER = 8
 MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000      # elements in one container
+MAX_TOTAL_ITEMS = 2_000_000  # values in one frame, all containers together
 MAX_STR = 20_000           # characters in one string
 _DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
 
@@ -188,7 +189,17 @@ def request_frame(op: str, **fields: Any) -> bytes:
 
 
 def loads(body: bytes, limit: int) -> Any:
-    """Decode the body of one frame (without its header)."""
+    """Decode the body of one frame (without its header).
+
+    Before anything is built, the number of values is bounded from the raw bytes: every
+    value after the first in a container follows a comma, every container opens with a
+    bracket (commas and brackets inside strings only make the bound larger; array data is
+    base64, which has neither). So a 60 MB frame of twenty million empty lists is refused
+    without the grader ever holding them.
+    """
+    items = body.count(b",") + body.count(b"[") + body.count(b"{")
+    if items > MAX_TOTAL_ITEMS:
+        raise ProtocolError(f"reply holds more than {MAX_TOTAL_ITEMS} items")
     try:
         raw = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -32,7 +32,7 @@ __all__ = ["__version__", "progress", *_SUBMODULES]
 def progress(folder: str = ".") -> Any:
     """Your progress: every chapter × exercise and the points the public checks would give,
     from the saved notebooks in ``folder`` (each chapter checked in a fresh process)."""
-    from .report import report
+    from .report import report  # lazy: `import mlcourse` loads nothing heavy
 
     return report(folder)
 

@@ -20,7 +20,7 @@ KERNEL_CONFIG = 'c.InteractiveShellApp.extensions = ["mlcourse.friendly"]\n'
 def lab(argv: list[str]) -> int:
     """JupyterLab on FOLDER; its kernels load mlcourse.friendly before any cell runs (a check
     cell run before the imports then says which cell to run). Extra arguments go to JupyterLab."""
-    from .report import default_folder
+    from .report import default_folder  # lazy: each command loads only what it needs
 
     folder = default_folder(argv[0] if argv and not argv[0].startswith("-") else None)
     extra = argv[1:] if argv and not argv[0].startswith("-") else argv
@@ -49,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     if command == "lab":
         return lab(rest)
     if command == "progress":
-        from .report import main as progress_main
+        from .report import main as progress_main  # lazy: see lab()
 
         return progress_main(rest)
-    from .submit import main as submit_main
+    from .submit import main as submit_main  # lazy: see lab()
 
     return submit_main(rest)
 

@@ -1,7 +1,7 @@
 """One-line messages instead of tracebacks for the two errors every student meets.
 
 1. Code that calls an exercise not done yet. The released stub raises
-   ``NotImplementedError("finish `dense_backward` (section 2) first")`` (grading/release.py
+   ``NotImplementedError("finish `dense_backward` (section 2) first")`` (authoring/release.py
    writes the function and the section into it); the traceback through the student's code,
    NumPy or ipywidgets says nothing more, so only that line is shown. A cell that then needs
    a variable the stopped cell would have made (``NameError``) names the same exercise.
@@ -127,7 +127,7 @@ def install(shell: Any = None) -> bool:
     """Install the hook in ``shell`` (default: the running IPython); False outside IPython."""
     if shell is None:
         try:
-            from IPython import get_ipython
+            from IPython import get_ipython  # lazy: IPython may be absent
         except ImportError:
             return False
         shell = get_ipython()

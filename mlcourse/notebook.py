@@ -12,6 +12,8 @@ reported, so one broken cell does not hide the rest of the submission.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for the annotation: importing nbformat costs seconds in a worker
@@ -52,18 +54,51 @@ def _segment(lines: list[str], stmt: ast.stmt) -> str:
     return "\n".join(lines[first - 1: stmt.end_lineno])
 
 
-def _strip_magics(source: str) -> str:
-    # IPython magics and shell escapes are not Python; a definition never needs them.
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+# Cell magics whose body IPython runs as Python in the notebook's namespace: their
+# definitions count. Any other cell magic (%%bash, %%writefile, %%timeit's own namespace …)
+# defines nothing in Python.
+PYTHON_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+
+
+def python_source(source: str) -> str:
+    """A code cell's text as the Python IPython runs: line magics, ``!shell`` and help
+    syntax become ``get_ipython()`` calls (IPython's own input transformer, so continuation
+    lines that begin with ``%`` or ``!=`` stay what they are), and the body of a Python
+    cell magic (``%%time``) is the cell. Line numbers are kept."""
+    stripped = source.lstrip("\n")
+    if stripped.startswith("%%"):
+        skipped = len(source) - len(stripped)
+        first, _, body = stripped.partition("\n")
+        words = first[2:].split()
+        if not words or words[0] not in PYTHON_CELL_MAGICS:
+            return ""
+        return "\n" * (source[:skipped].count("\n") + 1) + python_source(body)
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager  # lazy: IPython is heavy and optional
+    except ImportError:  # no IPython (a plain Python install): drop magic and shell lines
+        return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 — text IPython cannot tokenize: let the parser say what is wrong
+        return source
+
+
+def code_cells(nb: dict) -> list[str]:
+    """The Python of every code cell of notebook JSON ``nb`` (see :func:`python_source`)."""
+    out = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        out.append(python_source(src if isinstance(src, str) else "".join(src)))
+    return out
 
 
 def definitions(nb: "nbformat.NotebookNode") -> tuple[str, list[str]]:
     """(Python source with the notebook's definitions, problems found) for notebook ``nb``."""
     parts: list[str] = []
     problems: list[str] = []
-    for i, cell in enumerate(c for c in nb.cells if c.get("cell_type") == "code"):
-        source = _strip_magics(cell.get("source", "") if isinstance(cell.get("source"), str)
-                               else "".join(cell.get("source", [])))
+    for i, source in enumerate(code_cells(nb)):
         try:
             tree = ast.parse(source)
         except SyntaxError as exc:
@@ -74,3 +109,13 @@ def definitions(nb: "nbformat.NotebookNode") -> tuple[str, list[str]]:
         if kept:
             parts.append(f"# --- code cell {i + 1}\n" + "\n\n".join(kept))
     return "\n\n".join(parts) + "\n", problems
+
+
+def fingerprint(cells: list) -> str:
+    """sha256 of the cells' types and sources: what a student's edit changes (running cells or
+    saving only changes outputs and metadata, which do not count). The release records it in
+    each notebook (``metadata.mlcourse.released``); ``make release`` and ``mlcourse progress``
+    compare with it to tell an untouched notebook from one with work in it."""
+    parts = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source", []))]
+             for c in cells]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()

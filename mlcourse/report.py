@@ -4,7 +4,7 @@ and the points the public checks would give, read from your *saved* notebooks.
     mlcourse progress [FOLDER]       # in a terminal (`make progress` in the student edition)
     mlcourse.progress()              # in a notebook cell: the same table (calls report())
 
-Each chapter is checked in a fresh Python process, so a kernel with stale definitions cannot
+The chapters are checked in a fresh Python process, so a kernel with stale definitions cannot
 mislead it: what counts is what the notebook file says (save first!). Only the notebook's
 definitions run (imports, functions, classes, constants — ``mlcourse.notebook``), never its
 training cells, and the checks are the public ones the notebook's check cells run; the
@@ -13,15 +13,19 @@ autograder adds hidden cases, so its score can be lower, never higher.
 from __future__ import annotations
 
 import argparse
-import html
 import importlib.resources
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .notebook import fingerprint
+from .safe_text import for_html
 
 COURSE_FILE = "course.json"  # written into the wheel by the edition build (no hidden seeds)
 CHAPTER_TIMEOUT = 600  # seconds for one chapter's checks (Iris/MNIST training checks included)
@@ -69,17 +73,17 @@ def course() -> dict:
     packaged = importlib.resources.files(__package__).joinpath(COURSE_FILE)
     if packaged.is_file():
         return json.loads(packaged.read_text(encoding="utf-8"))
-    from grading.edition import course_metadata  # development checkout only
+    from authoring.edition import course_metadata  # development checkout only
 
     return course_metadata()
 
 
 def check_chapter(path: Path, exercises: list[dict]) -> list[Row]:
     """Run the public check of every exercise on the definitions of the notebook ``path``."""
-    import nbformat
+    import nbformat  # lazy: only the per-chapter child process needs these
 
-    from .checks import Status, evaluate, get_check
-    from .notebook import definitions
+    from .checks import Status, evaluate, get_check  # lazy: see above
+    from .notebook import definitions  # lazy: see above
 
     rows = [Row(e["chapter"], e["check"], e["function"], e["rubric"], float(e["points"])) for e in exercises]
     if not path.is_file():
@@ -136,38 +140,84 @@ def _total_line(t: dict) -> str:
 
 
 def report(folder: str | os.PathLike = ".", timeout: float = CHAPTER_TIMEOUT) -> Report:
-    """Check every chapter's saved notebook in ``folder``, each in a fresh process."""
-    import time
-
+    """Check every chapter's saved notebook in ``folder`` in one fresh process (a notebook left
+    exactly as released is "not started" without running anything)."""
     t0 = time.monotonic()
     folder = Path(folder).resolve()
     meta = course()
-    chapters = list(dict.fromkeys(e["chapter"] for e in meta["exercises"]))
-    env = {**os.environ, "MLCOURSE_STATIC": "1", "MPLBACKEND": "Agg"}
-    rows: list[Row] = []
-    for chapter in chapters:
+    rows: dict[str, list[Row]] = {}
+    jobs = []
+    for chapter in dict.fromkeys(e["chapter"] for e in meta["exercises"]):
         exercises = [e for e in meta["exercises"] if e["chapter"] == chapter]
         path = folder / f"{chapter}.ipynb"
-        if not path.is_file():  # nothing to run: every exercise not started
-            rows += check_chapter(path, exercises)
-            continue
+        if not path.is_file() or untouched(path):  # nothing of the student's to run
+            rows[chapter] = check_chapter(path, exercises) if not path.is_file() else \
+                [Row(e["chapter"], e["check"], e["function"], e["rubric"], float(e["points"])) for e in exercises]
+        else:
+            jobs.append({"path": str(path), "exercises": exercises})
+    if jobs:
+        env = {**os.environ, "MLCOURSE_STATIC": "1", "MPLBACKEND": "Agg"}
+        proc = subprocess.Popen([sys.executable, "-m", "mlcourse.report", "--chapters"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder, env=env)
         try:
-            out = subprocess.run([sys.executable, "-m", "mlcourse.report", "--chapter", str(path)],
-                                 input=json.dumps(exercises), capture_output=True, text=True,
-                                 timeout=timeout, cwd=folder, env=env)
-            got = [Row(**r) for r in json.loads(out.stdout.strip().splitlines()[-1])] if out.returncode == 0 else None
-            why = (out.stderr.strip().splitlines() or ["no output"])[-1] if got is None else ""
+            out, err = proc.communicate(json.dumps({"jobs": jobs, "timeout": timeout}), timeout=timeout * len(jobs) + 60)
+            why = (err.strip().splitlines() or ["the checks' process stopped without a result"])[-1]
         except subprocess.TimeoutExpired:
-            got, why = None, f"the checks did not finish in {timeout:.0f} s (an endless loop?)"
-        except (ValueError, IndexError):
-            got, why = None, "the checks' process printed no result"
-        if got is None:
-            got = [Row(e["chapter"], e["check"], e["function"], e["rubric"], float(e["points"]), "fail", why[:300])
-                   for e in exercises]
-        rows += got
-    rep = Report(str(folder), rows, meta["items"], round(time.monotonic() - t0, 1))
-    rep.totals = score(rows, meta["items"])
+            proc.kill()
+            out, _ = proc.communicate()
+            why = f"the checks did not finish in {timeout:.0f} s (an endless loop?)"
+        for line in out.split("\n"):  # not splitlines(): it splits at the marker's \x1e too
+            if line.startswith(_RESULT):
+                done = json.loads(line[len(_RESULT):])
+                rows[done["chapter"]] = [Row(**r) for r in done["rows"]]
+        for job in jobs:
+            for e in job["exercises"]:
+                if e["chapter"] not in rows:
+                    rows[e["chapter"]] = [Row(x["chapter"], x["check"], x["function"], x["rubric"], float(x["points"]),
+                                              "fail", why[:300]) for x in job["exercises"]]
+    ordered = [r for chapter in dict.fromkeys(e["chapter"] for e in meta["exercises"]) for r in rows[chapter]]
+    rep = Report(str(folder), ordered, meta["items"], round(time.monotonic() - t0, 1))
+    rep.totals = score(ordered, meta["items"])
     return rep
+
+
+_RESULT = "\x1emlcourse-chapter "  # marks our lines among whatever the student's code prints
+
+
+def untouched(path: Path) -> bool:
+    """True when the notebook's cells are exactly those it was released with."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        return fingerprint(nb.get("cells", [])) == nb["metadata"]["mlcourse"]["released"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _run_jobs(spec: dict) -> None:
+    """The fresh process: every chapter in turn, one result line each, each chapter bounded
+    by an alarm (POSIX) so one endless loop does not cost the other chapters."""
+    timeout = int(spec.get("timeout", CHAPTER_TIMEOUT))
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"the checks did not finish in {timeout} s (an endless loop?)")
+
+    alarm = hasattr(signal, "SIGALRM")
+    if alarm:
+        signal.signal(signal.SIGALRM, stop)
+    for job in spec["jobs"]:
+        path, exercises = Path(job["path"]), job["exercises"]
+        if alarm:
+            signal.alarm(timeout)
+        try:
+            rows = check_chapter(path, exercises)
+        except TimeoutError as exc:
+            rows = [Row(e["chapter"], e["check"], e["function"], e["rubric"], float(e["points"]), "fail", str(exc))
+                    for e in exercises]
+        finally:
+            if alarm:
+                signal.alarm(0)
+        print(_RESULT + json.dumps({"chapter": exercises[0]["chapter"], "rows": [asdict(r) for r in rows]},
+                                   ensure_ascii=False), flush=True)
 
 
 def _points(x: float) -> str:
@@ -196,11 +246,11 @@ def render_html(rep: Report) -> str:
     body = []
     for r in rep.rows:
         reason = {"pass": "done", "not_started": "not started"}.get(r.status, r.reason)
-        body.append(f"<tr class='mlc-{r.status}'><td>{html.escape(r.chapter)}</td><td><code>{html.escape(r.function)}"
-                    f"</code></td><td>{MARK[r.status]} {html.escape(reason)}</td>"
+        body.append(f"<tr class='mlc-{r.status}'><td>{for_html(r.chapter)}</td><td><code>{for_html(r.function)}"
+                    f"</code></td><td>{MARK[r.status]} {for_html(reason)}</td>"
                     f"<td style='text-align:right'>{_points(r.points)} / {_points(r.max)}</td></tr>")
-    return (f"<div class='mlcourse-progress'><p><b>Points the public checks would give: {html.escape(_total_line(t))}</b> — {t['passed']} of {t['exercises']} exercises pass, {t['failed']} fail, "
-            f"{t['not_started']} not started (saved notebooks in {html.escape(rep.folder)}, checked in "
+    return (f"<div class='mlcourse-progress'><p><b>Points the public checks would give: {for_html(_total_line(t))}</b> — {t['passed']} of {t['exercises']} exercises pass, {t['failed']} fail, "
+            f"{t['not_started']} not started (saved notebooks in {for_html(rep.folder)}, checked in "
             f"{rep.seconds:g} s).</p><table><thead><tr><th>chapter</th><th>exercise</th><th>status</th>"
             f"<th>points</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
@@ -209,11 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlcourse progress", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", default=None, help="the folder with your notebooks (default: notebooks/ or .)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--chapter", type=Path, help=argparse.SUPPRESS)  # one chapter, exercises on stdin
+    parser.add_argument("--chapters", action="store_true", help=argparse.SUPPRESS)  # the worker: jobs on stdin
     args = parser.parse_args(argv)
-    if args.chapter:
-        rows = check_chapter(args.chapter, json.loads(sys.stdin.read()))
-        print(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+    if args.chapters:
+        _run_jobs(json.loads(sys.stdin.read()))
         return 0
     rep = report(default_folder(args.folder))
     print(json.dumps({**asdict(rep)}, ensure_ascii=False, indent=1) if args.json else render_text(rep))

@@ -38,7 +38,7 @@ class History:
 
     def to_frame(self):
         """pandas DataFrame: one row per epoch (index "epoch"), one column per quantity."""
-        import pandas as pd
+        import pandas as pd  # lazy: pandas costs ~0.5 s to import
         return pd.DataFrame(self.history, index=pd.Index(self.epochs, name="epoch"))
 
     def plot(self, ax: Any = None) -> Any:
@@ -47,7 +47,7 @@ class History:
         ax: None → a new figure with one panel per quantity (loss, accuracy, ...);
         one Axes → every curve on it; a sequence of Axes → one per quantity. Returns the axes.
         """
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: matplotlib costs ~1 s to import
         names = [k for k in self.history if not k.startswith("val_") and k != "lr"]
         if ax is None:
             _, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.2), squeeze=False)
@@ -147,7 +147,7 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int, batc
     metrics: any of "accuracy", "mse", "mae", "r2". For a single-output model, accuracy
     thresholds the output at 0 with BCEWithLogitsLoss (logits) and at 0.5 otherwise.
     """
-    from tqdm.auto import trange
+    from tqdm.auto import trange  # lazy: only fit() with a progress bar needs it
 
     epochs, batch_size = _positive_int(epochs, "epochs"), _positive_int(batch_size, "batch_size")
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)

@@ -167,7 +167,7 @@ def _start_value(c: Control, name: str, default: Any) -> Any:
 
 def _make_widget(c: Control, name: str, value: Any) -> Any:
     """The ipywidgets widget for a control (live mode only)."""
-    import ipywidgets as W
+    import ipywidgets as W  # lazy: ipywidgets is optional (live mode only)
 
     if c.kind == "widget":
         return c.widget
@@ -197,7 +197,7 @@ def is_live() -> bool:
         return False
     try:
         import ipywidgets  # noqa: F401
-        from IPython import get_ipython
+        from IPython import get_ipython  # lazy: IPython may be absent
     except ImportError:
         return False
     ip = get_ipython()
@@ -205,14 +205,14 @@ def is_live() -> bool:
 
 
 def _can_show() -> bool:
-    import matplotlib
+    import matplotlib  # lazy: matplotlib costs ~1 s to import
 
     return matplotlib.get_backend().lower() not in _NON_INTERACTIVE
 
 
 def _ipython() -> Any:
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # lazy: IPython may be absent
     except ImportError:
         return None
     return get_ipython()
@@ -221,9 +221,9 @@ def _ipython() -> Any:
 @functools.lru_cache(maxsize=1)
 def _interactive_class() -> type:
     """ipywidgets.interactive that redraws a matplotlib figure (built lazily: ipywidgets is optional)."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-    from ipywidgets import interactive
+    import matplotlib.pyplot as plt  # lazy: see the docstring
+    from IPython.display import display  # lazy: IPython only in live mode
+    from ipywidgets import interactive  # lazy: ipywidgets is optional
 
     class InteractiveFigure(interactive):
         """Controls + an output area holding the figure fn draws.
@@ -313,13 +313,13 @@ def interact(fn: Callable[..., Any], **controls: Any) -> Any:
         w = _interactive_class()(fn, **widgets)
         ip = _ipython()
         if ip is not None:
-            from IPython.display import display
+            from IPython.display import display  # lazy: IPython only in a notebook
 
             display(w._repr_mimebundle_(), raw=True)
             w._skip_display_in = ip.execution_count
         return w
 
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib costs ~1 s to import
 
     shown = ", ".join(f"{k}={_format(v)}" for k, v in values.items())
     print(f"Static figure for {shown}. Run this notebook in JupyterLab to change "

@@ -46,7 +46,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 import nbformat  # noqa: E402
 
-from grading.extract import definitions  # noqa: E402
+from mlcourse.notebook import definitions  # noqa: E402
 
 from mlcourse.checks.core import UNEXPECTED_FORM  # noqa: E402
 

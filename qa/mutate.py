@@ -42,11 +42,12 @@ class Mutant:
     before: str
     after: str
     source: str  # the whole mutated cell
+    context: str = ""  # the original line it changes, stripped
 
     @property
     def key(self) -> str:
         """How the allow-list names this mutant (stable when unrelated lines move)."""
-        return f"{self.operator}: {self.before} → {self.after}"
+        return f"{self.operator}: {self.before} → {self.after} in `{self.context}`"
 
 
 # An edit proposes (operator, build) pairs for a node; build(node) makes the replacement
@@ -354,6 +355,7 @@ def mutants(source: str) -> list[Mutant]:
     if not spans:
         return []
     tree = ast.parse(source)
+    lines = source.splitlines()
     contexts = _contexts(tree)
     nodes = list(ast.walk(tree))
     found: list[Mutant] = []
@@ -379,5 +381,5 @@ def mutants(source: str) -> list[Mutant]:
                 if mutated in seen:
                     continue
                 seen.add(mutated)
-                found.append(Mutant(operator, line, before, after, mutated))
+                found.append(Mutant(operator, line, before, after, mutated, lines[line - 1].split("#")[0].strip()))
     return found

@@ -1,11 +1,13 @@
-"""The site build's notebook staging (book/build.py), without Sphinx or a browser."""
+"""The site build's steps (authoring.site), without Sphinx or a browser."""
 from __future__ import annotations
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from book import build
+from authoring import chapters, landing, pages
+from authoring.common import BuildError
+from grading import config
 
 SOLVED = '''def double(x):
     """x: (N,) → (N,)"""
@@ -30,7 +32,7 @@ def _executed() -> nbformat.NotebookNode:
 
 
 def test_page_keeps_outputs_and_hides_the_solution():
-    page = build.page_notebook(_executed(), "09_doubling.ipynb")
+    page = pages.page_notebook(_executed(), "09_doubling.ipynb")
     text = "\n".join(c.source for c in page.cells)
     assert "secret_result" not in text and "raise NotImplementedError()" in text
     code = [c for c in page.cells if c.cell_type == "code"]
@@ -46,38 +48,40 @@ def test_page_keeps_outputs_and_hides_the_solution():
 def test_widget_views_with_saved_state_stay():
     nb = _executed()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}}
-    page = build.page_notebook(nb, "09_doubling.ipynb")
-    views = [o for o in page.cells[3].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    page = pages.page_notebook(nb, "09_doubling.ipynb")
+    views = [o for c in page.cells if c.cell_type == "code" for o in c.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 1
 
 
 def test_a_cell_that_raised_fails_the_build():
     nb = _executed()
     nb.cells[2].outputs.append(new_output("error", ename="ValueError", evalue="boom", traceback=[]))
-    with pytest.raises(build.BuildError, match="cell 2 raised ValueError: boom"):
-        build.page_notebook(nb, "09_doubling.ipynb")
+    with pytest.raises(BuildError, match="cell 2 raised ValueError: boom"):
+        pages.page_notebook(nb, "09_doubling.ipynb")
 
 
 def test_title_and_summary():
     nb = _executed()
-    assert build.chapter_title(nb, "x") == "09 · Doubling"
-    assert build.chapter_summary(nb) == "We double numbers."
+    assert pages.chapter_title(nb, "x") == "09 · Doubling"
+    assert pages.chapter_summary(nb) == "We double numbers."
 
 
-def test_rubric_falls_back_to_the_brief(tmp_path):
-    rubric = build.load_rubric(tmp_path / "missing.toml")
-    assert sum(p for n, p, _ in rubric if not n.startswith("bonus")) == 100
-    (tmp_path / "rubric.toml").write_text('[items.xor]\npoints = 10\ndescription = "XOR"\n'
-                                          '[items.backprop]\npoints = 20\n')
-    assert build.load_rubric(tmp_path / "rubric.toml") == [
-        ("xor", 10, "XOR"), ("backprop", 20, "Backpropagation: correct gradients, checked numerically")]
+def test_rubric_table_is_the_rubric_file():
+    rubric = config.load()  # the one reader of grading/rubric.toml
+    table = landing.rubric_markdown(rubric)
+    for item in rubric.items:
+        assert (f"| `{item.id}` | {item.points:g} |" in table) == (item.category != "extra")
+    assert "Total: **100 points**, plus up to 10 bonus points." in table
+    extra = [i for i in rubric.items if i.category == "extra"]
+    assert all(f"`{i.id}` ({i.points:g}, chapter" in table.split("outside this total")[1] for i in extra)
 
 
 def test_toc_lists_the_chapters_that_exist(tmp_path):
-    build.write_toc(tmp_path, ["01_a.ipynb", "02_b.ipynb"])
+    landing.write_toc(tmp_path, ["01_a.ipynb", "02_b.ipynb"])
     toc = (tmp_path / "_toc.yml").read_text()
     assert "chapters/01_a" in toc and "chapters/02_b" in toc and "instructors" in toc
-    build.write_toc(tmp_path, [])
+    landing.write_toc(tmp_path, [])
     assert "Chapters" not in (tmp_path / "_toc.yml").read_text()
 
 
@@ -85,16 +89,32 @@ def test_stale_executed_copies_are_found(tmp_path):
     sol, done = tmp_path / "solutions", tmp_path / "executed"
     sol.mkdir(), done.mkdir()
     nbformat.write(_executed(), sol / "09_doubling.ipynb")
-    assert build.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"]
+    assert chapters.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"]
     nbformat.write(_executed(), done / "09_doubling.ipynb")
-    assert build.stale_chapters([sol / "09_doubling.ipynb"], done) == []
+    assert chapters.stale_chapters([sol / "09_doubling.ipynb"], done) == []
     failed = _executed()
     failed.cells[2].outputs.append(new_output("error", ename="KeyboardInterrupt", evalue="", traceback=[]))
     nbformat.write(failed, done / "09_doubling.ipynb")
-    assert build.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"], \
+    assert chapters.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"], \
         "a copy from a run in which a cell raised is not used"
     nbformat.write(_executed(), done / "09_doubling.ipynb")
     changed = _executed()
     changed.cells[2].source = "double(4)"
     nbformat.write(changed, sol / "09_doubling.ipynb")
-    assert build.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"]
+    assert chapters.stale_chapters([sol / "09_doubling.ipynb"], done) == [sol / "09_doubling.ipynb"]
+
+
+def test_chapter_page_offers_the_edition_and_folds_long_helper_code():
+    from authoring import site_extras as student
+
+    nb = _executed()
+    helper = "def draw():\n" + "\n".join(f"    line_{i} = {i}" for i in range(student.FOLD_LINES + 1))
+    nb.cells.append(new_code_cell(helper))
+    nb.cells.append(new_code_cell("def f(x):\n" + "\n".join(f"    a{i} = {i}" for i in range(20))
+                                  + "\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"))
+    page = pages.page_notebook(nb, "09_doubling.ipynb")
+    note = next(c for c in page.cells if c.get("id") == "mlcourse-download")
+    assert '<a href="../mlcourse-student.zip" download>' in note.source
+    assert "unzip mlcourse-student.zip && cd mlcourse-student\nmake lab" in note.source
+    assert "hide-input" in page.cells[-2].metadata["tags"]
+    assert "hide-input" not in page.cells[-1].metadata.get("tags", [])  # an exercise stays open

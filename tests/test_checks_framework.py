@@ -86,3 +86,46 @@ def test_unknown_check_name_is_reported(capsys):
     r = check("no_such_check", lambda: None)
     assert not r.passed
     assert "no check called 'no_such_check'" in capsys.readouterr().out
+
+
+def test_one_evaluation_for_notebook_and_grader():
+    """run_check is the loop both use: hidden seeds are counted, the deciding seed is kept."""
+    from mlcourse.checks import Status, attempt, run_check
+
+    good = run_check(CHK, lambda case: attempt(CHK, _ref, case.args), seeds=(0, 1, 2))
+    assert good.status is Status.PASS and (good.cases, good.hidden) == (1, 2)
+    calls = []
+
+    def right_only_on_the_public_seed(d, x, W):
+        calls.append(1)
+        return _ref(d, x, W) if len(calls) == 1 else (d @ W.T, x.T @ d, -d.sum(0))
+
+    bad = run_check(CHK, lambda case: attempt(CHK, right_only_on_the_public_seed, case.args), seeds=(0, 5))
+    assert bad.status is Status.FAIL and bad.judged and bad.seed == 5 and "sign flipped" in bad.detail
+    assert bad.message == f"❌ `demo_backward`: {bad.detail}"
+    assert str(Status.NOT_IMPLEMENTED) == "not_implemented" == Status.NOT_IMPLEMENTED
+
+
+def test_a_run_reports_a_problem_the_judge_never_sees():
+    def run(fn, args):
+        return {"problem": "returned nothing usable"}
+
+    def judge(case, output):
+        raise AssertionError("the judge must not be asked")
+
+    chk = Check(name="demo_run", chapter="00", description="d", cases=_cases, run=run, judge=judge)
+    assert chk.function == "demo_run"  # function defaults to the check's name
+    r = evaluate(chk, lambda *a: None)
+    assert r.status == "fail" and r.message == "❌ `demo_run`: returned nothing usable"
+
+
+def test_as_array_is_compare_arrays_opening():
+    from mlcourse.checks.compare import as_array, compare_array
+
+    for got, expected, words in [(None, np.zeros(3), "is None — did you forget to `return` it?"),
+                                 ([1, 2], np.float64(1), "expected a single number"),
+                                 (np.array(["a"]), np.zeros(1), "is an array of strings, expected numbers")]:
+        arr, problem = as_array("x", got, expected)
+        assert arr is None and words in problem and compare_array("x", got, expected) == problem
+    arr, problem = as_array("x", [1.0, 2.0], np.zeros(2))
+    assert problem is None and arr.shape == (2,)

@@ -1,4 +1,4 @@
-"""The student edition (grading/edition.py): what it holds, that it runs outside the
+"""The student edition (authoring/edition.py): what it holds, that it runs outside the
 repository from its own wheel, and that the student's commands report exactly what the
 notebooks say — and never write to a notebook."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import edition, release
+from authoring import edition, release
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,8 +154,8 @@ def test_fresh_venv_runs_the_edition_and_the_student_commands(built, tmp_path):
     assert {k: r["status"] for k, r in rows.items()} == expected_status
     assert rows[("03", "relu")]["reason"]  # the check's own one-line diagnosis
     core = {i["id"] for i in course["items"] if i["category"] in ("required", "standard", "advanced")}
-    points = sum(e["points"] for e in course["exercises"]  # the core total; extra items are shown apart
-                 if e["rubric"] in core and expected_status[(e["chapter"][:2], e["function"])] == "pass")
+    points = sum(e["points"] for e in course["exercises"]
+                 if expected_status[(e["chapter"][:2], e["function"])] == "pass" and e["rubric"] in core)
     assert rep["totals"]["points"] == pytest.approx(points) and points == pytest.approx(10 + 10 - 0.5 - 1.5)
     sub = run(py.parent / "mlcourse", "submit", "notebooks", "--name", "Ada Lovelace")
     assert sub.returncode == 0, sub.stderr
@@ -169,10 +169,9 @@ def test_fresh_venv_runs_the_edition_and_the_student_commands(built, tmp_path):
     for item in course["items"]:
         if item["category"] not in ("required", "standard", "advanced"):
             extra[item["category"]] = extra.get(item["category"], 0) + item["points"]
-    for e in course["exercises"]:
-        if category[e["rubric"]] in extra and expected_status[(e["chapter"][:2], e["function"])] == "pass":
-            earned[category[e["rubric"]]] = earned.get(category[e["rubric"]], 0) + e["points"]
-    others = ", ".join(f"+ {earned.get(k, 0):g} / {v:g} {k}" for k, v in extra.items())
+    earned = {k: sum(e["points"] for e in course["exercises"] if expected_status[(e["chapter"][:2], e["function"])] == "pass"
+                     and next(i for i in course["items"] if i["id"] == e["rubric"])["category"] == k) for k in extra}
+    others = ", ".join(f"+ {earned[k]:g} / {v:g} {k}" for k, v in extra.items())
     assert f"Points the public checks would give: {points:g} / 100 ({others})" in report
     assert re.search(r"^❌ 03_activations_and_losses +relu +0/0.5 +\S", report, re.M), report
     assert re.search(r"^· 03_activations_and_losses +softmax +0/1.5 +not started$", report, re.M), report

@@ -1,7 +1,7 @@
 """The site shows no solution in prose.
 
 The site renders each chapter from its solution notebook: the markdown, the *student* version
-of every code cell, and the outputs. ``book/build.py`` drops the solution code itself (the
+of every code cell, and the outputs. ``authoring/pages.py`` drops the solution code itself (the
 browser tests check the pages hold none of its lines). A solution can still leak through the
 text: a paragraph that dictates the exercise's lines, or an output that prints them. This test
 takes every *distinctive* line of every solution block — at least 16 characters, not a comment,
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.release import solution_blocks, student_version
+from authoring.release import solution_blocks, student_version
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))

@@ -100,10 +100,32 @@ def _elementwise_judge(extra: Callable[[Case, Any], str | None] | None = None) -
             return problem
         problem = compare_array("output", out, case.expected, rtol=1e-6, atol=1e-9, check_dtype=True)
         if problem and extra is not None and "dtype" not in problem:
-            return extra(case, out) or problem
+            problem = extra(case, out) or problem
+        if problem and problem.startswith("output differs at"):
+            return _branch_hint(case, out) or problem
         return problem
 
     return judge
+
+
+def _branch_hint(case: Case, out: Any) -> str | None:
+    """Where an elementwise output is wrong exactly on one sign of x: name that branch."""
+    x = np.asarray(case.args[0], dtype=np.float64)
+    try:
+        arr = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    exp = np.asarray(case.expected, dtype=np.float64)
+    if arr.shape != x.shape:
+        return None
+    with np.errstate(all="ignore"):
+        wrong = ~np.isclose(arr, exp, rtol=1e-5, atol=1e-8, equal_nan=True)
+    for side, where in (("x < 0", x < 0), ("x > 0", x > 0)):
+        if wrong.any() and np.array_equal(wrong, where & wrong) and wrong[where].mean() > 0.5 and (~wrong[~where]).all():
+            return (f"output differs only where {side} ({int(wrong.sum())} of {wrong.size} values, right "
+                    f"everywhere else): the formula for {side} (that branch of np.where, or that side of the "
+                    "stable form) is the mistake")
+    return None
 
 
 def _kink_hint(case: Case, out: Any) -> str | None:

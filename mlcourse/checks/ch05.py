@@ -20,7 +20,7 @@ from ..data import StandardScaler, load_iris, train_test_split
 from ..layers import Dense, ReLU
 from ..losses import CrossEntropyLoss
 from ..model import Sequential
-from .compare import compare_array
+from .compare import as_array, compare_array
 from .core import Case, define, describe_exception
 from .helpers import held_out_accuracy, same_values
 from .questions import number
@@ -199,12 +199,9 @@ def _confusion_cases(rng: np.random.Generator) -> list[Case]:
 
 def _confusion_judge(case: Case, output: Any) -> str | None:
     expected = case.expected
-    if output is None:
-        return "returned None — did you forget `return`?"
-    try:
-        got = np.asarray(output)
-    except Exception:
-        return f"returned a {type(output).__name__}, expected a (C, C) array"
+    got, problem = as_array("the confusion matrix", output, expected)
+    if problem:
+        return problem
     if got.shape != expected.shape:
         k = case.args[2]
         if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] < k:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array
+from .compare import as_array, compare_array
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values
 from .questions import number
@@ -61,10 +61,14 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
     # Case 1: integers arranged so that Q1 = 10 and Q3 = 14 exactly (n = 21: the quartiles are
     # the 6th and 16th values), IQR = 4, fences 4 and 20 — with points exactly on both fences.
     # The median is 12, so fences centred on it (6 and 18) differ from Tukey's at 5 and 19.
-    low = rng.integers(6, 11, size=2)
-    mid_low, mid_high = rng.integers(10, 13, size=4), rng.integers(12, 15, size=4)
-    high = rng.integers(14, 19, size=1)
-    x = np.concatenate([[3, 4, 5], low, [10], mid_low, [12], mid_high, [14], high,
+    # Every neighbour of a quartile differs from it (low < 10 < mid_low, mid_high < 14 < high):
+    # then the 24th/26th (74th/76th) percentiles are not the quartiles, and with points exactly
+    # on the fences (and 3.6 just below the lower one) a percentile off by one moves a fence
+    # across a point.
+    low = rng.integers(6, 10, size=2)
+    mid_low, mid_high = rng.integers(11, 13, size=4), rng.integers(12, 14, size=4)
+    high = rng.integers(15, 19, size=1)
+    x = np.concatenate([[3.6, 4, 5], low, [10], mid_low, [12], mid_high, [14], high,
                         [19, 20, 21, 35]]).astype(np.float64)
     x = rng.permutation(x)
     # Case 2: a normal sample with far outliers, k = 3 ("far out").
@@ -72,7 +76,7 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
     y[rng.choice(200, 6, replace=False)] = [25.0, -18.0, 14.5, 13.0, -4.5, 16.0]
     # Case 3: a skewed sample (log-normal, like prices), k = 1.5.
     z = np.exp(rng.standard_normal(300) * 0.8 + 12)
-    return [Case(args=(x, 1.5), label="21 integers with Q1 = 10, Q3 = 14 and points exactly on the fences 4 and 20"),
+    return [Case(args=(x, 1.5), label="21 values with Q1 = 10, Q3 = 14 and points exactly on the fences 4 and 20"),
             Case(args=(y, 3.0), label="200 normal values with outliers, k = 3"),
             Case(args=(z, 1.5), label="300 log-normal values (like prices), k = 1.5")]
 
@@ -80,12 +84,9 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
 def _tukey_judge(case: Case, got: Any) -> str | None:
     x, k = case.args
     expected = _tukey(x, k)
-    if got is None:
-        return "returned None — did you forget to `return` the mask?"
-    try:
-        arr = np.asarray(got)
-    except Exception:
-        return f"returned a {type(got).__name__}, expected a boolean NumPy array of shape {x.shape}"
+    arr, problem = as_array("the mask", got, expected)
+    if problem:
+        return problem
     if arr.shape != x.shape:
         if arr.ndim == 1 and len(arr) == int(expected.sum()) and _same(arr, x[expected]):
             return ("returned the kept values x[mask]; return the boolean mask itself (shape "
@@ -147,11 +148,9 @@ def _r2_cases(rng: np.random.Generator) -> list[Case]:
 def _r2_judge(case: Case, got: Any) -> str | None:
     y, p = case.args
     expected = _r2(y, p)
-    if got is None:
-        return "returned None — did you forget to `return` the score?"
-    arr = np.asarray(got) if not isinstance(got, (list, tuple)) else np.asarray(got, dtype=object)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        return f"returned a {type(got).__name__}, expected one number (a float)"
+    arr, problem = as_array("R²", got, np.float64(expected))
+    if problem:
+        return problem
     if arr.size != 1:
         if arr.shape == (len(y), len(y)) or arr.size == len(y) ** 2:
             return ("returned an (N, N) array: y − y_pred broadcast (N,) against (N, 1) — flatten "

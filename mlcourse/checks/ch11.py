@@ -61,6 +61,7 @@ _UNBROADCAST_SHAPES = [((4, 3), (3,), "a bias (3,) broadcast over 4 rows"),
                        ((4, 3), (4, 1), "a column (4, 1) stretched over 3 columns"),
                        ((2, 4, 3), (4, 1), "(4, 1) broadcast to (2, 4, 3): a new leading axis and a stretched one"),
                        ((4, 3), (), "a scalar broadcast to (4, 3)"),
+                       ((3, 2), (3, 1), "a column (3, 1) stretched over 2 columns"),
                        ((4, 3), (4, 3), "no broadcasting: the gradient passes unchanged")]
 
 
@@ -684,17 +685,19 @@ def _spiral_run(fn: Callable, args: tuple) -> dict:
         losses = [float(np.asarray(getattr(v, "data", v)).reshape(())) for v in losses]
     except (TypeError, ValueError):
         return {"problem": "losses must be a list of numbers, one per epoch"}
-    # The first updates, for the judge to replay: the parameters after 0, 0, 1 and 2 epochs.
+    # The first updates, for the judge to replay: the parameters after 0, 0, 1 and 2 epochs — with
+    # half the step size, so that an update that ignores lr (at the default lr = 1) shows.
     try:
-        steps = [_plain_spiral_params(fn(X.copy(), y.copy(), hidden, lr, e, seed)[0]) for e in (0, 0, 1, 2)]
+        steps = [_plain_spiral_params(fn(X.copy(), y.copy(), hidden, lr / 2, e, seed)[0]) for e in (0, 0, 1, 2)]
     except Exception:  # e.g. epochs=0 not supported: the replay is skipped
         steps = None
-    return {"params": plain, "losses": losses, "steps": steps}
+    return {"params": plain, "losses": losses, "steps": steps, "steps_lr": lr / 2}
 
 
-def _replay_problem(case: Case, steps: list) -> str | None:
-    """None when the first two epochs are exact gradient-descent steps on the mean cross-entropy."""
-    X, y, _hidden, lr = case.args[:4]
+def _replay_problem(case: Case, steps: list, lr: float) -> str | None:
+    """None when the first two epochs (run with step size ``lr``) are exact gradient-descent steps
+    on the mean cross-entropy."""
+    X, y = case.args[:2]
     keys = ("W1", "b1", "W2", "b2")
     if any("problem" in s or any(k not in s for k in keys) for s in steps):
         return None
@@ -712,6 +715,9 @@ def _replay_problem(case: Case, steps: list) -> str | None:
     if not close(p1, {k: p0[k] - lr * g0[k] for k in keys}):
         if close(p1, {k: p0[k] + lr * g0[k] for k in keys}):
             return "the first update climbs the gradient: p.data -= lr * p.grad"
+        if lr != 1 and close(p1, {k: p0[k] - g0[k] for k in keys}):
+            return (f"the update ignores lr: with lr = {lr:g} the parameters moved by the whole gradient — "
+                    "p.data -= lr * p.grad")
         return ("the first epoch does not move the parameters by −lr × the gradient of the mean "
                 "cross-entropy: check the forward pass, loss.backward() and the update p.data -= lr * p.grad")
     if not close(p2, {k: p1[k] - lr * g1[k] for k in keys}):
@@ -731,10 +737,15 @@ def _spiral_judge(case: Case, got: dict) -> str | None:
         return f"params has no {missing}; expected W1 (2, hidden), b1, W2 (hidden, 3), b2"
     if len(losses) != epochs:
         return f"losses has {len(losses)} entries, expected one per epoch ({epochs})"
+    n_classes = int(np.max(case.args[1])) + 1
+    w2 = np.shape(params["W2"])
+    if len(w2) != 2 or w2[1] != n_classes:
+        return (f"W2 has shape {w2}, expected (hidden, {n_classes}): one output score per class, "
+                "C = y.max() + 1")
     if not np.all(np.isfinite(losses)):
         return "the loss became NaN or inf: the updates blew up (check the sign of the step)"
     if got.get("steps"):
-        problem = _replay_problem(case, got["steps"])
+        problem = _replay_problem(case, got["steps"], got.get("steps_lr", case.args[3]))
         if problem:
             return problem
     if losses[-1] >= losses[0]:

@@ -23,6 +23,7 @@ import numpy as np
 from .compare import compare_array, tuple_problem
 from .core import Case, define
 from .helpers import same_values
+from .questions import choice, number
 
 EPS = 1e-5
 
@@ -224,7 +225,12 @@ def _backward_cases(axis: int) -> Callable[[np.random.Generator], list[Case]]:
 
 def _backward_run(fn: Callable, args: tuple) -> Any:
     dout, cache = args
-    return fn(dout, tuple(np.array(c, copy=True) if isinstance(c, np.ndarray) else c for c in cache))
+    before = dout.copy()
+    out = fn(dout, tuple(np.array(c, copy=True) if isinstance(c, np.ndarray) else c for c in cache))
+    if not np.array_equal(dout, before):  # e.g. `dout *= gamma`: the caller's gradient is gone
+        return {"problem": "your backward pass changed dout in place (e.g. dout *= gamma): the caller still needs "
+                           "it — compute a new array, dx_hat = dout * gamma"}
+    return out
 
 
 def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
@@ -348,3 +354,25 @@ define(name="layernorm_forward",
 define(name="layernorm_backward",
        description="dx, dgamma, dbeta of layer norm (means over each sample's features)",
        cases=_backward_cases(1), run=_backward_run, judge=_backward_judge(1, "layer norm"))
+
+
+# --------------------------------------------------------------------------------------
+# Questions with checked answers (predictions before the experiment)
+# --------------------------------------------------------------------------------------
+
+number("answer_batch_of_two", answer=1.0, rtol=0.05,
+       explain="the two values sit ±d from their mean, and their biased variance is d², so each normalised "
+               "value is ±d / d = ±1 whatever the data: a batch of two carries no information about scale.",
+       wrong={0.7071: "±1/√2 is what the unbiased variance (dividing by N − 1 = 1) gives; batch norm divides "
+                      "by N = 2, so the variance is d².",
+              0.0: "subtracting the mean does not leave 0: each of the two values is d away from their mean.",
+              2.0: "2d is the gap between the two values, but each is only d from the mean, and σ = d."})
+
+choice("answer_depth_half_he", answer="c",
+       explain="each ReLU layer multiplies the activations' scale by about c (He initialisation, c = 1, keeps "
+               "it); with c = 0.5 nine layers later the scale is 0.5⁹ ≈ 0.002 of layer 1's — the experiment "
+               "measures less than 0.01.",
+       wrong={"a": "staying the same is He initialisation (c = 1); with half its scale every layer halves the "
+                   "signal.",
+              "b": "the factor 0.5 is applied at every layer, not once: it compounds over the nine layers.",
+              "d": "weights smaller than He shrink the activations; it is c > 1 that makes them grow."})

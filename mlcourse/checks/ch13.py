@@ -23,10 +23,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import load_mnist
 from ..faults import FAULTS, broken_runs
 from .compare import compare_array, tuple_problem
 from .core import Case, define
 from .helpers import same_values
+from .questions import choice, number
 
 
 
@@ -79,8 +81,6 @@ define(name="loss_vs_chance",
 # --------------------------------------------------------------------------------------
 
 def _overfit_cases(rng: np.random.Generator) -> list[Case]:
-    from ..data import load_mnist
-
     X, y = load_mnist("train", n=2000, dtype=np.float64)
     idx = rng.choice(len(X), size=20, replace=False)
     seed = int(rng.integers(0, 1000))
@@ -418,11 +418,15 @@ def _config_judge(case: Case, got: dict) -> str | None:
     for k, (lo, hi) in (("lr", LR_RANGE), ("weight_decay", WD_RANGE)):
         mid = np.sqrt(lo * hi)  # the middle of the range on a log scale
         below = float(np.mean(d[k] < mid))
-        if below < 0.35:
+        if below < 0.15:  # a linear-scale draw puts only ~ sqrt(lo / hi) of its draws there
             return (f"{k}: only {below:.0%} of 400 draws fall below {mid:.2g}, the middle of [{lo:g}, {hi:g}] on a "
                     "log scale — sampled uniformly on the linear scale? Draw the exponent: 10 ** rng.uniform(log10 lo, "
                     "log10 hi)")
-        if below > 0.65:
+        # 400 log-uniform draws come within a factor 1.25 of both ends (a miss has odds below 1e-4)
+        if d[k].min() > 1.25 * lo or d[k].max() < hi / 1.25:
+            return (f"{k} ranges only from {d[k].min():.3g} to {d[k].max():.3g} in 400 draws: draw the exponent "
+                    f"over the whole range, log10 {lo:g} to log10 {hi:g}")
+        if not 0.35 <= below <= 0.65:
             return f"{k}: {below:.0%} of 400 draws fall below {mid:.2g}; a log-uniform draw puts half of them there"
     if abs(d["dropout"].mean() - 0.25) > 0.05:
         return f"dropout averages {d['dropout'].mean():.3f} over 400 draws; uniform on [0, 0.5] averages 0.25"
@@ -440,3 +444,26 @@ def _config_judge(case: Case, got: dict) -> str | None:
 define(name="sample_config",
        description="lr and weight decay log-uniform, dropout uniform, width a random choice, all from the given rng",
        cases=_config_cases, run=_config_run, judge=_config_judge)
+
+
+# --------------------------------------------------------------------------------------
+# Questions with checked answers (predictions before the experiment)
+# --------------------------------------------------------------------------------------
+
+choice("answer_dead_units_signal", answer="b",
+       explain="a bias of −1 pushes most pre-activations below 0, so those ReLUs output 0 for every digit: the "
+               "dead fraction per layer shows it at once (the next cell measures 27 % and 100 %).",
+       wrong={"a": "the dead units make the scores *smaller*, not larger: the initial loss stays near ln 10.",
+              "c": "a dead unit gets zero gradient, so the update ratios shrink; they do not grow.",
+              "d": "nothing here makes the digits easier to tell apart; a validation score too good to be true "
+                   "points to a leak."})
+
+choice("answer_winner_test", answer="b",
+       explain="the winner's validation accuracy is the best of twelve noisy scores, so it is biased upward; "
+               "on digits that played no part in the choice it is expected to be about the same or a little "
+               "lower — the test set, used once, gives the unbiased number.",
+       wrong={"a": "nothing makes the test digits easier: selecting the maximum biases the validation score "
+                   "upward, so the test score tends to be lower, not higher.",
+              "c": "with twelve configurations and 2 000 validation digits the selection bias is small — "
+                   "fractions of a percent, not a collapse.",
+              "d": "two different sets of digits give different scores even for one fixed model."})

@@ -113,6 +113,24 @@ def _in_words(got: Any, arr: np.ndarray) -> str:
     return f"a {type(got).__name__} of {what}"
 
 
+def as_array(name: str, got: Any, expected: Any) -> tuple[np.ndarray | None, str | None]:
+    """The opening every array comparison shares: ``got`` as an array of numbers (or booleans),
+    or what makes it none — None returned, a list where one number is expected, an object that
+    is not an array, values that are not numbers. Returns (array, None) or (None, the problem)."""
+    expected = np.asarray(expected)
+    if got is None:
+        return None, f"{name} is None — did you forget to `return` it?"
+    if isinstance(got, (list, tuple)) and expected.ndim == 0:
+        return None, f"{name} is a {type(got).__name__}, expected a single number"
+    try:
+        arr = np.asarray(got)
+    except Exception:
+        return None, f"{name} is a {type(got).__name__}, expected a NumPy array of shape {expected.shape}"
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        return None, f"{name} is {_in_words(got, arr)}, expected numbers"
+    return arr, None
+
+
 def compare_array(
     name: str,
     got: Any,
@@ -124,16 +142,9 @@ def compare_array(
 ) -> str | None:
     """Compare one array; ``name`` is how the message calls it (e.g. "grad_W")."""
     expected = np.asarray(expected)
-    if got is None:
-        return f"{name} is None — did you forget to `return` it?"
-    if isinstance(got, (list, tuple)) and expected.ndim == 0:
-        return f"{name} is a {type(got).__name__}, expected a single number"
-    try:
-        arr = np.asarray(got)
-    except Exception:
-        return f"{name} is a {type(got).__name__}, expected a NumPy array of shape {expected.shape}"
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        return f"{name} is {_in_words(got, arr)}, expected numbers"
+    arr, problem = as_array(name, got, expected)
+    if problem:
+        return problem
     if arr.shape != expected.shape:
         if arr.size == expected.size and arr.ndim == expected.ndim + 1 and 1 in arr.shape \
                 and np.issubdtype(arr.dtype, np.number) and np.allclose(arr.reshape(expected.shape), expected):

@@ -15,13 +15,10 @@ prints one verdict: ✅ with what was checked, or ❌ naming the problem.
 from __future__ import annotations
 
 import importlib
-import inspect
-import linecache
 import os
 import pkgutil
 import re
 import sys
-import traceback
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
@@ -29,10 +26,11 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_outputs
+from .student_code import changed_inputs, describe_exception
+from .timing import Timing, _same_digest, digest, fresh_inputs, measure  # noqa: F401 (re-exported)
 
 PUBLIC_SEED = 0
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_PKG = os.path.dirname(_HERE)
 
 
 @dataclass
@@ -66,6 +64,8 @@ class Status(str, Enum):
     CRASHED = "crashed"                    # grader: … died
     GARBLED = "garbled"                    # grader: … sent something that is not the protocol
     GRADER_ERROR = "grader_error"          # grader: a bug on the grader's side, not the student's
+    SHARED_FILE = "shared_file"            # grader: the notebook is one file with another student's
+    NOT_OWN_CODE = "not_own_code"          # grader: the call reached the course's own implementation
 
     def __str__(self) -> str:  # "pass", not "Status.PASS", in messages and f-strings
         return self.value
@@ -159,6 +159,7 @@ class Check:
     atol: float = 1e-8
     check_dtype: bool = False
     function: str = ""  # the notebook function it checks; "" means the same as ``name``
+    timing: Timing | None = None  # a speed requirement (the judge gets t_fn and t_baseline)
     modifies_inputs: bool = False  # True when the contract lets the function change its array arguments
     passed_message: str = ""  # replaces the generic verdict on a pass (a question explains its answer)
 
@@ -249,43 +250,9 @@ def all_checks() -> dict[str, Check]:
     return dict(_REGISTRY)
 
 
-def changed_inputs(fn: Callable, before: tuple, after: tuple) -> str | None:
-    """The sentence saying which array argument ``fn`` changed in place (None: none changed)."""
-    for i, (b, a) in enumerate(zip(before, after)):
-        if isinstance(b, np.ndarray) and isinstance(a, np.ndarray) and not (
-                a.shape == b.shape and np.array_equal(a, b, equal_nan=b.dtype.kind in "fc")):
-            try:
-                names = list(inspect.signature(fn).parameters)
-                arg = f"`{names[i]}`" if i < len(names) else f"argument {i + 1}"
-            except (TypeError, ValueError):
-                arg = f"argument {i + 1}"
-            return (f"changed your input {arg} in place (e.g. `x -= …`, `x[mask] = 0` or `out = x` without "
-                    ".copy()): compute into a new array and leave the arguments as they were — the caller "
-                    "still needs them")
-    return None
-
-
 def _copy(args: tuple) -> tuple:
     # The student's function may modify its inputs in place; the reference must not see that.
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-
-
-def describe_exception(exc: BaseException) -> str:
-    """One line naming the exception and the student's own line that raised it.
-
-    Frames from mlcourse itself (and NumPy) are skipped, so the student sees where *their*
-    code went wrong, not a wall of traceback.
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not f.filename.startswith((_PKG, os.path.dirname(np.__file__)))
-           and "site-packages" not in f.filename and "lib/python" not in f.filename]
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if own:
-        f = own[-1]
-        line = (f.line or linecache.getline(f.filename, f.lineno)).strip()
-        if line:
-            text += f" — in {f.name}, line {f.lineno}: {line}"
-    return text
 
 
 UNEXPECTED_FORM = ("returned a value of an unexpected form ({kind}) — check what your function returns")
@@ -306,12 +273,15 @@ def attempt(chk: Check, fn: Callable, args: tuple, catch: type[BaseException] = 
 
 
 def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] = (PUBLIC_SEED,),
-              cases: Callable[[int], list[Case]] | None = None) -> Result:
+              cases: Callable[[int], list[Case]] | None = None,
+              run_many: Callable[[Case, int], Any] | None = None) -> Result:
     """The evaluation loop: for every seed, make the cases, call, judge; the first problem wins.
 
     ``call(case)`` runs the student's function on ``case.args`` (here: :func:`attempt`; in the
     grader: a request to the sandboxed worker). ``seeds[0]`` is the public seed, the others are
-    hidden. ``cases(seed)`` defaults to ``chk.make_cases``.
+    hidden. ``cases(seed)`` defaults to ``chk.make_cases``. For a check with ``timing``,
+    ``run_many(case, seed)`` runs the student's function on a round of fresh inputs and digests
+    :func:`measure`) and the judge gets ``{"out": value, "t_fn": …, "t_baseline": …}``.
     """
     make = cases or chk.make_cases
     public, hidden = 0, 0
@@ -323,6 +293,9 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
             if got.status is not Status.PASS:
                 detail = f"raised {got.detail}" if got.status is Status.ERROR else got.detail
                 return Result(chk.name, got.status, detail, chk.description, seed, cases=public)
+            if chk.timing is not None and run_many is not None:
+                got = Call(value={"out": got.value, **measure(chk.timing, case.args,
+                                                              lambda s, c=case: run_many(c, s))})
             try:
                 problem = chk.assess(case, got.value)
             except Exception:  # noqa: BLE001 — the judge could not read what came back
@@ -340,7 +313,11 @@ def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:
     """Run ``chk`` on the student's ``fn`` in this process and return the verdict."""
     if not callable(fn):
         return Result(chk.name, Status.FAIL, f"expected a function, got {type(fn).__name__}", chk.description, seed)
-    return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,))
+    def run_many(case: Case, s: int) -> list | None:
+        outs = [attempt(chk, fn, a) for a in fresh_inputs(chk.timing, case.args, s)]
+        return None if any(o.status is not Status.PASS for o in outs) else digest([o.value for o in outs], s)
+
+    return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,), run_many=run_many)
 
 
 def check(name: str, fn: Callable, quiet: bool = False) -> Result:

@@ -9,17 +9,16 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .support import SCREENSHOTS
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 _skipped_for: list[str] = []
 
@@ -54,26 +53,6 @@ def browser():
     finally:
         b.close()
         pw.stop()
-
-
-def wait_for_state(page, js: str, predicate, timeout: float, what: str, poll_ms: int = 400):
-    """Evaluate ``js`` in ``page`` until ``predicate(state)`` holds; the state, or fail naming ``what``."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = page.evaluate(js)
-        if state and predicate(state):
-            return state
-        page.wait_for_timeout(poll_ms)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {str(state)[:1500]}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

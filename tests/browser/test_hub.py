@@ -26,12 +26,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port, wait_for_state
+from .support import ROOT, SCREENSHOTS, free_port, wait_for_state
 
 pytestmark = pytest.mark.browser
 
 STUDENTS = ("mlct-ana", "mlct-ben")
-EDITION = "mlcourse"
+EDITION = "mlcourse"          # the folder in every home
+NOTEBOOKS = f"{EDITION}/notebooks"
 CH01 = "01_linear_regression.ipynb"
 CH02 = "02_gradient_descent_and_features.ipynb"
 EXERCISE = "predict"
@@ -157,7 +158,7 @@ def _wait(page, predicate, timeout: float, what: str):
 def _solve_and_check(page, solution: str) -> str:
     """Put the solution into the exercise cell, run everything above the check and the check; save."""
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: arguments[0]})"
-                  .replace("arguments[0]", json.dumps(f"{EDITION}/{CH01}")))
+                  .replace("arguments[0]", json.dumps(f"{NOTEBOOKS}/{CH01}")))
     state = _wait(page, lambda s: s["status"] == "idle", 120, "chapter 01's kernel")
     src = [c["source"] for c in state["cells"]]
     ex = next(i for i, s in enumerate(src) if s.startswith(f"def {EXERCISE}("))
@@ -199,12 +200,13 @@ me, other = {me!r}, {other!r}
 out = {{}}
 for label, path in [("own", f"/home/{{me}}/feedback/{a}/feedback.md"), ("other_home", f"/home/{{other}}"),
                     ("other_feedback", f"/home/{{other}}/feedback/{a}/feedback.md"),
-                    ("other_ch01", f"/home/{{other}}/mlcourse/{ch01}")]:
+                    ("other_ch01", f"/home/{{other}}/mlcourse/notebooks/{ch01}")]:
     p = pathlib.Path(path)
     try:
         out[label] = "ok: " + (p.read_text()[:200] if p.is_file() or label != "other_home" else str(sorted(x.name for x in p.iterdir())))
     except OSError as exc:
         out[label] = type(exc).__name__
+out["friendly"] = "mlcourse.friendly" in get_ipython().extension_manager.loaded
 print(json.dumps(out))
 """
 
@@ -222,12 +224,14 @@ def test_a_class_of_two_on_the_hub(browser, hub) -> None:
             hub["figures"][f"{name}_first_login_seconds"] = round(time.monotonic() - t0, 2)
             pages[name] = (ctx, page)
             home = Path(f"/home/{name}")
-            assert (home / EDITION / CH01).stat().st_uid == (home / EDITION).stat().st_uid == home.stat().st_uid
-            page.locator(".jp-DirListing-item", has_text=CH01[:-6]).first.wait_for(state="visible", timeout=60_000)
+            assert (home / NOTEBOOKS / CH01).stat().st_uid == (home / EDITION).stat().st_uid == home.stat().st_uid
+            assert not (home / EDITION / "wheels").exists()  # installed on the hub, not copied into homes
+            for entry in ("notebooks", "README.md"):  # the edition, as JupyterLab's file browser shows it
+                page.locator(".jp-DirListing-item", has_text=entry).first.wait_for(state="visible", timeout=60_000)
             verdict = _solve_and_check(page, solution)
             assert f"✅ `{EXERCISE}`" in verdict, verdict
             page.screenshot(path=str(SCREENSHOTS / f"hub-{name}-check.png"))
-            saved = nbformat.read(home / EDITION / CH01, as_version=4)
+            saved = nbformat.read(home / NOTEBOOKS / CH01, as_version=4)
             assert any(c.source == solution for c in saved.cells), "the solved exercise was not saved in the home"
         from classroom import limits
         for name in STUDENTS:  # both servers and their chapter-01 kernels are running now
@@ -236,21 +240,19 @@ def test_a_class_of_two_on_the_hub(browser, hub) -> None:
             hub["figures"][f"{name}_server_memory_peak_mb"] = round((use.get("memory_peak") or 0) / 2**20, 1)
 
         # 2. the instructor releases an update of chapter 02; both students pull it
-        stage = hub["work"] / "edition"
-        shutil.rmtree(stage, ignore_errors=True)
-        stage.mkdir()
-        for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
-            shutil.copy(nb, stage / nb.name)
-        nb2 = nbformat.read(stage / ch02, as_version=4)
+        from classroom import edition
+
+        stage = edition.stage(hub["work"] / "edition")
+        nb2 = nbformat.read(stage / "notebooks" / ch02, as_version=4)
         nb2.cells.insert(1, nbformat.v4.new_markdown_cell(UPDATE))
-        nbformat.write(nb2, stage / ch02)
+        nbformat.write(nb2, stage / "notebooks" / ch02)
         subprocess.run([sys.executable, "-m", "classroom", "--hub-dir", str(hub["dir"]), "release", "--from",
                         str(stage)], cwd=ROOT, check=True, capture_output=True)
         for name, (ctx, page) in pages.items():
             _pull(hub, page, name)
             home = Path(f"/home/{name}")
-            assert UPDATE in (home / EDITION / ch02).read_text(), f"{name} did not get the update of {ch02}"
-            saved = nbformat.read(home / EDITION / CH01, as_version=4)
+            assert UPDATE in (home / NOTEBOOKS / ch02).read_text(), f"{name} did not get the update of {ch02}"
+            saved = nbformat.read(home / NOTEBOOKS / CH01, as_version=4)
             assert any(c.source == solution for c in saved.cells), f"the pull lost {name}'s chapter 01 work"
 
         # 3. the instructor collects, grades and returns assignment 01
@@ -276,6 +278,7 @@ def test_a_class_of_two_on_the_hub(browser, hub) -> None:
             probe = json.loads(_run_in_own_kernel(page, PROBE.format(me=me, other=other, ch01=CH01, a=ASSIGNMENT)).strip())
             assert probe["own"].startswith("ok: ") and f"feedback for {me}" in probe["own"].lower(), probe
             assert probe["other_home"] == probe["other_feedback"] == probe["other_ch01"] == "PermissionError", probe
+            assert probe["friendly"] is True, "the hub's kernels load mlcourse.friendly, as `mlcourse lab` does"
             home = os.stat(f"/home/{me}")
             assert home.st_mode & 0o077 == 0 and os.stat(f"/home/{me}/feedback/{ASSIGNMENT}/feedback.md").st_uid == home.st_uid
     finally:

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port, wait_for_state
+from .support import ROOT, SCREENSHOTS, free_port, wait_for_state
 
 pytestmark = pytest.mark.browser
 

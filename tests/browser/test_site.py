@@ -17,10 +17,10 @@ from urllib.parse import urljoin, urlparse
 import nbformat
 import pytest
 
-from book.build import source_digest
-from grading.release import solution_blocks, student_version
+from authoring.chapters import source_digest
+from authoring.release import solution_blocks, student_version
 
-from .conftest import ROOT, SCREENSHOTS
+from .support import ROOT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -114,7 +114,7 @@ def open_page(context, url: str):
 
 def test_site_manifest_is_up_to_date():
     """The site was built from the chapters that exist now."""
-    manifest = ROOT / "_build" / "site.json"  # written by book/build.py
+    manifest = ROOT / "_build" / "site.json"  # written by authoring/site.py
     assert manifest.exists(), "no _build/site.json: run `make site`"
     info = json.loads(manifest.read_text())
     assert info["chapters"] == [p.name for p in CHAPTERS], (

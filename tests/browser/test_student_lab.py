@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS, free_port
+from .support import ROOT, SCREENSHOTS, free_port
 from .test_lab import _descendants, _get, _stop
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""Chapter 06 checks: the solution passes, realistic wrong update rules fail with a named symptom."""
+"""Chapter 06 checks: realistic wrong update rules fail with a named symptom."""
 from __future__ import annotations
 
 import functools
@@ -7,19 +7,12 @@ import pytest
 
 from mlcourse.checks import evaluate, get_check
 from mlcourse.optim import SGD, Adam, RMSProp
-from tests.checks.conftest import fails_with, load_solution_functions, passes
+from tests.support import fails_with, load_solution_functions
 
 SOL = load_solution_functions("06")
-CHECKS = ["sgd_step", "momentum_step", "rmsprop_step", "adam_step"]
 
 
 fails = functools.partial(fails_with, status="fail")  # a wrong answer, not a crash
-
-
-@pytest.mark.parametrize("name", CHECKS)
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_solution_passes(name, seed):
-    assert "public checks passed" in passes(name, SOL[name], seed)
 
 
 def test_solutions_match_the_library_optimizers():

@@ -1,4 +1,4 @@
-"""Chapter 10 checks: the solution passes, realistic mistakes fail with a message naming them.
+"""Chapter 10 checks: realistic mistakes fail with a message naming them.
 
 The project goal (mean 5-fold R² ≥ 0.88 on log price) is asserted by the solution notebook
 itself under nbval (a `# NBVAL_CHECK_OUTPUT` cell and an assert), so the five MLPs are not
@@ -7,30 +7,11 @@ trained a second time here.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mlcourse.checks import evaluate, get_check
-from tests.checks.conftest import chapter_checks, fails_with, load_solution_functions, passes, stub
+from tests.support import fails_with, load_solution_functions
 
 SOL = load_solution_functions("10")
-
-EXERCISES = {"tukey_mask": "tukey_mask", "r2": "r2", "kfold_indices": "kfold_indices",
-             "cross_validate": "cross_validate", "permutation_importance": "permutation_importance"}
-
-
-@pytest.mark.parametrize("name", sorted(EXERCISES))
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_solution_passes(name, seed):
-    assert "public checks passed" in passes(name, SOL[EXERCISES[name]], seed)
-
-
-def test_every_chapter_check_is_tested():
-    assert chapter_checks("10") == sorted(EXERCISES)
-
-
-def test_stub_is_not_implemented():
-    for name in EXERCISES:
-        assert evaluate(get_check(name), stub).status == "not_implemented"
 
 
 def test_library_kfold_passes_the_kfold_check():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcourse.checks import compare_array, evaluate, get_check
-from tests.checks.conftest import fails_with, load_solution_functions, passes
+from tests.support import fails_with, load_solution_functions, passes
 
 SOL3 = load_solution_functions("03")
 

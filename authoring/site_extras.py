@@ -1,7 +1,7 @@
 """What the site adds for readers who want to run the course: the student edition download,
 helper code folded away, equations that fit a phone, search snippets without TeX.
 
-Used by book/build.py while staging:
+Used by the site build (authoring/site.py) while staging:
 
 * ``download_note(name)`` — the markdown cell under each chapter's title: the edition's zip
   (copied beside the pages by ``copy_edition``) and the two lines that start it;
@@ -19,26 +19,36 @@ from pathlib import Path
 
 import nbformat
 
-from grading import edition
+from . import edition
 
 ZIP = f"{edition.NAME}.zip"
 FOLD_LINES = 12  # helper code longer than this is folded
 START = f"unzip {ZIP} && cd {edition.NAME}\nmake lab        # sets up (first time) and opens JupyterLab"
 
-CSS = """/* mlcourse: display equations never overflow the page; a wide one scrolls in its own box,
-   with a visible scrollbar as the cue (MathJax 3 CommonHTML output and Sphinx's math divs). */
+CSS = """/* mlcourse: nothing in a chapter is wider than a phone's screen (390 px). A wide display
+   equation scrolls inside its own box, with a visible scrollbar as the cue (MathJax 3
+   CommonHTML output and Sphinx's math divs); a long inline formula does the same inside its
+   line; long inline code wraps. */
 div.math, .math-wrapper, mjx-container[display="true"] {
     display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden;
     scrollbar-width: thin; scrollbar-color: #9aa4b1 #eef0f3;
 }
-mjx-container[display="true"]::-webkit-scrollbar { height: 6px; }
-mjx-container[display="true"]::-webkit-scrollbar-thumb { background: #9aa4b1; border-radius: 3px; }
+mjx-container[jax="CHTML"]:not([display="true"]) {
+    display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: bottom;
+    scrollbar-width: thin;
+}
+mjx-container::-webkit-scrollbar { height: 6px; }
+mjx-container::-webkit-scrollbar-thumb { background: #9aa4b1; border-radius: 3px; }
+code.literal, code.docutils, code.literal span.pre, code.docutils span.pre {
+    white-space: pre-wrap; overflow-wrap: anywhere;
+}
 .mlcourse-download { font-weight: 600; }
 """
 
 SEARCH_JS = """// mlcourse: search snippets from the page text without its TeX sources (\\( … \\), $$ … $$).
 document.addEventListener("DOMContentLoaded", () => {
-  if (!window.Search || !Search.htmlToText || Search._mlcourseNoTex) return;
+  // searchtools.js declares `const Search` (a global binding, not a property of window).
+  if (typeof Search === "undefined" || !Search.htmlToText || Search._mlcourseNoTex) return;
   const original = Search.htmlToText;
   Search.htmlToText = (htmlString, anchor) => {
     const doc = new DOMParser().parseFromString(htmlString, "text/html");
@@ -64,7 +74,7 @@ def fold_helpers(cell: nbformat.NotebookNode) -> None:
     """Tag a long helper code cell ``hide-input`` (in place); exercises and checks stay open."""
     source = cell.source
     if (cell.cell_type == "code" and len(source.splitlines()) > FOLD_LINES
-            and "### BEGIN SOLUTION" not in source and "check(" not in source):
+            and not any(mark in source for mark in ("### BEGIN SOLUTION", "# YOUR CODE HERE", "check("))):
         tags = cell.metadata.setdefault("tags", [])
         if "hide-input" not in tags:
             tags.append("hide-input")

@@ -21,17 +21,16 @@ its fingerprint was edited (by a student, or by hand) and is not overwritten unl
 
 Usage::
 
-    python -m grading.release            # write notebooks/ (refuses to overwrite edits)
-    python -m grading.release --force    # overwrite edited notebooks, keeping backups
-    python -m grading.release --check    # exit 1 if notebooks/ is out of date
-    python -m grading.release --store-outputs solutions/01_linear_regression.ipynb
+    python -m authoring.release            # write notebooks/ (refuses to overwrite edits)
+    python -m authoring.release --force    # overwrite edited notebooks, keeping backups
+    python -m authoring.release --check    # exit 1 if notebooks/ is out of date
+    python -m authoring.release --store-outputs solutions/01_linear_regression.ipynb
         # execute a solution and keep the outputs of the cells marked NBVAL_CHECK_OUTPUT
 """
 from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -40,6 +39,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from mlcourse.notebook import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -162,14 +163,6 @@ def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.Noteb
     return student
 
 
-def fingerprint(cells: list) -> str:
-    """sha256 of the cells' types and sources: what a student's edit changes (running
-    cells or saving only changes outputs and metadata, which do not count)."""
-    parts = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source", []))]
-             for c in cells]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
 def edited(path: Path) -> bool:
     """True when the notebook at ``path`` holds changes its last release did not write."""
     try:
@@ -194,7 +187,7 @@ class EditedNotebooks(Exception):
         super().__init__(
             f"not overwriting {names}: changed since the last release (someone's work?). "
             "Copy the work elsewhere, or run `make release FORCE=1` "
-            f"(python -m grading.release --force) to overwrite, keeping a copy in {BACKUPS.name}/.")
+            f"(python -m authoring.release --force) to overwrite, keeping a copy in {BACKUPS.name}/.")
 
 
 def _merge_conflict(path: Path) -> bool:
@@ -255,7 +248,7 @@ def store_outputs(path: Path, timeout: int = 600) -> None:
     compares against them); every other cell is cleared, so the source of truth stays
     small and diffs stay readable.
     """
-    from nbclient import NotebookClient
+    from nbclient import NotebookClient  # here, not at the top: it loads jupyter_client and zmq
 
     nb = nbformat.read(path, as_version=4)
     env_before = os.environ.get("MLCOURSE_STATIC")

@@ -1,6 +1,6 @@
 """Build the student edition: ``_build/student/mlcourse-student/`` and the same tree as a zip.
 
-    python -m grading.edition            # what `make edition` runs
+    python -m authoring.edition            # what `make edition` runs
 
 The edition is what a student downloads — and nothing else:
 
@@ -33,8 +33,9 @@ from pathlib import Path
 
 import nbformat
 
+from grading.config import load
+
 from . import release
-from .config import load
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "student"
@@ -45,7 +46,7 @@ ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the s
 REQUIRES = ["numpy>=1.24", "pandas>=2.0", "matplotlib>=3.7", "jupyterlab>=4.0", "ipywidgets>=8.0",
             "ipykernel>=6.0", "nbformat>=5.9", "tqdm>=4.65"]
 # What must never be in the edition: instructor sources, tests, grader and its configuration.
-FORBIDDEN = re.compile(r"(^|/)(solutions|tests|grading|book|benchmarks)(/|$)|rubric\.toml$|exercises\.toml$"
+FORBIDDEN = re.compile(r"(^|/)(solutions|tests|grading|authoring|book|benchmarks)(/|$)|rubric\.toml$|exercises\.toml$"
                        r"|hidden_seeds|\.pyc$|__pycache__")
 
 
@@ -92,7 +93,7 @@ def write_wheel(folder: Path) -> Path:
                           "Summary: Neural networks from scratch with NumPy: the course's library, data and student commands.",
                           "Requires-Python: >=3.10", *(f"Requires-Dist: {r}" for r in REQUIRES)]) + "\n"
     files[f"{dist}/METADATA"] = metadata.encode()
-    files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: grading.edition\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: authoring.edition\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{dist}/entry_points.txt"] = b"[console_scripts]\nmlcourse = mlcourse.__main__:main\n"
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
