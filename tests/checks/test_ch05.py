@@ -7,7 +7,7 @@ import pytest
 
 from mlcourse.checks import get_check
 from mlcourse.nn import CrossEntropyLoss
-from tests.support import fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, passes
 
 SOL = load_solution_functions("05")
 

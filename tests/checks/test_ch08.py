@@ -17,7 +17,7 @@ import pytest
 
 from mlcourse.checks import get_check
 from mlcourse.checks.ch08 import SPEEDUP_MIN, forward_reference
-from tests.support import fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, passes
 
 ROOT = Path(__file__).resolve().parents[2]
 
