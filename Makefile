@@ -98,7 +98,7 @@ $(HUB_ENV)/.installed: Makefile $(VENV)/.installed-dev pyproject.toml $(shell fi
 	@$(HUB_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || [ "$$(id -u)" != 0 ] || \
 	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null)
 	@$(HUB_PYTHON) -c 'import ensurepip, venv' || (echo "make hub needs $(HUB_PYTHON) with venv (apt-get install python3-venv)" && exit 2)
-	$(PY) -m grading.edition
+	$(PY) -m authoring.edition
 	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
 	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
 	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps _build/student/mlcourse-student/wheels/mlcourse-*.whl

@@ -1,7 +1,7 @@
 """The student edition as a git repository the hub's students pull from with nbgitpuller.
 
 ``stage(dest)`` lays out what the hub publishes: the student edition (``make edition``,
-grading/edition.py) without its ``wheels/`` and ``Makefile`` — on the hub that wheel is
+authoring/edition.py) without its ``wheels/`` and ``Makefile`` — on the hub that wheel is
 already installed in every student's environment (``make hub-env``), so the commands are
 ``mlcourse progress`` / ``mlcourse submit`` in a terminal — i.e. ``notebooks/`` and the
 edition's ``README.md``.

@@ -56,7 +56,7 @@ def test_dockerfiles_copy_only_what_exists() -> None:
     copies = re.findall(r"^COPY (.*)$", final, re.M)
     assert copies and all(c.startswith("--from=edition /src/") and "solutions" not in c and "grading" not in c
                           for c in copies), copies
-    assert "python -m grading.edition" in student  # the wheel is the student edition's (checked for leaks)
+    assert "python -m authoring.edition" in student  # the wheel is the student edition's (checked for leaks)
     assert re.search(r"^USER root$", (DEPLOY / "images" / "grader" / "Dockerfile").read_text(), re.M)
 
 
