@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import nbformat
 import pytest
 
-from .support import ROOT, SCREENSHOTS, free_port, wait_for_state
+from .support import ROOT, SCREENSHOTS, descendants, free_port, get, stop, wait_for_state, wait_until_serving
 
 pytestmark = pytest.mark.browser
 
@@ -49,40 +47,6 @@ def widget_notebook() -> Path:
         return FIXTURE
     timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
     return min(chapters, key=lambda p: (timings.get(f"solutions/{p.name}", float("inf")), p.name))
-
-
-def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - 127.0.0.1 only
-        return r.status, r.read().decode("utf-8", "replace")
-
-
-def _descendants(pid: int) -> list[int]:
-    try:
-        import psutil
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except Exception:
-        return []
-
-
-def _stop(proc: subprocess.Popen, children: list[int]) -> None:
-    """Terminate the server's process group, then any kernel (own session) still alive."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # the group we created with start_new_session
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-    for pid in children:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                break
-            time.sleep(0.5)
 
 
 @pytest.fixture
@@ -120,20 +84,11 @@ def lab(tmp_path, browser):  # browser first: skip before starting anything when
     base = f"http://127.0.0.1:{port}/"
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if _get(base + "api/status")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(0.5)
+        wait_until_serving(proc, base + "api/status", tmp_path / "lab.log")
         yield base, source.name
     finally:
-        children.extend(_descendants(proc.pid))
-        _stop(proc, children)
+        children.extend(descendants(proc.pid))
+        stop(proc, children)
         log.close()
         assert proc.poll() is not None, f"JupyterLab (pid {proc.pid}) is still running"
 
@@ -162,7 +117,7 @@ def _wait(page, predicate, timeout: float, what: str):
 
 def test_widget_round_trip_in_jupyterlab(browser, lab):
     base, name = lab
-    status, html = _get(base + "lab")
+    status, html = get(base + "lab")
     assert status == 200 and WIDGETS_EXTENSION in html, (
         f"JupyterLab does not load the ipywidgets front end ({WIDGETS_EXTENSION}); "
         "is jupyterlab_widgets installed in the environment?")

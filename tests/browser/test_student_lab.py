@@ -16,8 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support import ROOT, SCREENSHOTS, free_port
-from .test_lab import _descendants, _get, _stop
+from .support import ROOT, SCREENSHOTS, descendants, free_port, stop, wait_until_serving
 
 pytestmark = pytest.mark.browser
 
@@ -79,21 +78,12 @@ def student_lab(tmp_path, browser):
     base = f"http://127.0.0.1:{port}/"
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if _get(base + "api/status")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(0.5)
+        wait_until_serving(proc, base + "api/status", tmp_path / "lab.log")
         assert (work.parent / ".ipython" / "profile_default" / "ipython_kernel_config.py").exists()
         yield base
     finally:
-        children.extend(_descendants(proc.pid))
-        _stop(proc, children)
+        children.extend(descendants(proc.pid))
+        stop(proc, children)
         log.close()
 
 
