@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support import ROOT, SCREENSHOTS, descendants, free_port, stop, wait_until_serving
+from .support import ROOT, SCREENSHOTS, descendants, free_port, stop, wait_for_state, wait_until_serving
 
 pytestmark = pytest.mark.browser
 
@@ -97,14 +97,7 @@ def _open(browser, url: str):
 
 
 def _wait(page, predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = page.evaluate(JS_STATE)
-        if state and predicate(state):
-            return state
-        page.wait_for_timeout(500)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {state}")
+    return wait_for_state(page, JS_STATE, predicate, timeout, what, poll_ms=500)
 
 
 def test_blank_chapter_run_all_shows_only_one_line_messages(browser, student_lab):
