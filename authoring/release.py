@@ -10,6 +10,10 @@ same notebook with
 * cells tagged ``solution-only`` removed,
 * cells tagged ``uses-exercise`` (they call the student's functions, so they raise until
   the exercises are done) tagged ``raises-exception`` for nbval,
+* every check call ``check("dense_forward", dense_forward)`` made self-sufficient:
+  ``check("dense_forward", section=1)`` after its own ``from mlcourse.checks import check``,
+  so a check cell run before the imports or before the exercise's cell (a kernel restart,
+  Colab, any Jupyter without our kernel extension) says which cell to run in one line,
 * nbval's comment markers (``# NBVAL_CHECK_OUTPUT``) turned into the equivalent cell tags
   (``nbval-check-output``), so students never see test-tool comments,
 * all outputs and execution counts cleared, and metadata reduced to the cell tags.
@@ -52,6 +56,8 @@ CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 _SECTION = re.compile(r"^##\s+(\d+)\s*[.·]", re.M)  # "## 2 · The Dense layer" / "## 2. The model"
 _DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+(\w+)")
+_CHECK_CALL = re.compile(r'^check\("(?P<name>\w+)", (?P<fn>\w+)\)', re.M)  # a check cell's line
+CHECK_IMPORT = "from mlcourse.checks import check"
 # nbval's comment markers and the cell tags that mean the same to nbval.
 NBVAL_TAGS = {"# NBVAL_CHECK_OUTPUT": "nbval-check-output", "# NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
               "# NBVAL_RAISES_EXCEPTION": "raises-exception", "# NBVAL_SKIP": "nbval-skip"}
@@ -132,10 +138,33 @@ def markers_to_tags(source: str, tags: list[str]) -> str:
     return "\n".join(kept)
 
 
+def self_sufficient_checks(source: str, sections: dict[str, str], where: str = "") -> str:
+    """Rewrite each ``check("name", function)`` line of a check cell to look the function up by
+    name, with the section that defines it (``sections``: function → section), after an import
+    of ``check``: the cell then works in a fresh kernel. Other lines are kept as they are."""
+    from mlcourse.checks import get_check  # lazy: the checks load every chapter's module
+
+    def by_name(m: re.Match) -> str:
+        try:
+            function = get_check(m["name"]).function
+        except KeyError:  # not a course check (a test's own fixture): left as written
+            return m[0]
+        if m["fn"] != function:
+            raise ValueError(f"{where}: check({m['name']!r}, {m['fn']}) but that check judges `{function}`")
+        section = sections.get(function, "")
+        return f'check("{m["name"]}"' + (f", section={section}" if section else "") + ")"
+
+    new = _CHECK_CALL.sub(by_name, source)
+    if new == source or CHECK_IMPORT in new.splitlines():
+        return new
+    return f"{CHECK_IMPORT}\n{new}"
+
+
 def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.NotebookNode:
     """The student notebook made from the solution notebook ``nb`` (which is not modified)."""
     cells = []
     section = ""
+    sections: dict[str, str] = {}  # function or class → the section that defines it
     for i, cell in enumerate(nb.cells):
         tags = list(cell.metadata.get("tags", []))
         if cell.cell_type == "markdown":
@@ -145,6 +174,8 @@ def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.Noteb
             continue
         if cell.cell_type == "code":
             source, _ = strip_solutions(cell.source, f"{name} cell {i}", section)
+            sections.update((m.group(3), section) for m in map(_DEF.match, source.splitlines()) if m and not m.group(1))
+            source = self_sufficient_checks(source, sections, f"{name} cell {i}")
             source = markers_to_tags(source, tags)
             if "uses-exercise" in tags and "raises-exception" not in tags:
                 tags.append("raises-exception")

@@ -8,6 +8,11 @@
 2. A cell run before the chapter's first code cell (the imports), e.g. after a kernel
    restart: ``NameError: name 'check' is not defined`` becomes "run the first code cell …".
 
+The released check cells do not depend on this hook (plain Jupyter, Colab): each imports
+``check`` itself and leaves the function out (``check("dense_forward", section=1)``), so
+``check`` looks it up in the notebook and says which cell to run (:func:`not_defined_yet`,
+:func:`run_first`).
+
 Every other error keeps IPython's usual traceback. The hook is installed in the running
 IPython kernel by ``install()``: ``import mlcourse.checks`` (every chapter's first cell) calls
 it, and the student edition's kernel loads it at start as an IPython extension
@@ -17,13 +22,15 @@ through that hook: ``mlcourse.widgets`` asks :func:`message` itself.
 from __future__ import annotations
 
 import ast
+import builtins
 import linecache
 import re
 from typing import Any
 
 _FINISH = re.compile(r"^finish (`[^`]+`|this exercise)( \(section \w+\))? first$")
 # What a chapter's first cell defines in every notebook; a NameError for one of these (or
-# any NameError before that cell ran) means the imports cell has not been run.
+# any NameError while ``np`` is missing: check cells import ``check`` themselves) means the
+# imports cell has not been run.
 _IMPORTED = {"np", "plt", "pd", "check"}
 # name -> the "finish …" message of the cell that stopped before it could assign the name
 # (directly, or because it needed such a name itself).
@@ -48,7 +55,7 @@ def message(exc: BaseException, tb: Any = None, user_ns: dict | None = None) -> 
         if last is not None:
             _stubs[last.f_code.co_name] = (last.f_code, text)
     elif type(exc) is NameError and (name := getattr(exc, "name", None) or _name_of(str(exc))):
-        if (user_ns is not None and "check" not in user_ns) or name in _IMPORTED:
+        if (user_ns is not None and "np" not in user_ns) or name in _IMPORTED:
             return f"`{name}` is not defined yet: run the chapter's first code cell (the imports) first"
         if name in _stopped:
             text = f"`{name}` is not defined: the cell that makes it stopped — {_stopped[name]}"
@@ -66,6 +73,23 @@ def message(exc: BaseException, tb: Any = None, user_ns: dict | None = None) -> 
         for name in _assigned(cell):
             _stopped.setdefault(name, text.split(" — ")[-1])
     return text
+
+
+def not_defined_yet(function: str, section: str | int | None = None) -> str:
+    """A check cell run before the cell that defines ``function`` (e.g. after a kernel restart)."""
+    where = f" (section {section})" if section not in (None, "") else ""
+    return f"`{function}` is not defined yet: run the cell that defines it{where} first"
+
+
+def run_first(error: str, namespace: dict) -> str | None:
+    """For a check's "NameError: name 'np' is not defined …": which cell to run, when the name
+    is indeed missing from the notebook's ``namespace`` (None for any other error)."""
+    name = _name_of(error) if error.startswith("NameError") else None
+    if name is None or name in namespace or hasattr(builtins, name):
+        return None
+    if name in _IMPORTED or "np" not in namespace:
+        return f"`{name}` is not defined yet: run the chapter's first code cell (the imports) first"
+    return f"`{name}` is not defined yet: run the cell that defines it (above this one) first"
 
 
 def _innermost(tb: Any) -> Any:

@@ -110,7 +110,7 @@ def test_imports_are_at_the_top_unless_a_comment_says_why() -> None:
 
 # Each concept and the one module allowed to implement it (a pattern only its home may contain).
 ONE_HOME = {
-    "not implemented yet — replace": "mlcourse/checks/core.py",      # the verdicts' wording
+    "not implemented yet — write": "mlcourse/checks/core.py",       # the verdicts' wording
     "(case {i + 1} of": "mlcourse/checks/core.py",
     "html.escape(": "mlcourse/safe_text.py",                          # student text made safe
     ".isprintable()": "mlcourse/safe_text.py",

@@ -162,7 +162,7 @@ def _solve_and_check(page, solution: str) -> str:
     state = _wait(page, lambda s: s["status"] == "idle", 120, "chapter 01's kernel")
     src = [c["source"] for c in state["cells"]]
     ex = next(i for i, s in enumerate(src) if s.startswith(f"def {EXERCISE}("))
-    chk = next(i for i, s in enumerate(src) if s.startswith(f'check("{EXERCISE}"'))
+    chk = next(i for i, s in enumerate(src) if f'check("{EXERCISE}"' in s)
     page.evaluate("""([ex, chk, solution]) => {
         const panel = window.jupyterapp.shell.currentWidget;
         panel.content.model.cells.get(ex).sharedModel.setSource(solution);

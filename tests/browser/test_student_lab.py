@@ -35,8 +35,9 @@ JS_STATE = """() => {
         const c = panel.content.model.cells.get(i);
         if (c.type !== 'code') continue;
         const outs = c.outputs.toJSON();
-        cells.push({count: c.executionCount, source: c.sharedModel.getSource().slice(0, 60),
-                    errors: outs.filter(o => o.output_type === 'error').map(o => o.traceback.join('\\n'))});
+        cells.push({count: c.executionCount, source: c.sharedModel.getSource().slice(0, 80),
+                    errors: outs.filter(o => o.output_type === 'error').map(o => o.traceback.join('\\n')),
+                    text: outs.filter(o => o.output_type === 'stream').map(o => o.text).join('')});
     }
     return {status: kernel ? kernel.status : 'none', cells: cells};
 }"""
@@ -104,17 +105,23 @@ def test_blank_chapter_run_all_shows_only_one_line_messages(browser, student_lab
     ctx, page = _open(browser, f"{student_lab}lab/tree/{CHAPTER}")
     try:
         _wait(page, lambda s: s["status"] == "idle", 90, "the kernel to be idle")
-        # A check cell first, as after a kernel restart: it says which cell to run.
+        # A check cell first, as after a kernel restart: it imports `check` itself and says which
+        # cell to run (no kernel extension needed, as in Colab).
         state = page.evaluate(JS_STATE)
-        first_check = next(i for i, c in enumerate(state["cells"]) if c["source"].startswith("check("))
-        page.evaluate("""(k) => { const p = window.jupyterapp.shell.currentWidget;
-            const codes = p.content.widgets.filter(w => w.model.type === 'code');
-            p.content.activeCellIndex = p.content.widgets.indexOf(codes[k]);
-            return window.jupyterapp.commands.execute('notebook:run-cell'); }""", first_check)
-        state = _wait(page, lambda s: s["cells"][first_check]["count"], 60, "the check cell")
-        [before_imports] = state["cells"][first_check]["errors"]
-        assert _plain(before_imports) == ("`check` is not defined yet: run the chapter's first code cell "
-                                          "(the imports) first")
+        first_check = next(i for i, c in enumerate(state["cells"]) if "\ncheck(" in c["source"])
+        before_uses = next(i for i, c in enumerate(state["cells"]) if c["source"].startswith("rng = np."))
+        for k in (first_check, before_uses):
+            page.evaluate("""(k) => { const p = window.jupyterapp.shell.currentWidget;
+                const codes = p.content.widgets.filter(w => w.model.type === 'code');
+                p.content.activeCellIndex = p.content.widgets.indexOf(codes[k]);
+                return window.jupyterapp.commands.execute('notebook:run-cell'); }""", k)
+            state = _wait(page, lambda s: s["cells"][k]["count"], 60, f"code cell {k}")
+        assert state["cells"][first_check]["errors"] == []
+        assert state["cells"][first_check]["text"] == ("❌ `dense_forward`: `dense_forward` is not defined yet: "
+                                                      "run the cell that defines it (section 1) first\n")
+        # Any other cell run before the imports: the kernel extension `mlcourse lab` loads says so.
+        [before_imports] = state["cells"][before_uses]["errors"]
+        assert _plain(before_imports) == "`np` is not defined yet: run the chapter's first code cell (the imports) first"
 
         t0 = time.monotonic()
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
