@@ -42,9 +42,11 @@ OUT = ROOT / "_build" / "student"
 NAME = "mlcourse-student"
 STUDENT_FILES = ROOT / "student"  # README.md and Makefile of the edition
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the same bytes
-# Runtime needs of the student's wheel (the instructors' extras — pytest, nbval, the site — stay out).
-REQUIRES = ["numpy>=1.24", "pandas>=2.0", "matplotlib>=3.7", "jupyterlab>=4.0", "ipywidgets>=8.0",
-            "ipykernel>=6.0", "nbformat>=5.9", "tqdm>=4.65"]
+# Runtime needs of the student's wheel (the instructors' extras — pytest, nbval, the site — stay out):
+# what the notebooks and `mlcourse progress` need, all preinstalled in Colab, so `%pip install` there
+# changes none of its own packages; JupyterLab and a kernel only with the extra "lab" (`make lab`).
+REQUIRES = ["numpy>=1.24", "pandas>=2.0", "matplotlib>=3.7", "ipywidgets>=7.6", "nbformat>=5.9", "tqdm>=4.65"]
+LAB_REQUIRES = ["jupyterlab>=4.0", "ipykernel>=6.0", "ipywidgets>=8.0"]
 # What must never be in the edition: instructor sources, tests, grader and its configuration.
 FORBIDDEN = re.compile(r"(^|/)(solutions|tests|grading|authoring|book|benchmarks)(/|$)|rubric\.toml$|exercises\.toml$"
                        r"|hidden_seeds|\.pyc$|__pycache__")
@@ -91,7 +93,8 @@ def write_wheel(folder: Path) -> Path:
     files = wheel_files()
     metadata = "\n".join(["Metadata-Version: 2.1", "Name: mlcourse", f"Version: {version}",
                           "Summary: Neural networks from scratch with NumPy: the course's library, data and student commands.",
-                          "Requires-Python: >=3.10", *(f"Requires-Dist: {r}" for r in REQUIRES)]) + "\n"
+                          "Requires-Python: >=3.10", *(f"Requires-Dist: {r}" for r in REQUIRES), "Provides-Extra: lab",
+                          *(f'Requires-Dist: {r}; extra == "lab"' for r in LAB_REQUIRES)]) + "\n"
     files[f"{dist}/METADATA"] = metadata.encode()
     files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: authoring.edition\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{dist}/entry_points.txt"] = b"[console_scripts]\nmlcourse = mlcourse.__main__:main\n"
@@ -103,7 +106,7 @@ def write_wheel(folder: Path) -> Path:
     writer.writerow([f"{dist}/RECORD", "", ""])
     files[f"{dist}/RECORD"] = record.getvalue().encode()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"mlcourse-{version}-py3-none-any.whl"
+    path = folder / release.wheel_name()
     with zipfile.ZipFile(path, "w") as z:
         for name, data in files.items():
             _zip_write(z, name, data)
@@ -189,6 +192,7 @@ def build(out: Path = OUT) -> Path:
     wheel = write_wheel(tree / "wheels")
     for name in ("README.md", "Makefile"):
         text = (STUDENT_FILES / name).read_text(encoding="utf-8").replace("{wheel}", f"wheels/{wheel.name}")
+        text = text.replace("{wheel_file}", wheel.name)
         (tree / name).write_text(text, encoding="utf-8")
     problems, references = leaks(tree)
     if problems:

@@ -14,6 +14,8 @@ same notebook with
   ``check("dense_forward", section=1)`` after its own ``from mlcourse.checks import check``,
   so a check cell run before the imports or before the exercise's cell (a kernel restart,
   Colab, any Jupyter without our kernel extension) says which cell to run in one line,
+* the title cell ending in how to install the course library where the notebook runs on its
+  own (Colab, a JupyterHub, any Jupyter: ``%pip install`` the edition's wheel),
 * nbval's comment markers (``# NBVAL_CHECK_OUTPUT``) turned into the equivalent cell tags
   (``nbval-check-output``), so students never see test-tool comments,
 * all outputs and execution counts cleared, and metadata reduced to the cell tags.
@@ -44,6 +46,7 @@ from pathlib import Path
 
 import nbformat
 
+from mlcourse import __version__
 from mlcourse.notebook import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +163,19 @@ def self_sufficient_checks(source: str, sections: dict[str, str], where: str = "
     return f"{CHECK_IMPORT}\n{new}"
 
 
+def wheel_name() -> str:
+    """The file name of the student edition's wheel of mlcourse (authoring/edition.py writes it)."""
+    return f"mlcourse-{__version__}-py3-none-any.whl"
+
+
+def install_note() -> str:
+    """What the title cell of every released notebook ends with: how to run it on its own."""
+    whl = wheel_name()
+    return (f"\n\n> **Running this notebook on its own** (Colab, a JupyterHub, any Jupyter)? Upload `{whl}` "
+            f"from the student edition's `wheels/` folder next to it (in Colab: the Files pane) and run "
+            f"`%pip install {whl}` in a cell once. In the unzipped edition, `make lab` has done this for you.")
+
+
 def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.NotebookNode:
     """The student notebook made from the solution notebook ``nb`` (which is not modified)."""
     cells = []
@@ -181,7 +197,8 @@ def student_version(nb: nbformat.NotebookNode, name: str = "") -> nbformat.Noteb
                 tags.append("raises-exception")
             new = nbformat.v4.new_code_cell(source)
         elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(cell.source)
+            title = i == 0 and cell.source.startswith("# ")
+            new = nbformat.v4.new_markdown_cell(cell.source + (install_note() if title else ""))
         else:
             new = nbformat.v4.new_raw_cell(cell.source)
         new.id = cell.get("id", f"cell-{i}")

@@ -93,6 +93,56 @@ def _sha(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))}
 
 
+def test_a_lone_notebook_runs_after_the_pip_install_its_first_cell_names(built, tmp_path):
+    """Colab or any Jupyter: a folder with one released notebook and the wheel, a Python without
+    mlcourse. The `%pip install` the notebook's first cell names, run in a cell, installs it (no
+    JupyterLab, no kernel extension: only what Colab already has); the chapter's cells then run
+    and a check cell run before its exercise says which cell to run."""
+    with zipfile.ZipFile(built) as z:
+        z.extractall(tmp_path)
+    home = tmp_path / edition.NAME
+    wheel = next((home / "wheels").glob("*.whl"))
+    with zipfile.ZipFile(wheel) as w:
+        metadata = w.read(f"mlcourse-{edition._version()}.dist-info/METADATA").decode()
+    needs = re.findall(r"^Requires-Dist: ([\w-]+)[^;\n]*$", metadata, re.M)
+    assert needs and not {"jupyterlab", "ipykernel", "notebook"} & set(needs), needs  # Colab keeps its own
+    assert re.search(r'^Requires-Dist: jupyterlab>=4\.0; extra == "lab"$', metadata, re.M)
+    assert '"$(WHEEL)[lab]"' in (home / "Makefile").read_text()
+    lone = tmp_path / "colab"
+    lone.mkdir()
+    shutil.copy(wheel, lone)
+    nb = nbformat.read(home / "notebooks" / "02_data.ipynb", as_version=4)
+    [install] = re.findall(r"`(%pip install [^`]+)`", nb.cells[0].source)
+    assert install == f"%pip install {wheel.name}"
+    first_check = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "\ncheck(" in c.source)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(nb.cells[first_check].source))  # before the imports, too
+    nb.cells.insert(1, nbformat.v4.new_code_cell(install))
+    nbformat.write(nb, lone / "02_data.ipynb")
+    py = _fresh_venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MLCOURSE", "VIRTUAL_ENV", "IPYTHON"))}
+    env.update(MPLBACKEND="Agg", MLCOURSE_STATIC="1", OPENBLAS_NUM_THREADS="1", PATH=f"{py.parent}:{env['PATH']}",
+               JUPYTER_PLATFORM_DIRS="1", HOME=str(tmp_path / "home"), PIP_NO_INDEX="1")
+    assert subprocess.run([py, "-c", "import mlcourse"], env=env, cwd=lone, capture_output=True).returncode == 1
+    script = ("import sys, nbformat; from nbclient import NotebookClient\n"
+              "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+              "NotebookClient(nb, timeout=300, kernel_name='python3', allow_errors=True,\n"
+              "               resources={'metadata': {'path': '.'}}).execute()\n"
+              "nbformat.write(nb, sys.argv[1])\n")
+    out = subprocess.run([py, "-c", script, "02_data.ipynb"], capture_output=True, text=True, env=env, cwd=lone)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ran = nbformat.read(lone / "02_data.ipynb", as_version=4)
+    said = ["".join(o.get("text", "") for o in c.outputs) for c in ran.cells[1:3]]
+    assert f"Successfully installed mlcourse-{edition._version()}" in said[0], said[0][-500:]
+    name = re.search(r'check\("(\w+)"', ran.cells[2].source)[1]
+    assert re.fullmatch(rf"❌ `{name}`: `\w+` is not defined yet: run the cell that defines it \(section \d+\) first\n",
+                        said[1]), said[1]
+    outputs = [o for c in ran.cells if c.cell_type == "code" for o in c.outputs]
+    errors = [re.sub(r"\x1b\[[0-9;]*m", "", "".join(o.traceback)) for o in outputs if o.output_type == "error"]
+    assert all(re.fullmatch(r"(finish `\w+` \(section \d+\) first|`\w+` is not defined: .*|this cell needs .*)", e)
+               for e in errors), errors
+    assert "150" in "".join(o.get("text", "") for o in outputs)  # Iris, loaded from the package
+
+
 def test_fresh_venv_runs_the_edition_and_the_student_commands(built, tmp_path):
     t0 = time.monotonic()
     with zipfile.ZipFile(built) as z:
