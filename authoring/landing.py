@@ -12,7 +12,7 @@ import yaml
 
 from grading import config
 
-from . import site_extras
+from . import release, site_extras
 from .common import BOOK, CHAPTER_DIR
 from .pages import table_cell
 
@@ -75,7 +75,7 @@ def write_toc(stage: Path, chapter_names: list[str]) -> None:
 def stage_landing(stage: Path, info: list[tuple[str, str, str]]) -> None:
     """The landing and instructors' pages, the favicon and _toc.yml, into ``stage``."""
     replacements = {"<!-- mlcourse:chapter-map -->": chapter_map_markdown(info),
-                    "<!-- mlcourse:rubric -->": rubric_markdown()}
+                    "<!-- mlcourse:rubric -->": rubric_markdown(), "<!-- mlcourse:wheel -->": release.wheel_name()}
     for page in ("intro.md", "instructors.md"):
         render_page(BOOK / page, stage / page, replacements)
     for asset in BOOK.glob("*.svg"):  # favicon and the like

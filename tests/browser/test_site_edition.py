@@ -38,12 +38,15 @@ JS_OVERFLOW = """() => {
 }"""
 
 
-def _zip_ok(url: str) -> None:
+def _zip_ok(url: str) -> str:
+    """The wheel's file name in the edition zip at ``url``."""
     with urlopen(url, timeout=30) as r:  # noqa: S310 - 127.0.0.1 only
         data = r.read()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
-    assert "mlcourse-student/README.md" in names and any(n.endswith(".whl") for n in names), names[:10]
+    wheels = [n.rsplit("/", 1)[-1] for n in names if n.endswith(".whl")]
+    assert "mlcourse-student/README.md" in names and len(wheels) == 1, names[:10]
+    return wheels[0]
 
 
 def test_landing_page_offers_the_edition_with_the_two_lines_that_start_it(context, site):  # noqa: F811
@@ -55,7 +58,8 @@ def test_landing_page_offers_the_edition_with_the_two_lines_that_start_it(contex
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == ZIP
-    _zip_ok(urljoin(site, ZIP))
+    wheel = _zip_ok(urljoin(site, ZIP))
+    assert f"%pip install {wheel}" in text  # Colab / any Jupyter: the line each notebook's first cell gives
     assert not problems, problems
 
 
