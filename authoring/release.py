@@ -158,9 +158,7 @@ def self_sufficient_checks(source: str, sections: dict[str, str], where: str = "
         return f'check("{m["name"]}"' + (f", section={section}" if section else "") + ")"
 
     new = _CHECK_CALL.sub(by_name, source)
-    if new == source or CHECK_IMPORT in new.splitlines():
-        return new
-    return f"{CHECK_IMPORT}\n{new}"
+    return new if new == source or CHECK_IMPORT in new.splitlines() else f"{CHECK_IMPORT}\n{new}"
 
 
 def wheel_name() -> str:

@@ -3,6 +3,7 @@ is followed by a check cell and listed in the manifest (that each check passes o
 and says "not implemented yet" on the stub: tests/checks/test_every_check.py)."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -62,6 +63,43 @@ def test_every_exercise_is_followed_by_a_check_cell(path):
         if release.BEGIN in cell.source:
             following = cells[i + 1].source if i + 1 < len(cells) else ""
             assert "check(" in following, f"{path.name}: no check cell after the exercise:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_released_check_cells_import_check_and_name_the_section_that_defines_the_function(path):
+    """A check cell run first (fresh kernel, Colab) needs nothing from other cells: it imports
+    ``check`` and looks its function up by name; the section it names is where that function is
+    defined (the same section as the function's own "finish … first" stub)."""
+    from mlcourse.checks import get_check
+
+    nb = nbformat.read(path, as_version=4)
+    section, defined, calls = "", {}, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            section = (release._SECTION.findall(cell.source) or [section])[-1]
+            continue
+        defined.update((m[3], section) for m in map(release._DEF.match, cell.source.splitlines()) if m and not m[1])
+        lines = [line for line in cell.source.splitlines() if "check(" in line]
+        if lines:
+            assert cell.source.splitlines()[0] == release.CHECK_IMPORT, cell.source
+            calls += lines
+    assert calls
+    for line in calls:
+        m = re.fullmatch(r'check\("(\w+)"(?:, section=(\d+))?\);?', line)
+        assert m, f"{path.name}: a check call that needs its function defined first: {line}"
+        function = get_check(m[1]).function
+        assert m[2] == defined[function], f"{path.name}: {line} but `{function}` is defined in section {defined[function]}"
+
+
+def test_self_sufficient_checks_rewrites_only_check_calls_of_known_checks():
+    sections = {"dense_forward": "1", "train_network": "8"}
+    assert (release.self_sufficient_checks('check("dense_forward", dense_forward);\nprint(1)', sections)
+            == 'from mlcourse.checks import check\ncheck("dense_forward", section=1);\nprint(1)')
+    assert release.self_sufficient_checks('check("train_xor", train_network)', sections).endswith(
+        'check("train_xor", section=8)')
+    assert release.self_sufficient_checks('check("no_such_check", f)', sections) == 'check("no_such_check", f)'
+    with pytest.raises(ValueError, match="judges `train_network`"):
+        release.self_sufficient_checks('check("train_xor", my_train)', sections, "04 cell 3")
 
 
 def _graded_chapters() -> set[str]:
