@@ -18,8 +18,8 @@ KERNEL_CONFIG = 'c.InteractiveShellApp.extensions = ["mlcourse.friendly"]\n'
 
 
 def lab(argv: list[str]) -> int:
-    """JupyterLab on FOLDER; its kernels load mlcourse.friendly before any cell runs (a check
-    cell run before the imports then says which cell to run). Extra arguments go to JupyterLab."""
+    """JupyterLab on FOLDER; its kernels load mlcourse.friendly before any cell runs (any cell
+    run before the imports then says which cell to run). Extra arguments go to JupyterLab."""
     from .report import default_folder  # lazy: each command loads only what it needs
 
     folder = default_folder(argv[0] if argv and not argv[0].startswith("-") else None)

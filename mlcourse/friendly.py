@@ -6,7 +6,7 @@
    NumPy or ipywidgets says nothing more, so only that line is shown. A cell that then needs
    a variable the stopped cell would have made (``NameError``) names the same exercise.
 2. A cell run before the chapter's first code cell (the imports), e.g. after a kernel
-   restart: ``NameError: name 'check' is not defined`` becomes "run the first code cell …".
+   restart: ``NameError: name 'np' is not defined`` becomes "run the first code cell …".
 
 The released check cells do not depend on this hook (plain Jupyter, Colab): each imports
 ``check`` itself and leaves the function out (``check("dense_forward", section=1)``), so
