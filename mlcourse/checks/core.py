@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import stored
 from .compare import compare_outputs
 from .student_code import changed_inputs, describe_exception
 from .timing import Timing, _same_digest, digest, fresh_inputs, measure  # noqa: F401 (re-exported)
@@ -40,7 +41,9 @@ class Case:
     ``args`` are the positional arguments sent to the student's function (plain data);
     ``expected`` is what the reference returns (grader side only); ``secret`` holds data
     that must never reach the student's process (e.g. held-out labels); ``batch`` is the
-    batch size, used to recognise "a sum where a mean is expected".
+    batch size, used to recognise "a sum where a mean is expected"; ``hypotheses`` maps the
+    name of a mistake to what that mistake produces on ``args`` (filled by the check's
+    ``hypotheses=`` function, so that a judge can name a cause without the reference).
     """
 
     args: tuple
@@ -48,6 +51,44 @@ class Case:
     secret: dict = field(default_factory=dict)
     batch: int | None = None
     label: str = ""
+    hypotheses: dict = field(default_factory=dict)
+
+
+def grader_side(fn: Callable) -> Callable:
+    """Mark ``fn`` as carrying solution knowledge: a reference implementation, a variant of it
+    used as a hypothesis, or a case builder that needs one.
+
+    The student edition's build (authoring/edition.py) removes every function so marked from
+    its copy of the package and ships the public seed's cases instead (stored.py). Only a
+    module-level ``def`` can be marked; judges and ``run`` functions must never call one.
+    """
+    fn.__grader_side__ = True
+    return fn
+
+
+class GraderSideOnly(RuntimeError):
+    """Raised by what is left of a grader-side function in the student edition."""
+
+
+def _stripped(name: str) -> Callable:
+    """The one-line stand-in the edition puts where the grader-side function ``name`` was."""
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise GraderSideOnly(f"{name} is grader-side code: the student edition does not include it "
+                             "(its public cases are stored instead)")
+    stub.__name__ = stub.__qualname__ = name
+    stub.__grader_side__ = stub.__stripped__ = True
+    return stub
+
+
+grader_side.stripped = _stripped  # what the edition's stub lines call: `name = grader_side.stripped("name")`
+
+
+def is_grader_side(fn: Any) -> bool:
+    return bool(getattr(fn, "__grader_side__", False))
+
+
+def is_stripped(fn: Any) -> bool:
+    return bool(getattr(fn, "__stripped__", False))
 
 
 class Status(str, Enum):
@@ -140,6 +181,8 @@ class Check:
     cases(rng) -> list[Case]: inputs, seeded by ``rng`` (the notebook uses seed 0, the grader
         adds hidden seeds). ``expected`` may be left None and is then filled in by
         ``reference(*args)``.
+    hypotheses(*args) -> dict[str, Any]: what each named mistake produces on ``args``
+        (fills ``Case.hypotheses``; grader-side, like ``reference``).
     run(fn, args) -> plain data: how to call the student's function (default ``fn(*args)``).
         Runs in the student's process: it must return only arrays, numbers, strings,
         and tuples/lists/dicts of those.
@@ -152,6 +195,7 @@ class Check:
     description: str
     cases: Callable[[np.random.Generator], list[Case]]
     reference: Callable[..., Any] | None = None
+    hypotheses: Callable[..., dict[str, Any]] | None = None
     outputs: tuple[str, ...] = ("output",)
     run: Callable[[Callable, tuple], Any] | None = None
     judge: Callable[[Case, Any], str | None] | None = None
@@ -166,12 +210,31 @@ class Check:
     def __post_init__(self) -> None:
         self.function = self.function or self.name
 
+    @property
+    def grader_side(self) -> bool:
+        """True when making its cases needs grader-side code (the edition then stores them)."""
+        return any(is_grader_side(f) for f in (self.cases, self.reference, self.hypotheses))
+
+    @property
+    def stripped(self) -> bool:
+        """True in the student edition when that grader-side code is not there."""
+        return any(is_stripped(f) for f in (self.cases, self.reference, self.hypotheses))
+
     def make_cases(self, seed: int = PUBLIC_SEED) -> list[Case]:
-        """The test cases for ``seed``, with ``expected`` filled in from the reference."""
+        """The test cases for ``seed``, with ``expected`` and ``hypotheses`` filled in — live
+        from the reference, or, in the student edition, as stored for the public seed."""
+        if self.stripped:
+            return stored.cases(self.name, seed, Case)
+        return self.live_cases(seed)
+
+    def live_cases(self, seed: int) -> list[Case]:
+        """The cases made by running ``cases``, ``reference`` and ``hypotheses`` (grader side)."""
         cases = self.cases(np.random.default_rng(seed))
         for c in cases:
             if c.expected is None and self.reference is not None:
                 c.expected = self.reference(*_copy(c.args))
+            if self.hypotheses is not None:
+                c.hypotheses = {**self.hypotheses(*_copy(c.args)), **c.hypotheses}
         return cases
 
     def call(self, fn: Callable, args: tuple) -> Any:
@@ -268,6 +331,8 @@ def attempt(chk: Check, fn: Callable, args: tuple, catch: type[BaseException] = 
         return Call(value=chk.call(fn, args))
     except NotImplementedError:
         return Call(Status.NOT_IMPLEMENTED, detail=NOT_IMPLEMENTED)
+    except GraderSideOnly:  # a `run` that needs the reference: the check's bug, never the student's
+        raise
     except catch as exc:  # the student's bug, reported on one line
         return Call(Status.ERROR, detail=describe_exception(exc))
 
@@ -298,6 +363,8 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
                                                               lambda s, c=case: run_many(c, s))})
             try:
                 problem = chk.assess(case, got.value)
+            except GraderSideOnly:  # a judge that calls the reference: the check's bug, never the student's
+                raise
             except Exception:  # noqa: BLE001 — the judge could not read what came back
                 problem = UNEXPECTED_FORM.format(kind=type(got.value).__name__)
             if problem:
