@@ -162,13 +162,13 @@ def test_stored_round_trip_is_exact_and_refuses_what_needs_pickle(tmp_path):
     case = core.Case(**value)
     stored.record([_Fake("demo", [case])], (0,), tmp_path)
     stored._loaded.pop(tmp_path, None)
-    [back] = stored.cases("demo", 0, core.Case, folder=tmp_path)
+    [back] = stored.stored_cases("demo", 0, core.Case, folder=tmp_path)
     for f in stored.CASE_FIELDS:
         _assert_identical(getattr(back, f), getattr(case, f), f)
     with np.load(tmp_path / stored.ARRAYS_FILE, allow_pickle=False) as npz:
         assert len(npz.files) == 7  # 4 arrays and 3 NumPy scalars
     with pytest.raises(stored.NotStored, match="not for seed 4"):
-        stored.cases("demo", 4, core.Case, folder=tmp_path)
+        stored.stored_cases("demo", 4, core.Case, folder=tmp_path)
     with pytest.raises(TypeError, match="cannot store a function"):
         stored.record([_Fake("bad", [core.Case(args=(lambda: 0,))])], (0,), tmp_path)
     with pytest.raises(TypeError, match="Python objects"):

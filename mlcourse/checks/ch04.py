@@ -456,8 +456,8 @@ def _xor_run(fn: Callable, args: tuple) -> dict:
 def _library_scores(params: dict, X: np.ndarray, activation: str) -> np.ndarray:
     """The trained network's scores on X, computed with the course library's layers
     (mlcourse.layers, given code) — in the student's process, where the reference is not."""
-    from ..layers import Dense
-    from ..model import Sequential
+    from ..layers import Dense  # imported here: the checks load lazily
+    from ..model import Sequential  # imported here: the checks load lazily
 
     layers: list = []
     for l in range(1, len(params) // 2 + 1):

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import stored
+from .stored import GraderSideOnly, grader_side, is_grader_side, is_stripped, stored_cases  # noqa: F401 (re-exported)
 from .compare import compare_outputs
 from .student_code import changed_inputs, describe_exception
 from .timing import Timing, _same_digest, digest, fresh_inputs, measure  # noqa: F401 (re-exported)
@@ -41,9 +41,8 @@ class Case:
     ``args`` are the positional arguments sent to the student's function (plain data);
     ``expected`` is what the reference returns (grader side only); ``secret`` holds data
     that must never reach the student's process (e.g. held-out labels); ``batch`` is the
-    batch size, used to recognise "a sum where a mean is expected"; ``hypotheses`` maps the
-    name of a mistake to what that mistake produces on ``args`` (filled by the check's
-    ``hypotheses=`` function, so that a judge can name a cause without the reference).
+    batch size, used to recognise "a sum where a mean is expected"; ``hypotheses``: name of
+    a mistake → what it produces on ``args`` (from the check's ``hypotheses=``).
     """
 
     args: tuple
@@ -52,43 +51,6 @@ class Case:
     batch: int | None = None
     label: str = ""
     hypotheses: dict = field(default_factory=dict)
-
-
-def grader_side(fn: Callable) -> Callable:
-    """Mark ``fn`` as carrying solution knowledge: a reference implementation, a variant of it
-    used as a hypothesis, or a case builder that needs one.
-
-    The student edition's build (authoring/edition.py) removes every function so marked from
-    its copy of the package and ships the public seed's cases instead (stored.py). Only a
-    module-level ``def`` can be marked; judges and ``run`` functions must never call one.
-    """
-    fn.__grader_side__ = True
-    return fn
-
-
-class GraderSideOnly(RuntimeError):
-    """Raised by what is left of a grader-side function in the student edition."""
-
-
-def _stripped(name: str) -> Callable:
-    """The one-line stand-in the edition puts where the grader-side function ``name`` was."""
-    def stub(*args: Any, **kwargs: Any) -> Any:
-        raise GraderSideOnly(f"{name} is grader-side code: the student edition does not include it "
-                             "(its public cases are stored instead)")
-    stub.__name__ = stub.__qualname__ = name
-    stub.__grader_side__ = stub.__stripped__ = True
-    return stub
-
-
-grader_side.stripped = _stripped  # what the edition's stub lines call: `name = grader_side.stripped("name")`
-
-
-def is_grader_side(fn: Any) -> bool:
-    return bool(getattr(fn, "__grader_side__", False))
-
-
-def is_stripped(fn: Any) -> bool:
-    return bool(getattr(fn, "__stripped__", False))
 
 
 class Status(str, Enum):
@@ -181,8 +143,7 @@ class Check:
     cases(rng) -> list[Case]: inputs, seeded by ``rng`` (the notebook uses seed 0, the grader
         adds hidden seeds). ``expected`` may be left None and is then filled in by
         ``reference(*args)``.
-    hypotheses(*args) -> dict[str, Any]: what each named mistake produces on ``args``
-        (fills ``Case.hypotheses``; grader-side, like ``reference``).
+    hypotheses(*args) -> dict[str, Any]: what each named mistake gives (``Case.hypotheses``).
     run(fn, args) -> plain data: how to call the student's function (default ``fn(*args)``).
         Runs in the student's process: it must return only arrays, numbers, strings,
         and tuples/lists/dicts of those.
@@ -210,25 +171,16 @@ class Check:
     def __post_init__(self) -> None:
         self.function = self.function or self.name
 
-    @property
-    def grader_side(self) -> bool:
-        """True when making its cases needs grader-side code (the edition then stores them)."""
-        return any(is_grader_side(f) for f in (self.cases, self.reference, self.hypotheses))
-
-    @property
-    def stripped(self) -> bool:
-        """True in the student edition when that grader-side code is not there."""
-        return any(is_stripped(f) for f in (self.cases, self.reference, self.hypotheses))
+    # making the cases needs grader-side code (stored in the edition) / that code is stripped (the edition)
+    grader_side = property(lambda self: any(map(is_grader_side, (self.cases, self.reference, self.hypotheses))))
+    stripped = property(lambda self: any(map(is_stripped, (self.cases, self.reference, self.hypotheses))))
 
     def make_cases(self, seed: int = PUBLIC_SEED) -> list[Case]:
-        """The test cases for ``seed``, with ``expected`` and ``hypotheses`` filled in — live
-        from the reference, or, in the student edition, as stored for the public seed."""
-        if self.stripped:
-            return stored.cases(self.name, seed, Case)
-        return self.live_cases(seed)
+        """The test cases for ``seed``, ``expected`` and ``hypotheses`` filled in: live (``live_cases``)
+        or, in the student edition, as stored for the public seed (stored.py)."""
+        return stored_cases(self.name, seed, Case) if self.stripped else self.live_cases(seed)
 
     def live_cases(self, seed: int) -> list[Case]:
-        """The cases made by running ``cases``, ``reference`` and ``hypotheses`` (grader side)."""
         cases = self.cases(np.random.default_rng(seed))
         for c in cases:
             if c.expected is None and self.reference is not None:
@@ -331,8 +283,6 @@ def attempt(chk: Check, fn: Callable, args: tuple, catch: type[BaseException] = 
         return Call(value=chk.call(fn, args))
     except NotImplementedError:
         return Call(Status.NOT_IMPLEMENTED, detail=NOT_IMPLEMENTED)
-    except GraderSideOnly:  # a `run` that needs the reference: the check's bug, never the student's
-        raise
     except catch as exc:  # the student's bug, reported on one line
         return Call(Status.ERROR, detail=describe_exception(exc))
 

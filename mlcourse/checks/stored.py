@@ -1,4 +1,4 @@
-"""The public cases the student edition ships instead of the grader-side code that makes them.
+"""Grader-side code, and the public cases the student edition ships instead of it.
 
 In the instructor's repository every check makes its cases live (``Check.live_cases``). The
 student edition's build (authoring/edition.py) removes the grader-side functions — references,
@@ -31,6 +31,45 @@ _loaded: dict[Path, tuple[dict, dict]] = {}
 
 class NotStored(LookupError):
     """The student edition has no stored case for this check and seed."""
+
+
+# --- marking (in the instructor's package) --------------------------------------------------
+
+def grader_side(fn: Callable) -> Callable:
+    """Mark ``fn`` as carrying solution knowledge: a reference implementation, a variant of it
+    used as a hypothesis, or a case builder that needs one.
+
+    The student edition's build (authoring/edition.py) removes every function so marked from
+    its copy of the package and ships the public seed's cases instead (stored.py). Only a
+    module-level ``def`` can be marked; judges and ``run`` functions must never call one.
+    """
+    fn.__grader_side__ = True
+    return fn
+
+
+class GraderSideOnly(RuntimeError):
+    """Raised by what is left of a grader-side function in the student edition."""
+
+
+def _stripped(name: str) -> Callable:
+    """The one-line stand-in the edition puts where the grader-side function ``name`` was."""
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise GraderSideOnly(f"{name} is grader-side code: the student edition does not include it "
+                             "(its public cases are stored instead)")
+    stub.__name__ = stub.__qualname__ = name
+    stub.__grader_side__ = stub.__stripped__ = True
+    return stub
+
+
+grader_side.stripped = _stripped  # what the edition's stub lines call: `name = grader_side.stripped("name")`
+
+
+def is_grader_side(fn: Any) -> bool:
+    return bool(getattr(fn, "__grader_side__", False))
+
+
+def is_stripped(fn: Any) -> bool:
+    return bool(getattr(fn, "__stripped__", False))
 
 
 # --- encoding (at build time) -------------------------------------------------------------
@@ -109,7 +148,7 @@ def _load(folder: Path) -> tuple[dict, dict]:
     return _loaded[folder]
 
 
-def cases(name: str, seed: int, make: Callable[..., Any], folder: Path = _HERE) -> list[Any]:
+def stored_cases(name: str, seed: int, make: Callable[..., Any], folder: Path = _HERE) -> list[Any]:
     """The stored cases of check ``name`` for ``seed``, each made by ``make(**fields)`` (Case)."""
     data, arrays = _load(folder)
     stored = data["checks"].get(name, {})
