@@ -5,8 +5,9 @@ Each chapter's checks live in ``chNN.py`` next to this file and are registered w
 evaluation (:func:`run_check`). How to add a check: README.md next to this file.
 """
 from .compare import compare_array, compare_outputs
-from .core import (Call, Case, Check, Result, Status, all_checks, attempt, check, define, describe_exception,
-                   evaluate, get_check, run_check)
+from .cell import check
+from .core import (Call, Case, Check, Result, Status, all_checks, attempt, define, describe_exception, evaluate,
+                   get_check, run_check)
 
 __all__ = ["Call", "Case", "Check", "Result", "Status", "all_checks", "attempt", "check", "compare_array",
            "compare_outputs", "define", "describe_exception", "evaluate", "get_check", "run_check"]

@@ -25,7 +25,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import friendly
 from .stored import GraderSideOnly, grader_side, is_grader_side, is_stripped, stored_cases  # noqa: F401 (re-exported)
 from .compare import compare_outputs
 from .student_code import changed_inputs, describe_exception
@@ -336,29 +335,3 @@ def evaluate(chk: Check, fn: Callable, seed: int = PUBLIC_SEED) -> Result:
         return None if any(o.status is not Status.PASS for o in outs) else digest([o.value for o in outs], s)
 
     return run_check(chk, lambda case: attempt(chk, fn, case.args), (seed,), run_many=run_many)
-
-
-def check(name: str, fn: Callable | None = None, quiet: bool = False, *, section: str | int | None = None) -> Result:
-    """Run the public check ``name`` on your function ``fn`` and print one verdict.
-
-    Without ``fn`` (the released check cells: ``check("dense_forward", section=1)``) the
-    check's function is looked up in the calling notebook's namespace, so a check cell run
-    before the cell that defines it — or before the imports — says which cell to run
-    (``section``: where that cell is) instead of raising ``NameError``, in any Jupyter.
-    """
-    try:
-        chk = get_check(name)
-    except KeyError as exc:
-        print(f"❌ {exc.args[0]}", file=sys.stdout)
-        return Result(name, Status.ERROR, str(exc.args[0]))
-    namespace = sys._getframe(1).f_globals
-    if fn is None and chk.function not in namespace:
-        result = Result(name, Status.MISSING_FUNCTION, friendly.not_defined_yet(chk.function, section),
-                        chk.description)
-    else:
-        result = evaluate(chk, namespace[chk.function] if fn is None else fn)
-        hint = friendly.run_first(result.detail.removeprefix("raised "), namespace) if result.status is Status.ERROR else None
-        result.detail = hint or result.detail
-    if not quiet:
-        print(result.message)
-    return result
