@@ -122,6 +122,11 @@ def test_blank_chapter_run_all_shows_only_one_line_messages(browser, student_lab
         # Any other cell run before the imports: the kernel extension `mlcourse lab` loads says so.
         [before_imports] = state["cells"][before_uses]["errors"]
         assert _plain(before_imports) == "`np` is not defined yet: run the chapter's first code cell (the imports) first"
+        page.evaluate("""(k) => { const p = window.jupyterapp.shell.currentWidget;
+            const codes = p.content.widgets.filter(w => w.model.type === 'code');
+            codes[k].node.scrollIntoView({block: 'center'}); }""", first_check)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "student_lab_check_cell_first.png"))
 
         t0 = time.monotonic()
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
