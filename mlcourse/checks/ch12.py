@@ -59,6 +59,52 @@ def _norm_backward(dout, x_hat, gamma, var, eps, axis, mean_path=True, var_path=
     return dx * inv_std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
+def _normalisation_slip(out: Any, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
+                        var: np.ndarray, eps: float, axis: int | None, what: str) -> str | None:
+    """Name the one slip in out = γ·(x − mean)/√(var + ε) + β that reproduces ``out`` exactly.
+
+    ``mean``/``var`` are the statistics the right answer uses (broadcastable against x); ``axis``
+    the axis they are taken over (None: the running averages, eval mode). Every candidate is a
+    hypothesis computed here and compared with ``out`` before it is named.
+    """
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    forms = [(-gamma * x_hat + beta, "x̂ has its sign flipped: it is (x − μ) / √(σ² + ε), not (μ − x) / …"),
+             (gamma * x_hat - beta, "β is subtracted: out = gamma * x_hat + beta"),
+             (beta * x_hat + gamma, "γ and β are swapped: out = gamma * x_hat + beta")]
+    with np.errstate(all="ignore"):
+        forms.append((gamma * np.sqrt(var + eps) / (x - mean) + beta,
+                      "x̂ is upside down: √(σ² + ε) / (x − μ) instead of (x − μ) / √(σ² + ε)"))
+    for variant, message in forms:
+        if same_values(out, variant):
+            return message
+    over = f"axis={axis}" if axis is not None else ""
+    centres = [(mean, ""), (0.0, "x − μ is missing: x is not centred (subtract the mean)"),
+               (-mean, "x + μ instead of x − μ"), (x.mean(), f"μ is the mean of all entries, not of each {what}"
+                                                             + (f" ({over})" if over else ""))]
+    scales = [(np.sqrt(var + eps), ""), (1.0, "x − μ is not divided by √(σ² + ε)"),
+              (var + eps, "it divides by σ² + ε, not by its square root √(σ² + ε)"),
+              (np.sqrt(eps) + 0 * var, "σ² is missing under the square root (it divides by √ε)"),
+              (np.sqrt(var) + eps, "ε is outside the square root: √σ² + ε instead of √(σ² + ε)"),
+              (np.sqrt(np.abs(var - eps)), "ε is subtracted: √(σ² − ε) instead of √(σ² + ε)"),
+              (np.sqrt(x.var() + eps), f"σ² is the variance of all entries, not of each {what}"
+                                       + (f" ({over})" if over else ""))]
+    if axis is not None:
+        centres.append((x.sum(axis=axis, keepdims=True), f"μ is the sum over {over}, not the mean"))
+        if x.shape[0] != x.shape[1]:
+            other = 1 - axis
+            centres.append((x.mean(axis=other, keepdims=True), f"μ is taken over axis={other}, not {over}"))
+            scales.append((np.sqrt(x.var(axis=other, keepdims=True) + eps), f"σ² is taken over axis={other}, not {over}"))
+    for c, c_msg in centres:
+        for s, s_msg in scales:
+            if not (c_msg or s_msg):
+                continue
+            with np.errstate(all="ignore"):
+                variant = gamma * (x - c) / s + beta
+            if same_values(out, variant):
+                return "out matches the normalisation with " + "; and ".join(m for m in (c_msg, s_msg) if m)
+    return None
+
+
 # --------------------------------------------------------------------------------------
 # batchnorm_forward
 # --------------------------------------------------------------------------------------
@@ -153,7 +199,35 @@ def _bn_out_problem(case: Case, got: Any) -> str | None:
         return f"out is gamma * x̂ ({mode} mode): the shift beta is missing"
     if same_values(got, x_hat + beta):
         return f"out is x̂ + beta ({mode} mode): the scale gamma is missing"
-    return problem
+    if training:
+        _, _, mean, var = _bn_train(x, gamma, beta)
+        slip = _normalisation_slip(got, x, gamma, beta, mean, var, eps, 0, "feature")
+    else:
+        slip = _normalisation_slip(got, x, gamma, beta, rm, rv, eps, None, "feature")
+    return f"{slip} ({mode} mode)" if slip else problem
+
+
+def _blend_problem(key: str, got: np.ndarray, old: np.ndarray, batch_v: np.ndarray, momentum: float) -> str | None:
+    """The weights a, b of got = a · old + b · batch statistic (+ c), when such a blend reproduces
+    every element of ``got`` exactly and there are at least two more elements than unknowns."""
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != old.shape:
+        return None
+    right = f"expected momentum · running + (1 − momentum) · batch = {momentum:g} · running + {1 - momentum:g} · batch"
+    for columns in ((old, batch_v), (old, batch_v, np.ones_like(old))):
+        if old.size < len(columns) + 2:
+            continue
+        A = np.column_stack(columns)
+        coef, *_ = np.linalg.lstsq(A, got, rcond=None)
+        if not same_values(A @ coef, got, rtol=1e-9, atol=1e-12):
+            continue
+        a, b = (0.0 if abs(v) < 1e-9 else float(v) for v in coef[:2])
+        parts = [f"{a:.4g} · running" if a else "", f"{b:.4g} · batch" if b else ""]
+        if len(columns) == 3:
+            parts.append(f"{coef[2]:.4g}")
+        formula = " + ".join(t for t in parts if t).replace("+ -", "− ") or "0"
+        return f"bn_state[{key!r}] = {formula} (a fit that reproduces every element), {right}"
+    return None
 
 
 def _bn_forward_judge(case: Case, got: dict) -> str | None:
@@ -185,7 +259,10 @@ def _bn_forward_judge(case: Case, got: dict) -> str | None:
         if key == "running_var" and same_values(got_v, momentum * old + (1 - momentum) * x.var(axis=0, ddof=1)):
             return ("bn_state['running_var'] averages the unbiased variance (ddof=1): this chapter keeps the "
                     "biased one, the variance out was normalised with")
-        return p
+        if same_values(got_v, old, 0, 0):
+            return (f"bn_state[{key!r}] was not updated in training mode: set it to momentum · running + "
+                    "(1 − momentum) · batch statistic")
+        return _blend_problem(key, got_v, old, batch_v, momentum) or p
     cache = got["cache"]
     if len(cache) != 6:
         return f"cache has {len(cache)} items, expected 6: (x, x_hat, mean, var, gamma, eps)"
@@ -233,6 +310,118 @@ def _backward_run(fn: Callable, args: tuple) -> Any:
     return out
 
 
+_TERMS = ("the direct term dx̂/σ", "the term through the mean, −mean(dx̂)/σ",
+          "the term through the variance, −x̂·mean(dx̂·x̂)/σ")
+
+
+def _path_factors(dx: np.ndarray, dout: np.ndarray, x_hat: np.ndarray, gamma: np.ndarray, var: np.ndarray,
+                  eps: float, axis: int) -> np.ndarray | None:
+    """(3, groups) factors k with dx = k₀·dx̂/σ − k₁·mean(dx̂)/σ − k₂·x̂·mean(dx̂·x̂)/σ in every group.
+
+    A group is one feature (axis=0) or one sample (axis=1), σ = √(var + ε), dx̂ = dout·γ; the right
+    gradient has k = 1 everywhere. None unless such factors reproduce every element of ``dx`` exactly,
+    with at least two more values per group than the three unknowns.
+    """
+    dx = np.asarray(dx, dtype=np.float64)
+    g = dout * gamma
+    if axis == 1:
+        dx, g, x_hat = dx.T, g.T, x_hat.T
+    sd = np.sqrt(np.asarray(var, dtype=np.float64).ravel() + eps)
+    if dx.shape != g.shape or g.shape[0] < 5 or not np.all(np.isfinite(dx)):
+        return None
+    k = np.empty((3, g.shape[1]))
+    scale = max(1.0, float(np.max(np.abs(dx))))
+    for j in range(g.shape[1]):
+        basis = np.column_stack([g[:, j] / sd[j], -np.full(len(g), g[:, j].mean() / sd[j]),
+                                 -x_hat[:, j] * (g[:, j] * x_hat[:, j]).mean() / sd[j]])
+        coef, *_ = np.linalg.lstsq(basis, dx[:, j], rcond=None)
+        if np.linalg.matrix_rank(basis) < 3 or not np.allclose(basis @ coef, dx[:, j], rtol=1e-7, atol=1e-10 * scale):
+            return None
+        k[:, j] = coef
+    return k
+
+
+def _factor_words(k: np.ndarray, n: int, d: int, var: np.ndarray, eps: float) -> str | None:
+    """What a per-group factor k (≠ 1) says about a term, or None when no tested reading fits."""
+    v = np.asarray(var, dtype=np.float64).ravel()
+    with np.errstate(all="ignore"):
+        per_group = [(np.sqrt(v + eps), "is missing the factor 1/√(σ² + ε)"),
+                     (v + eps, "is multiplied by √(σ² + ε) where it should be divided"),
+                     (1 / np.sqrt(v + eps), "is divided by √(σ² + ε) once too often (σ² + ε without the square root?)"),
+                     ((v + eps) ** 1.5, "is missing the factor (σ² + ε)^−1.5"),
+                     (np.sqrt((v + eps) / v), "divides by √σ², without ε"),
+                     ((v + eps) / v, "uses σ² without ε"),
+                     (((v + eps) / v) ** 1.5, "uses (σ²)^−1.5, without ε"),
+                     (np.sqrt((v + eps) / eps), "divides by √ε: σ² is missing under the square root"),
+                     (((v + eps) / eps) ** 1.5, "uses ε^−1.5: σ² is missing from (σ² + ε)^−1.5"),
+                     (np.sqrt((v + eps) / np.abs(v - eps)), "divides by √(σ² − ε): ε is subtracted")]
+    for value, words in per_group:
+        # near 1 (ε against a large σ²) only a tight tolerance tells the candidate from 1; far from 1 the
+        # fit of a tiny term is less precise
+        tol = 1e-8 if np.allclose(value, 1.0, rtol=1e-4) else 1e-5
+        if not np.allclose(value, value[0], rtol=1e-9) and same_values(k, value, rtol=tol, atol=0):
+            return words
+    if np.allclose(k, k[0], rtol=1e-6, atol=1e-9):
+        c = float(k[0])
+        if np.isclose(c, 1.0, rtol=1e-6):
+            return None  # the rounding of the fit, not a wrong term
+        named = {0.0: "is missing", -1.0: "has its sign flipped", 2.0: "is twice what it should be",
+                 0.5: "is half what it should be", float(n): f"is {n}× too large (N = {n}): a sum where a mean belongs",
+                 1 / n: f"is 1/{n} of what it should be (N = {n}): a mean where a sum belongs",
+                 -float(n): f"is −{n}× what it should be: the sign and a sum where a mean belongs"}
+        for value, words in named.items():
+            if np.isclose(c, value, rtol=1e-6, atol=1e-9):
+                return words
+        if d != n and np.isclose(c, n / d, rtol=1e-6):
+            return f"is {c:.4g}× what it should be: N/D — the mean divides by the {d} features, not the {n} samples"
+        return f"is {c:.4g}× what it should be"
+    return None
+
+
+def _term_words(i: int, k: np.ndarray, g: np.ndarray, x_hat: np.ndarray, n: int, d: int, var: np.ndarray,
+                eps: float, per: str) -> str | None:
+    """What is wrong with term ``i`` (0 direct, 1 mean, 2 variance) whose factor is k; g, x_hat per group in columns."""
+    words = _factor_words(k, n, d, var, eps)
+    if words is not None:
+        return words
+    m1, m2 = g.mean(axis=0), (g * x_hat).mean(axis=0)
+    if i == 1 and same_values(k * m1, np.full_like(m1, g.mean())):
+        return f"uses one mean over all entries of dx̂ (no axis): it needs a mean per {per}"
+    if i == 2:
+        for value, words in ((np.full_like(m2, (g * x_hat).mean()), f"uses one mean of dx̂·x̂ over all entries (no axis): it needs a mean per {per}"),
+                             (np.ones_like(m2), "is −x̂/σ: the factor mean(dx̂·x̂) is missing"),
+                             (m1, "uses mean(dx̂) where mean(dx̂·x̂) belongs")):
+            if same_values(k * m2, value):
+                return words
+    return None
+
+
+def _paths_problem(k: np.ndarray, g: np.ndarray, x_hat: np.ndarray, var: np.ndarray, eps: float,
+                   per: str) -> str | None:
+    """The sentence for the factors of :func:`_path_factors` (None when every term is right)."""
+    n, d = g.shape
+    wrong = []
+    for i, name in enumerate(_TERMS):
+        if np.allclose(k[i], 1.0, rtol=1e-10, atol=0):
+            continue
+        words = _term_words(i, k[i], g, x_hat, n, d, var, eps, per)
+        if words is None and np.allclose(k[i], 1.0, rtol=1e-6, atol=0):
+            continue  # rounding of the fit, not a wrong term
+        wrong.append((i, name, words))
+    if not wrong:
+        return None
+    head = "dx has the three terms of the right gradient (σ = √(σ² + ε), dx̂ = dout·γ), but "
+    if len(wrong) == 3 and wrong[0][2] and len({w for _, _, w in wrong}) == 1 and np.allclose(k[0], k[1]) \
+            and np.allclose(k[0], k[2]):
+        return head + f"every term {wrong[0][2]}"
+    parts = [f"{name} {words}" if words else
+             f"{name} is off by a different factor in each {per} ({', '.join(f'{v:.3g}' for v in k[i][:3])}, …)"
+             for i, name, words in wrong]
+    right = [name for i, name in enumerate(_TERMS) if i not in {w[0] for w in wrong}]
+    return (head + "; ".join(parts)
+            + (f" — {' and '.join(right)} {'is' if len(right) == 1 else 'are'} right" if right else ""))
+
+
 def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
     other = 1 - axis
 
@@ -251,6 +440,10 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
             arr = _plain(g)
             if arr is not None and arr.shape == exp[1].shape and not np.any(arr):
                 return f"{name} is all zeros: γ and β are learned, so they need their gradients (out = γ·x̂ + β)"
+        for name, g, wrong_axis in (("dbeta", dbeta, dout.sum(axis=1)), ("dgamma", dgamma, (dout * x_hat).sum(axis=1))):
+            if same_values(g, wrong_axis) and wrong_axis.shape != exp[1].shape:
+                return (f"{name} sums over axis=1, each sample's features: {name[1:]} has one entry per feature, "
+                        "so sum over the batch, axis=0")
         p = compare_array("dbeta", dbeta, exp[2], rtol=1e-6, atol=1e-9, batch=case.batch)
         if p:
             return p + " — dbeta = Σ over the batch of dout" if "differs" in p else p
@@ -258,6 +451,8 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
         if p:
             if same_values(dgamma, exp[2]):
                 return "dgamma equals dbeta: γ multiplies x̂, so dgamma = Σ over the batch of dout · x_hat"
+            if same_values(dgamma, x_hat.sum(axis=0)):
+                return "dgamma = Σ x̂ over the batch: the upstream gradient is missing, dgamma = Σ dout · x_hat"
             return p
         p = compare_array("dx", dx, exp[0], rtol=1e-6, atol=1e-9)
         if not p or "differs" not in p:
@@ -278,6 +473,32 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
             if same_values(dx, _norm_backward(dout, x_hat, gamma, var, eps, other)[0]):
                 return (f"dx takes its means over axis={other}: in {layer} the statistics are over axis={axis}, "
                         "so the sums in the backward pass are too")
+            g = dout * gamma
+            inv = 1 / np.sqrt(var + eps)
+            m1, m2 = g.mean(axis=axis, keepdims=True), (g * x_hat).mean(axis=axis, keepdims=True)
+            o1, o2 = g.mean(axis=other, keepdims=True), (g * x_hat).mean(axis=other, keepdims=True)
+            for variant, term in (((g - o1 - x_hat * m2) * inv, "the term through the mean, mean(dx̂),"),
+                                  ((g - m1 - x_hat * o2) * inv, "the term through the variance, mean(dx̂·x̂),")):
+                if same_values(dx, variant):
+                    return (f"{term} is taken over axis={other}: in {layer} every mean is over axis={axis}"
+                            + (", keepdims=True" if axis == 1 else ""))
+        g = dout * gamma
+        inv = 1 / np.sqrt(var + eps)
+        if same_values(dx, (g - g.mean(axis=axis, keepdims=True) - (g * x_hat).mean(axis=axis, keepdims=True)) * inv):
+            return "the term through the variance lacks its factor x̂: it is x̂ · mean(dx̂·x̂), one value per element"
+        arr = np.asarray(dx, dtype=np.float64)
+        rows = arr if axis == 0 else arr.T
+        if len(rows) > 1 and np.allclose(rows, rows[0]) and not np.allclose(dout if axis == 0 else dout.T,
+                                                                            (dout if axis == 0 else dout.T)[0]):
+            per = "row" if axis == 0 else "column"
+            return (f"every {per} of dx is the same although dout's {per}s differ: dx does not depend on dout — "
+                    "the gradient reaching x̂ is dx̂ = dout · gamma")
+        k = _path_factors(arr, dout, x_hat, gamma, var, eps, axis)
+        if k is not None:
+            g, xh = (dout * gamma, x_hat) if axis == 0 else ((dout * gamma).T, x_hat.T)
+            found = _paths_problem(k, g, xh, var, eps, "feature" if axis == 0 else "sample")
+            if found:
+                return found
         return p
     return judge
 
@@ -334,6 +555,11 @@ def _ln_forward_judge(case: Case, got: dict) -> str | None:
             return "out is x̂ alone: scale and shift it, out = gamma * x_hat + beta"
         if same_values(out, gamma * x_hat):
             return "out is gamma * x̂: the shift beta is missing"
+        if same_values(out, x_hat + beta):
+            return "out is x̂ + beta: the scale gamma is missing"
+        slip = _normalisation_slip(out, x, gamma, beta, mean.reshape(-1, 1), var.reshape(-1, 1), eps, 1, "sample")
+        if slip:
+            return slip
     if problem:
         return problem
     cache = got["cache"]
