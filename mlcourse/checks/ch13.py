@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..data import load_mnist
-from ..faults import FAULTS, broken_runs
+from ..faults import FAULTS, broken_runs, record_run
 from .compare import compare_array, tuple_problem
 from .core import Case, define
 from .helpers import reproducibility_runs, same_values
@@ -316,10 +316,24 @@ def _runs(seed: int) -> list:
     return broken_runs(seed)
 
 
+# Four more recorded runs, the same for every seed: in each, a statistic the fault shows sits where a
+# looser reading of it goes wrong — the growth of the smallest layer's gradient (no_zero_grad, 403),
+# the dead fraction of the less dead layer (dead_units, 405), a healthy run with a few dead units (ok,
+# 400), a learning rate too high whose second epoch already looks calm (lr_too_high, 301).
+EXTRA_RUNS = (("no_zero_grad", 403), ("dead_units", 405), ("ok", 400), ("lr_too_high", 301))
+
+
+@functools.lru_cache(maxsize=8)
+def _extra_run(fault: str, seed: int) -> dict:
+    return record_run(fault, seed=seed)
+
+
 def _diagnose_cases(rng: np.random.Generator) -> list[Case]:
     seed = int(rng.integers(0, 1000))
-    return [Case(args=(copy.deepcopy(run),), secret={"fault": fault}, label=f"run {i + 1} of {len(FAULTS)}")
-            for i, (fault, run) in enumerate(_runs(seed))]
+    cases = [Case(args=(copy.deepcopy(run),), secret={"fault": fault}, label=f"run {i + 1} of {len(FAULTS)}")
+             for i, (fault, run) in enumerate(_runs(seed))]
+    return cases + [Case(args=(copy.deepcopy(_extra_run(fault, s)),), secret={"fault": fault},
+                         label=f"extra run {i + 1} of {len(EXTRA_RUNS)}") for i, (fault, s) in enumerate(EXTRA_RUNS)]
 
 
 def _growth(run: dict) -> float:
@@ -388,7 +402,7 @@ def _contradiction(claim: str, run: dict) -> str:
 
 
 define(name="diagnose",
-       description="every recorded run named: a healthy one and six planted faults",
+       description="every recorded run named: a healthy one and six planted faults, and four more recorded runs",
        cases=_diagnose_cases, run=_diagnose_run, judge=_diagnose_judge)
 
 

@@ -284,3 +284,36 @@ def test_layer_stats_and_suggest_lr_slips_are_named():
 
     fails_with("suggest_lr", lambda lrs, losses: best(lrs, losses) / 9, "divided by 9", "a tenth")
     fails_with("suggest_lr", lambda lrs, losses: 10 / best(lrs, losses), "upside down")
+
+
+def _diagnose_written(growth_of=np.max, grad_from=0, ratio_epoch=0, dead_of=np.max, dead_above=0.4):
+    """The chapter's rule-based diagnose with one looser reading of a statistic at a time."""
+    def diagnose(run):
+        chance = np.log(run["n_classes"])
+        first_ratio = run["update_ratio"][ratio_epoch].max()
+        with np.errstate(all="ignore"):
+            growth = growth_of(run["grad_norm"][-1] / np.maximum(run["grad_norm"][grad_from], 1e-12))
+        if run["initial_loss"] > chance + 1:
+            return "bad_init"
+        if run["val_acc"].max() > 0.985:
+            return "leak"
+        if growth > 3:
+            return "no_zero_grad"
+        if first_ratio > 0.03:
+            return "lr_too_high"
+        if dead_of(run["dead_fraction"][0]) > dead_above:
+            return "dead_units"
+        if first_ratio < 1e-4:
+            return "lr_too_low"
+        return "ok"
+    return diagnose
+
+
+def test_diagnose_looser_readings_are_caught_by_the_extra_runs():
+    """Each used to pass the public check: the seven runs of one seed did not show the difference."""
+    passes("diagnose", _diagnose_written())
+    fails_with("diagnose", _diagnose_written(growth_of=np.min), "you said", "gradient norm grows")
+    fails_with("diagnose", _diagnose_written(grad_from=1), "you said", "gradient norm grows")
+    fails_with("diagnose", _diagnose_written(dead_of=np.min), "you said", "units are dead")
+    fails_with("diagnose", _diagnose_written(dead_above=0.0), "you said 'dead_units'")
+    fails_with("diagnose", _diagnose_written(ratio_epoch=1), "you said", "its updates in the first epoch")
