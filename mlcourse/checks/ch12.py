@@ -160,6 +160,15 @@ def _bn_forward_run(fn: Callable, args: tuple) -> dict:
     return {"out": _plain(out[0]), "cache": cache, "state": plain_state}
 
 
+def _affine_only(out: Any, gamma: np.ndarray, beta: np.ndarray) -> str | None:
+    """out of shape (D,) that is β or γ + β: x̂ never made it into out."""
+    for value, what in ((beta, "beta alone"), (gamma + beta, "gamma + beta")):
+        if same_values(out, value):
+            return (f"out is {what}, one value per feature: x̂ is missing — out = gamma * x_hat + beta has the "
+                    "shape of x, (N, D)")
+    return None
+
+
 def _bn_out_problem(case: Case, got: Any) -> str | None:
     x, gamma, beta, state, training, momentum, eps = case.args
     rm, rv = state["running_mean"], state["running_var"]
@@ -168,9 +177,11 @@ def _bn_out_problem(case: Case, got: Any) -> str | None:
     else:
         expected = _bn_eval(x, gamma, beta, rm, rv)
     problem = compare_array("out", got, expected, rtol=1e-6, atol=1e-9)
+    mode = "training" if training else "eval"
+    if problem and "shape" in problem:
+        return _affine_only(got, gamma, beta) or problem
     if not problem or "differs" not in problem:
         return problem
-    mode = "training" if training else "eval"
     if not training and same_values(got, _bn_train(x, gamma, beta)[0]):
         return ("in eval mode out uses the batch's own mean and variance: at inference normalise with "
                 "bn_state's running averages, so a prediction does not depend on the rest of the batch")
@@ -455,8 +466,15 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
                 return "dgamma = Σ x̂ over the batch: the upstream gradient is missing, dgamma = Σ dout · x_hat"
             return p
         p = compare_array("dx", dx, exp[0], rtol=1e-6, atol=1e-9)
+        inv = 1 / np.sqrt(var + eps)
+        if p and "shape" in p and same_values(dx, -(dout * gamma).mean(axis=axis) * inv.ravel()):
+            return ("dx is only the term through the mean, −mean(dx̂)/σ, one value per "
+                    f"{'feature' if axis == 0 else 'sample'}: add it to the gradient of the other paths (dx_mu)")
         if not p or "differs" not in p:
             return p
+        with np.errstate(all="ignore"):
+            if same_values(dx, 1 / exp[0]):
+                return "dx is 1 / (the right gradient): a division is upside down — (…) / √(σ² + ε)"
         variants = [
             (dict(mean_path=False, var_path=False),
              "dx treats the mean and the variance as constants (dx = dout·γ/√(σ²+ε)): both depend on x — "
@@ -543,6 +561,8 @@ def _ln_forward_judge(case: Case, got: dict) -> str | None:
     out = got["out"]
     expected, x_hat, mean, var = _bn_train(x, gamma, beta, axis=1)
     problem = compare_array("out", out, expected, rtol=1e-6, atol=1e-9)
+    if problem and "shape" in problem:
+        return _affine_only(out, gamma, beta) or problem
     if problem and "differs" in problem:
         if same_values(out, _bn_train(x, gamma, beta, axis=0)[0]):
             return ("out normalises each feature over the batch (axis=0) — that is batch norm: layer norm "

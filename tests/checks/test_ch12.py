@@ -323,3 +323,29 @@ def test_layernorm_slips_are_named():
     fails_with("layernorm_forward", ln(var_axis=0), "σ² is taken over axis=0, not axis=1")
     fails_with("layernorm_forward", ln(scale="eps_outside"), "ε is outside the square root")
     fails_with("layernorm_forward", ln(affine="no_gamma"), "the scale gamma is missing")
+
+
+def test_out_without_x_hat_and_the_mean_term_alone_are_named():
+    def beta_only(x, gamma, beta, eps=1e-5):
+        return beta, _ln_forward()(x, gamma, beta, eps)[1]
+
+    fails_with("layernorm_forward", beta_only, "out is beta alone", "x̂ is missing")
+
+    def gamma_plus_beta(x, gamma, beta, bn_state, training, momentum=0.9, eps=1e-5):
+        _, cache = _bn_forward_written()(x, gamma, beta, bn_state, training, momentum, eps)
+        return gamma + beta, cache
+
+    fails_with("batchnorm_forward", gamma_plus_beta, "out is gamma + beta", "(N, D)")
+
+    def mean_term_only(dout, cache):
+        x, x_hat, mean, var, gamma, eps = cache
+        dx_mu = dout * gamma / np.sqrt(var + eps)
+        return -dx_mu.sum(axis=0) / len(x), (dout * x_hat).sum(axis=0), dout.sum(axis=0)  # dx = dmean / N
+
+    fails_with("batchnorm_backward_graph", mean_term_only, "only the term through the mean")
+
+    def upside_down(dout, cache):
+        dx, dgamma, dbeta = _norm_backward_written()(dout, cache)
+        return 1 / dx, dgamma, dbeta
+
+    fails_with("batchnorm_backward", upside_down, "upside down")
