@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, tuple_problem
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import same_values
 from .questions import choice, number
 
@@ -59,24 +59,21 @@ def _norm_backward(dout, x_hat, gamma, var, eps, axis, mean_path=True, var_path=
     return dx * inv_std, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 
 
-def _normalisation_slip(out: Any, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
-                        var: np.ndarray, eps: float, axis: int | None, what: str) -> str | None:
-    """Name the one slip in out = γ·(x − mean)/√(var + ε) + β that reproduces ``out`` exactly.
+@grader_side
+def _slip_variants(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray, var: np.ndarray,
+                   eps: float, axis: int | None, what: str) -> dict[str, np.ndarray]:
+    """What each one slip in out = γ·(x − mean)/√(var + ε) + β gives → the sentence that names it.
 
     ``mean``/``var`` are the statistics the right answer uses (broadcastable against x); ``axis``
-    the axis they are taken over (None: the running averages, eval mode). Every candidate is a
-    hypothesis computed here and compared with ``out`` before it is named.
+    the axis they are taken over (None: the running averages, eval mode).
     """
-    x_hat = (x - mean) / np.sqrt(var + eps)
-    forms = [(-gamma * x_hat + beta, "x̂ has its sign flipped: it is (x − μ) / √(σ² + ε), not (μ − x) / …"),
-             (gamma * x_hat - beta, "β is subtracted: out = gamma * x_hat + beta"),
-             (beta * x_hat + gamma, "γ and β are swapped: out = gamma * x_hat + beta")]
+    xn = (x - mean) / np.sqrt(var + eps)
+    out = {"x̂ has its sign flipped: it is (x − μ) / √(σ² + ε), not (μ − x) / …": -gamma * xn + beta,
+           "β is subtracted: out = gamma * x_hat + beta": gamma * xn - beta,
+           "γ and β are swapped: out = gamma * x_hat + beta": beta * xn + gamma}
     with np.errstate(all="ignore"):
-        forms.append((gamma * np.sqrt(var + eps) / (x - mean) + beta,
-                      "x̂ is upside down: √(σ² + ε) / (x − μ) instead of (x − μ) / √(σ² + ε)"))
-    for variant, message in forms:
-        if same_values(out, variant):
-            return message
+        out["x̂ is upside down: √(σ² + ε) / (x − μ) instead of (x − μ) / √(σ² + ε)"] = \
+            gamma * np.sqrt(var + eps) / (x - mean) + beta
     over = f"axis={axis}" if axis is not None else ""
     centres = [(mean, ""), (0.0, "x − μ is missing: x is not centred (subtract the mean)"),
                (-mean, "x + μ instead of x − μ"), (x.mean(), f"μ is the mean of all entries, not of each {what}"
@@ -95,13 +92,19 @@ def _normalisation_slip(out: Any, x: np.ndarray, gamma: np.ndarray, beta: np.nda
             centres.append((x.mean(axis=other, keepdims=True), f"μ is taken over axis={other}, not {over}"))
             scales.append((np.sqrt(x.var(axis=other, keepdims=True) + eps), f"σ² is taken over axis={other}, not {over}"))
     for c, c_msg in centres:
-        for s, s_msg in scales:
-            if not (c_msg or s_msg):
-                continue
-            with np.errstate(all="ignore"):
-                variant = gamma * (x - c) / s + beta
-            if same_values(out, variant):
-                return "out matches the normalisation with " + "; and ".join(m for m in (c_msg, s_msg) if m)
+        for sc, s_msg in scales:
+            if c_msg or s_msg:
+                with np.errstate(all="ignore"):
+                    out["out matches the normalisation with " + "; and ".join(m for m in (c_msg, s_msg) if m)] = \
+                        gamma * (x - c) / sc + beta
+    return out
+
+
+def _named_slip(got: Any, hypotheses: dict) -> str | None:
+    """The sentence of the first hypothesis ``got`` reproduces (the judge's side: no solution code)."""
+    for message, variant in hypotheses.items():
+        if same_values(got, variant):
+            return message
     return None
 
 
@@ -210,11 +213,7 @@ def _bn_out_problem(case: Case, got: Any) -> str | None:
         return f"out is gamma * x̂ ({mode} mode): the shift beta is missing"
     if same_values(got, x_hat + beta):
         return f"out is x̂ + beta ({mode} mode): the scale gamma is missing"
-    if training:
-        _, _, mean, var = _bn_train(x, gamma, beta)
-        slip = _normalisation_slip(got, x, gamma, beta, mean, var, eps, 0, "feature")
-    else:
-        slip = _normalisation_slip(got, x, gamma, beta, rm, rv, eps, None, "feature")
+    slip = _named_slip(got, case.hypotheses)
     return f"{slip} ({mode} mode)" if slip else problem
 
 
@@ -286,10 +285,17 @@ def _bn_forward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
+@grader_side
+def _bn_forward_hypotheses(x, gamma, beta, state, training, momentum, eps) -> dict:
+    if training:
+        return _slip_variants(x, gamma, beta, x.mean(axis=0), x.var(axis=0), eps, 0, "feature")
+    return _slip_variants(x, gamma, beta, state["running_mean"], state["running_var"], eps, None, "feature")
+
+
 define(name="batchnorm_forward",
        description="training mode normalises with the batch's (biased) statistics and updates the running "
                    "averages; eval mode uses them and changes nothing",
-       cases=_bn_forward_cases, run=_bn_forward_run, judge=_bn_forward_judge)
+       cases=_bn_forward_cases, hypotheses=_bn_forward_hypotheses, run=_bn_forward_run, judge=_bn_forward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -325,26 +331,57 @@ _TERMS = ("the direct term dx̂/σ", "the term through the mean, −mean(dx̂)/�
           "the term through the variance, −x̂·mean(dx̂·x̂)/σ")
 
 
-def _path_factors(dx: np.ndarray, dout: np.ndarray, x_hat: np.ndarray, gamma: np.ndarray, var: np.ndarray,
-                  eps: float, axis: int) -> np.ndarray | None:
-    """(3, groups) factors k with dx = k₀·dx̂/σ − k₁·mean(dx̂)/σ − k₂·x̂·mean(dx̂·x̂)/σ in every group.
+@grader_side
+def _backward_terms(dout: np.ndarray, cache: tuple, axis: int) -> dict:
+    """The three terms of the right dx (they sum to it), per-group means, and named one-term variants."""
+    x, x_hat, mean, var, gamma, eps = cache
+    other = 1 - axis
+    dxh = dout * gamma
+    inv = 1 / np.sqrt(var + eps)
+    m1, m2 = dxh.mean(axis=axis, keepdims=True), (dxh * x_hat).mean(axis=axis, keepdims=True)
+    terms = np.stack([dxh * inv, -np.broadcast_to(m1, dxh.shape) * inv, -x_hat * m2 * inv])
+    layer = "batch norm" if axis == 0 else "layer norm"
+    keep = ", keepdims=True" if axis == 1 else ""
+    o1, o2 = dxh.mean(axis=other, keepdims=True), (dxh * x_hat).mean(axis=other, keepdims=True)
+    return {"terms": terms, "m1": m1.ravel(), "m2": m2.ravel(), "g_all": dxh.mean(), "gx_all": (dxh * x_hat).mean(),
+            f"variant: the term through the mean, mean(dx̂), is taken over axis={other}: in {layer} every mean is "
+            f"over axis={axis}{keep}": (dxh - o1 - x_hat * m2) * inv,
+            f"variant: the term through the variance, mean(dx̂·x̂), is taken over axis={other}: in {layer} every "
+            f"mean is over axis={axis}{keep}": (dxh - m1 - x_hat * o2) * inv,
+            "variant: the term through the variance lacks its factor x̂: it is x̂ · mean(dx̂·x̂), one value per "
+            "element": (dxh - m1 - m2) * inv,
+            "variant: dx is 1 / (the right gradient): a division is upside down — (…) / √(σ² + ε)":
+                1 / np.where(terms.sum(axis=0) == 0, np.nan, terms.sum(axis=0)),
+            "mean term alone": (-m1 * inv).ravel()}
 
-    A group is one feature (axis=0) or one sample (axis=1), σ = √(var + ε), dx̂ = dout·γ; the right
-    gradient has k = 1 everywhere. None unless such factors reproduce every element of ``dx`` exactly,
-    with at least two more values per group than the three unknowns.
+
+@grader_side
+def _bn_backward_hypotheses(dout: np.ndarray, cache: tuple) -> dict:
+    return _backward_terms(dout, cache, 0)
+
+
+@grader_side
+def _ln_backward_hypotheses(dout: np.ndarray, cache: tuple) -> dict:
+    return _backward_terms(dout, cache, 1)
+
+
+def _path_factors(dx: np.ndarray, terms: np.ndarray, axis: int) -> np.ndarray | None:
+    """(3, groups) factors k with dx = Σᵢ kᵢ · termᵢ in every group (feature for axis=0, sample for axis=1).
+
+    ``terms`` are the direct term dx̂/σ, the term through the mean −mean(dx̂)/σ and the term through the
+    variance −x̂·mean(dx̂·x̂)/σ of the right gradient (k = 1 everywhere). None unless such factors
+    reproduce every element of ``dx`` exactly, with at least two more values per group than unknowns.
     """
     dx = np.asarray(dx, dtype=np.float64)
-    g = dout * gamma
+    terms = np.asarray(terms, dtype=np.float64)
     if axis == 1:
-        dx, g, x_hat = dx.T, g.T, x_hat.T
-    sd = np.sqrt(np.asarray(var, dtype=np.float64).ravel() + eps)
-    if dx.shape != g.shape or g.shape[0] < 5 or not np.all(np.isfinite(dx)):
+        dx, terms = dx.T, terms.transpose(0, 2, 1)
+    if dx.shape != terms.shape[1:] or dx.shape[0] < 5 or not np.all(np.isfinite(dx)):
         return None
-    k = np.empty((3, g.shape[1]))
+    k = np.empty((3, dx.shape[1]))
     scale = max(1.0, float(np.max(np.abs(dx))))
-    for j in range(g.shape[1]):
-        basis = np.column_stack([g[:, j] / sd[j], -np.full(len(g), g[:, j].mean() / sd[j]),
-                                 -x_hat[:, j] * (g[:, j] * x_hat[:, j]).mean() / sd[j]])
+    for j in range(dx.shape[1]):
+        basis = terms[:, :, j].T
         coef, *_ = np.linalg.lstsq(basis, dx[:, j], rcond=None)
         if np.linalg.matrix_rank(basis) < 3 or not np.allclose(basis @ coef, dx[:, j], rtol=1e-7, atol=1e-10 * scale):
             return None
@@ -389,17 +426,17 @@ def _factor_words(k: np.ndarray, n: int, d: int, var: np.ndarray, eps: float) ->
     return None
 
 
-def _term_words(i: int, k: np.ndarray, g: np.ndarray, x_hat: np.ndarray, n: int, d: int, var: np.ndarray,
-                eps: float, per: str) -> str | None:
-    """What is wrong with term ``i`` (0 direct, 1 mean, 2 variance) whose factor is k; g, x_hat per group in columns."""
+def _term_words(i: int, k: np.ndarray, h: dict, n: int, d: int, var: np.ndarray, eps: float, per: str) -> str | None:
+    """What is wrong with term ``i`` (0 direct, 1 mean, 2 variance) whose factor per group is k."""
     words = _factor_words(k, n, d, var, eps)
     if words is not None:
         return words
-    m1, m2 = g.mean(axis=0), (g * x_hat).mean(axis=0)
-    if i == 1 and same_values(k * m1, np.full_like(m1, g.mean())):
+    m1, m2 = np.asarray(h["m1"], dtype=np.float64), np.asarray(h["m2"], dtype=np.float64)
+    if i == 1 and same_values(k * m1, np.full_like(m1, float(h["g_all"]))):
         return f"uses one mean over all entries of dx̂ (no axis): it needs a mean per {per}"
     if i == 2:
-        for value, words in ((np.full_like(m2, (g * x_hat).mean()), f"uses one mean of dx̂·x̂ over all entries (no axis): it needs a mean per {per}"),
+        for value, words in ((np.full_like(m2, float(h["gx_all"])),
+                              f"uses one mean of dx̂·x̂ over all entries (no axis): it needs a mean per {per}"),
                              (np.ones_like(m2), "is −x̂/σ: the factor mean(dx̂·x̂) is missing"),
                              (m1, "uses mean(dx̂) where mean(dx̂·x̂) belongs")):
             if same_values(k * m2, value):
@@ -407,15 +444,13 @@ def _term_words(i: int, k: np.ndarray, g: np.ndarray, x_hat: np.ndarray, n: int,
     return None
 
 
-def _paths_problem(k: np.ndarray, g: np.ndarray, x_hat: np.ndarray, var: np.ndarray, eps: float,
-                   per: str) -> str | None:
+def _paths_problem(k: np.ndarray, h: dict, n: int, d: int, var: np.ndarray, eps: float, per: str) -> str | None:
     """The sentence for the factors of :func:`_path_factors` (None when every term is right)."""
-    n, d = g.shape
     wrong = []
     for i, name in enumerate(_TERMS):
         if np.allclose(k[i], 1.0, rtol=1e-10, atol=0):
             continue
-        words = _term_words(i, k[i], g, x_hat, n, d, var, eps, per)
+        words = _term_words(i, k[i], h, n, d, var, eps, per)
         if words is None and np.allclose(k[i], 1.0, rtol=1e-6, atol=0):
             continue  # rounding of the fit, not a wrong term
         wrong.append((i, name, words))
@@ -466,15 +501,12 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
                 return "dgamma = Σ x̂ over the batch: the upstream gradient is missing, dgamma = Σ dout · x_hat"
             return p
         p = compare_array("dx", dx, exp[0], rtol=1e-6, atol=1e-9)
-        inv = 1 / np.sqrt(var + eps)
-        if p and "shape" in p and same_values(dx, -(dout * gamma).mean(axis=axis) * inv.ravel()):
+        h = case.hypotheses
+        if p and "shape" in p and same_values(dx, h["mean term alone"]):
             return ("dx is only the term through the mean, −mean(dx̂)/σ, one value per "
                     f"{'feature' if axis == 0 else 'sample'}: add it to the gradient of the other paths (dx_mu)")
         if not p or "differs" not in p:
             return p
-        with np.errstate(all="ignore"):
-            if same_values(dx, 1 / exp[0]):
-                return "dx is 1 / (the right gradient): a division is upside down — (…) / √(σ² + ε)"
         variants = [
             (dict(mean_path=False, var_path=False),
              "dx treats the mean and the variance as constants (dx = dout·γ/√(σ²+ε)): both depend on x — "
@@ -491,19 +523,9 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
             if same_values(dx, _norm_backward(dout, x_hat, gamma, var, eps, other)[0]):
                 return (f"dx takes its means over axis={other}: in {layer} the statistics are over axis={axis}, "
                         "so the sums in the backward pass are too")
-            g = dout * gamma
-            inv = 1 / np.sqrt(var + eps)
-            m1, m2 = g.mean(axis=axis, keepdims=True), (g * x_hat).mean(axis=axis, keepdims=True)
-            o1, o2 = g.mean(axis=other, keepdims=True), (g * x_hat).mean(axis=other, keepdims=True)
-            for variant, term in (((g - o1 - x_hat * m2) * inv, "the term through the mean, mean(dx̂),"),
-                                  ((g - m1 - x_hat * o2) * inv, "the term through the variance, mean(dx̂·x̂),")):
-                if same_values(dx, variant):
-                    return (f"{term} is taken over axis={other}: in {layer} every mean is over axis={axis}"
-                            + (", keepdims=True" if axis == 1 else ""))
-        g = dout * gamma
-        inv = 1 / np.sqrt(var + eps)
-        if same_values(dx, (g - g.mean(axis=axis, keepdims=True) - (g * x_hat).mean(axis=axis, keepdims=True)) * inv):
-            return "the term through the variance lacks its factor x̂: it is x̂ · mean(dx̂·x̂), one value per element"
+        for key, variant in h.items():
+            if key.startswith("variant: ") and same_values(dx, variant):
+                return key[len("variant: "):]
         arr = np.asarray(dx, dtype=np.float64)
         rows = arr if axis == 0 else arr.T
         if len(rows) > 1 and np.allclose(rows, rows[0]) and not np.allclose(dout if axis == 0 else dout.T,
@@ -511,10 +533,10 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
             per = "row" if axis == 0 else "column"
             return (f"every {per} of dx is the same although dout's {per}s differ: dx does not depend on dout — "
                     "the gradient reaching x̂ is dx̂ = dout · gamma")
-        k = _path_factors(arr, dout, x_hat, gamma, var, eps, axis)
+        k = _path_factors(arr, h["terms"], axis)
         if k is not None:
-            g, xh = (dout * gamma, x_hat) if axis == 0 else ((dout * gamma).T, x_hat.T)
-            found = _paths_problem(k, g, xh, var, eps, "feature" if axis == 0 else "sample")
+            n, d = x.shape if axis == 0 else x.shape[::-1]
+            found = _paths_problem(k, h, n, d, var, eps, "feature" if axis == 0 else "sample")
             if found:
                 return found
         return p
@@ -529,7 +551,8 @@ def _bn_ref(dout, cache):
 for _name, _desc in (("batchnorm_backward_graph", "dx, dgamma, dbeta through the computational graph"),
                      ("batchnorm_backward", "dx, dgamma, dbeta with the simplified formula")):
     define(name=_name, description=_desc,
-           cases=_backward_cases(0), run=_backward_run, judge=_backward_judge(0, "batch norm"))
+           cases=_backward_cases(0), hypotheses=_bn_backward_hypotheses, run=_backward_run,
+           judge=_backward_judge(0, "batch norm"))
 
 
 # --------------------------------------------------------------------------------------
@@ -577,7 +600,7 @@ def _ln_forward_judge(case: Case, got: dict) -> str | None:
             return "out is gamma * x̂: the shift beta is missing"
         if same_values(out, x_hat + beta):
             return "out is x̂ + beta: the scale gamma is missing"
-        slip = _normalisation_slip(out, x, gamma, beta, mean.reshape(-1, 1), var.reshape(-1, 1), eps, 1, "sample")
+        slip = _named_slip(out, case.hypotheses)
         if slip:
             return slip
     if problem:
@@ -593,13 +616,20 @@ def _ln_forward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
+@grader_side
+def _ln_forward_hypotheses(x, gamma, beta, eps) -> dict:
+    return _slip_variants(x, gamma, beta, x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True), eps, 1,
+                          "sample")
+
+
 define(name="layernorm_forward",
        description="each sample normalised over its features (biased variance, ε), then γ·x̂ + β",
-       cases=_ln_forward_cases, run=_ln_forward_run, judge=_ln_forward_judge)
+       cases=_ln_forward_cases, hypotheses=_ln_forward_hypotheses, run=_ln_forward_run, judge=_ln_forward_judge)
 
 define(name="layernorm_backward",
        description="dx, dgamma, dbeta of layer norm (means over each sample's features)",
-       cases=_backward_cases(1), run=_backward_run, judge=_backward_judge(1, "layer norm"))
+       cases=_backward_cases(1), hypotheses=_ln_backward_hypotheses, run=_backward_run,
+       judge=_backward_judge(1, "layer norm"))
 
 
 # --------------------------------------------------------------------------------------

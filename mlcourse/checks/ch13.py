@@ -26,7 +26,7 @@ import numpy as np
 from ..data import load_mnist
 from ..faults import FAULTS, broken_runs, record_run
 from .compare import compare_array, tuple_problem
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import reproducibility_runs, same_values
 from .questions import choice, number
 
@@ -72,7 +72,7 @@ def _loss_judge(case: Case, got: Any) -> str | None:
     p = compare_array("loss", loss, np.float64(_ce(scores, y)), rtol=1e-6, atol=1e-9, batch=n)
     if not p or "differs" not in p:
         return p
-    for variant, hint in _ce_variants(scores, y):
+    for hint, variant in case.hypotheses.items():
         if same_values(loss, variant):
             return f"loss {hint}"
     value = float(np.asarray(loss, dtype=np.float64))
@@ -81,8 +81,9 @@ def _loss_judge(case: Case, got: Any) -> str | None:
     return p
 
 
-def _ce_variants(scores: np.ndarray, y: np.ndarray) -> list[tuple[float, str]]:
-    """(mean loss, what went wrong) for the classic slips in the stable cross-entropy."""
+@grader_side
+def _ce_variants(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """What went wrong → the mean loss it gives, for the classic slips in the stable cross-entropy."""
     rows = np.arange(len(y))
     z = scores - scores.max(axis=1, keepdims=True)
     out = []
@@ -104,12 +105,12 @@ def _ce_variants(scores: np.ndarray, y: np.ndarray) -> list[tuple[float, str]]:
         out.append((float(-(z0 - np.log(np.exp(z0).sum(axis=1, keepdims=True)))[rows, y].mean()),
                     "subtracts each column's max (axis=0): the stabilising shift must be one number per row, "
                     "scores.max(axis=1, keepdims=True)"))
-    return [(v, h) for v, h in out if np.isfinite(v)]
+    return {h: v for v, h in out if np.isfinite(v)}
 
 
 define(name="loss_vs_chance",
        description="the mean softmax cross-entropy (stable) and the chance level ln C",
-       cases=_loss_cases, judge=_loss_judge)
+       cases=_loss_cases, hypotheses=_ce_variants, judge=_loss_judge)
 
 
 # --------------------------------------------------------------------------------------
