@@ -174,6 +174,17 @@ def _forward_run(fn: Callable, args: tuple) -> Any:
     return None if out is None else np.asarray(out)
 
 
+def _forward_hypotheses(X: np.ndarray, params: dict) -> list[tuple[np.ndarray, str]]:
+    """Logits with one classic slip (a subtracted bias, min for max) and the sentence naming it."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    relu = np.maximum(X @ W1 + b1, 0)
+    return [(np.maximum(X @ W1 - b1, 0) @ W2 + b2, "b1 is subtracted: h = max(x W1 + b1, 0)"),
+            (relu @ W2 - b2, "b2 is subtracted: logits = h W2 + b2"),
+            (np.minimum(X @ W1 + b1, 0) @ W2 + b2,
+             "the hidden layer keeps the negative part, min(z, 0): ReLU is max(z, 0)"),
+            (np.maximum(X @ W1 + b1, 1) @ W2 + b2, "the hidden layer is max(z, 1): ReLU is max(z, 0)")]
+
+
 def _forward_judge(case: Case, output: Any) -> str | None:
     X, params = case.args
     expected = case.expected
@@ -190,9 +201,13 @@ def _forward_judge(case: Case, output: Any) -> str | None:
             (np.maximum(np.maximum(H, 0) @ params["W2"] + params["b2"], 0),
              "ReLU is applied to the logits too: the output layer is linear (the softmax is in the loss)"),
         ]
-        for value, message in variants:
+        for value, message in variants + _forward_hypotheses(X, params):
             if np.allclose(got, value, rtol=1e-4, atol=1e-5):
                 return message
+        rows_right = np.all(np.isclose(got, expected, rtol=1e-4, atol=1e-5), axis=1)
+        if len(X) > 1 and rows_right[:-1].all():
+            return (f"rows 0–{len(X) - 2} are right, only the last row (image {len(X) - 1}) is wrong: does the "
+                    "loop reach the last image? (range(len(X)) covers every row)")
     if got.shape == (expected.shape[0], 1, expected.shape[1]):
         return (f"logits have shape {got.shape}, expected {expected.shape}: each row of the output "
                 "is one image's (C,) logits — don't keep a batch axis per sample")
@@ -355,8 +370,25 @@ def _saliency_cases(rng: np.random.Generator) -> list[Case]:
     for n, d, h, c in [(5, 12, 8, 4), (3, 20, 16, 10)]:
         params = mlp_params(rng, d, h, c)
         X, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
-        cases.append(Case(args=(params, X, y), label=f"{n} inputs, sizes ({d}, {h}, {c})"))
+        if n == 5:  # a blank image and zero biases (as initialised): z = 0 exactly, ReLU's kink
+            X[0], params["b1"][: h // 2] = 0.0, 0.0
+        label = f"{n} inputs, sizes ({d}, {h}, {c})" + (", input 0 blank and half of b1 zero" if n == 5 else "")
+        cases.append(Case(args=(params, X, y), label=label))
     return cases
+
+
+def _saliency_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """What classic mistakes give on (params, X, y), each with the sentence that names it."""
+    W1, b1, W2 = params["W1"], params["b1"], params["W2"]
+    dh = W2[:, y].T
+    z = X @ W1 + b1
+    return [
+        ((dh * (z >= 0)) @ W1.T,
+         "wrong only where z = X W1 + b1 is exactly 0 (the blank input 0, whose biases are 0): ReLU's "
+         "derivative at 0 is 0 in this course, as in activation_backward — mask with (z > 0)"),
+        ((dh * (X @ W1 > 0)) @ W1.T, "the ReLU mask is taken from X W1 without + b1: z = X W1 + b1"),
+        ((dh * (X @ W1 - b1 > 0)) @ W1.T, "the ReLU mask is taken from X W1 − b1: the bias is added, z = X W1 + b1"),
+    ]
 
 
 def _saliency_judge(case: Case, got: Any) -> str | None:
@@ -370,6 +402,12 @@ def _saliency_judge(case: Case, got: Any) -> str | None:
     if same_values(got, (onehot @ params["W2"].T) @ params["W1"].T):
         return ("it ignores the ReLU: the gradient only flows back through units that were active, "
                 "multiply by (z > 0) with z = X W1 + b1")
+    for value, message in _saliency_hypotheses(params, X, y):
+        if same_values(got, value):
+            return message
+    if np.all(np.asarray(got) == 0):
+        return ("it is 0 for every pixel of every image, although the label's score depends on the pixels "
+                "here: the backward pass must start from 1 at each image's label score (a one-hot row)")
     if same_values(got, np.abs(expected)):
         return "it is the absolute value: return the signed gradient (the figure takes |·| itself)"
     if same_values(got, (params["W2"].sum(axis=1)[None, :] * (z > 0)) @ params["W1"].T):
