@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array
+from .compare import compare_array, compare_outputs
 from .core import Case, define
-from .helpers import reproducibility_runs, same_values, stable_sigmoid
+from .helpers import bias_gradient_slip, dense_output_slip, reproducibility_runs, same_values, stable_sigmoid
 from .questions import choice, number
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
@@ -93,10 +93,7 @@ def _dense_forward_judge(case: Case, got: Any) -> str | None:
     x, W, b = case.args
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        if same_values(got, x @ W):
-            return "out equals x @ W: the bias b is missing (out = x @ W + b)"
-        if same_values(got, x @ W - b):
-            return "out equals x @ W − b: the bias is added, not subtracted"
+        return dense_output_slip("out", got, x, W, b) or problem
     return problem
 
 
@@ -115,9 +112,15 @@ def _dense_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray) -> tuple
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
+def _dense_backward_judge(case: Case, got: Any) -> str | None:
+    problem = compare_outputs(("dx", "dW", "db"), got, case.expected, 1e-6, 1e-9, case.batch)
+    if problem and problem.startswith("db "):
+        return bias_gradient_slip("db", got[2], case.args[0]) or problem
+    return problem
+
+
 define(name="dense_backward", description="dx (N, D), dW (D, M) and db (M,) for a batch",
-       cases=_dense_backward_cases, reference=_dense_backward_ref, outputs=("dx", "dW", "db"),
-       rtol=1e-6, atol=1e-9)
+       cases=_dense_backward_cases, reference=_dense_backward_ref, judge=_dense_backward_judge)
 
 
 # --------------------------------------------------------------------------------------

@@ -273,3 +273,9 @@ def test_train_linear_softmax_mistakes():
 
     assert "start from W = 0 and b = 0" in fails_with("train_linear_softmax", random_start)
     assert "expected the triple" in fails_with("train_linear_softmax", lambda X, y, c, lr=1.0, epochs=300: None)
+
+
+def test_dense_backward_bias_summed_over_the_units_is_named():
+    """db = dout.sum(axis=1) used to get only "db has shape (5,), expected (4,)"."""
+    assert "sums dout over the units (axis=1)" in fails_with(
+        "dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d.sum(axis=1)))
