@@ -128,6 +128,8 @@ def _l2_judge(case: Case, output: Any) -> str | None:
                     "(names ending in 'W'); a bias's penalty gradient is 0")
         if _is_weight(k) and _close(g, p, rtol=1e-6) and lam != 1:
             return f"grads[{k!r}] equals W: multiply by λ (lam) — the gradient of (λ/2)·Σ W² is λ·W"
+        if _is_weight(k) and np.shape(g) == () and _close(g, lam):
+            return f"grads[{k!r}] is λ alone ({lam:g}), one number: the gradient of (λ/2)·Σ W² is the array λ·W"
         problem = compare_array(f"grads[{k!r}]", g, grads_exp[k], 1e-6, 1e-12)
         if problem:
             return problem
@@ -413,6 +415,10 @@ def _init_judge(case: Case, output: Any) -> str | None:
     if output is None:
         return f"returned None for scheme {scheme!r} — did you forget `return` (or this scheme)?"
     got = np.asarray(output)
+    if got.shape == () and np.issubdtype(got.dtype, np.number) \
+            and np.isclose(float(got), SCHEMES[scheme][1](fan_in, fan_out), rtol=1e-9):
+        return (f"W is a single number, the standard deviation {float(got):.4g} of scheme {scheme!r} itself: "
+                "multiply it by a (fan_in, fan_out) array rng.standard_normal((fan_in, fan_out))")
     if got.shape != expected.shape or got.dtype == object or not np.issubdtype(got.dtype, np.number):
         return compare_array("W", got, expected)
     if np.allclose(got, expected, rtol=1e-6, atol=1e-12):

@@ -208,6 +208,15 @@ def _forward_judge(case: Case, output: Any) -> str | None:
         if len(X) > 1 and rows_right[:-1].all():
             return (f"rows 0–{len(X) - 2} are right, only the last row (image {len(X) - 1}) is wrong: does the "
                     "loop reach the last image? (range(len(X)) covers every row)")
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    for value, message in ((b2, "logits equal b2 alone: the h @ W2 term is missing (logits = h W2 + b2)"),
+                           (np.maximum(b1, 0) @ W2 + b2,
+                            "logits are those of an input of zeros, max(b1, 0) W2 + b2: the x W1 term is missing "
+                            "(h = max(x W1 + b1, 0))")):
+        if not same_values(got, expected, rtol=1e-4, atol=1e-5) and (
+                same_values(got, value, rtol=1e-4, atol=1e-5)
+                or same_values(got, np.broadcast_to(value, expected.shape), rtol=1e-4, atol=1e-5)):
+            return message
     if got.shape == (expected.shape[0], 1, expected.shape[1]):
         return (f"logits have shape {got.shape}, expected {expected.shape}: each row of the output "
                 "is one image's (C,) logits — don't keep a batch axis per sample")

@@ -69,6 +69,8 @@ def dense_output_slip(name: str, got: Any, x: np.ndarray, W: np.ndarray, b: np.n
         return f"{name} equals x @ W: the bias b is missing (x @ W + b)"
     if same_values(got, x @ W - b):
         return f"{name} equals x @ W − b: the bias is added, not subtracted"
+    if same_values(got, b) or same_values(got, np.broadcast_to(b, (len(x), len(b)))):
+        return f"{name} equals b alone: the x @ W term is missing (x @ W + b)"
     return None
 
 

@@ -353,3 +353,7 @@ def test_train_linear_softmax_one_update_slipped_is_named():
 
     assert "b steps by the whole gradient db" in fails_with("train_linear_softmax", no_lr_on_b)
     assert "the scores leave out b" in fails_with("train_linear_softmax", bias_unused)
+
+
+def test_dense_forward_bias_alone_is_named():
+    assert "equals b alone: the x @ W term is missing" in fails_with("dense_forward", lambda x, W, b: b)

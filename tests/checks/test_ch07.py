@@ -278,3 +278,20 @@ def test_dropout_that_forgets_the_input_is_named():
 
     assert "without x" in fails_with("dropout_forward", forward)
     assert "without dout" in fails_with("dropout_backward", lambda dout, mask, p: mask / (1 - p))
+
+
+def test_a_single_number_where_an_array_belongs_is_named():
+    def l2_lam_only(params, lam):
+        penalty = sum(0.5 * lam * float(np.sum(v * v)) for k, v in params.items() if k.endswith("W"))
+        return penalty, {k: (lam if k.endswith("W") else np.zeros_like(v)) for k, v in params.items()}
+
+    stds = {"small": lambda i, o: 0.01, "large": lambda i, o: 1.0, "glorot": lambda i, o: np.sqrt(2 / (i + o)),
+            "he": lambda i, o: np.sqrt(2 / i)}
+
+    def std_only(fan_in, fan_out, scheme, rng):
+        if scheme not in stds:
+            raise ValueError(f"scheme must be one of {', '.join(stds)}")
+        return stds[scheme](fan_in, fan_out)
+
+    assert "is λ alone" in fails_with("l2_penalty", l2_lam_only)
+    assert "the standard deviation 0.01 of scheme 'small' itself" in fails_with("initialize_weights", std_only)

@@ -278,3 +278,9 @@ def test_input_gradient_relu_kink_and_bias_are_named():
     assert "derivative at 0 is 0" in fails_with("input_gradient", grad(lambda z, X, p: z >= 0))
     assert "without + b1" in fails_with("input_gradient", grad(lambda z, X, p: X @ p["W1"] > 0))
     assert "0 for every pixel" in fails_with("input_gradient", lambda p, X, y: np.zeros_like(X))
+
+
+def test_forward_with_a_missing_product_is_named():
+    every_row_b2 = lambda X, p: np.tile(p["b2"], (len(X), 1))  # noqa: E731
+    assert "the h @ W2 term is missing" in fails_with("forward_per_sample", every_row_b2)
+    assert "the h @ W2 term is missing" in fails_with("forward_batched", lambda X, p: p["b2"])
