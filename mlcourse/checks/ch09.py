@@ -297,7 +297,10 @@ def _im2col_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(rng.standard_normal((2, 2, 5, 4)), 2, 3, 1, 1), batch=2,
                  label="x (2, 2, 5, 4), 2×3 windows, stride=1, padding=1"),
             Case(args=(rng.standard_normal((1, 2, 7, 7)), 3, 3, 2, 1), batch=1,
-                 label="x (1, 2, 7, 7), 3×3 windows, stride=2, padding=1")]
+                 label="x (1, 2, 7, 7), 3×3 windows, stride=2, padding=1"),
+            Case(args=(rng.standard_normal((2, 1, 6, 7)), 3, 2, 2, 0), batch=2,
+                 label="x (2, 1, 6, 7), 3×2 windows, stride=2, padding=0: sizes that do not divide evenly, "
+                       "OH = (6 − 3) // 2 + 1 = 2")]
 
 
 def _im2col_judge(case: Case, got: Any) -> str | None:
@@ -472,14 +475,18 @@ def _coverage(xshape: tuple, k: tuple, stride: int, padding: int) -> np.ndarray:
 
 
 def _conv_backward_cases(rng: np.random.Generator) -> list[Case]:
-    def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int) -> Case:
+    def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int, kw: int | None = None,
+             note: str = "") -> Case:
+        kw = k if kw is None else kw
         x = rng.standard_normal((n, c, h, w))
-        W = rng.standard_normal((f, c, k, k))
-        dout = rng.standard_normal((n, f, _size(h, k, stride, padding), _size(w, k, stride, padding)))
+        W = rng.standard_normal((f, c, k, kw))
+        dout = rng.standard_normal((n, f, _size(h, k, stride, padding), _size(w, kw, stride, padding)))
         return Case(args=(dout, x, W, stride, padding), batch=n,
-                    label=f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}")
+                    label=f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}{note}")
 
-    return [make(2, 3, 5, 5, 4, 3, 1, 0), make(3, 2, 5, 6, 3, 3, 1, 1), make(2, 2, 7, 6, 2, 3, 2, 1)]
+    return [make(2, 3, 5, 5, 4, 3, 1, 0), make(3, 2, 5, 6, 3, 3, 1, 1), make(2, 2, 7, 6, 2, 3, 2, 1),
+            make(1, 2, 6, 8, 3, 3, 2, 0, kw=2, note=": one image, a 3×2 kernel, sizes that do not divide evenly "
+                                                    "(the last row of x is in no window)")]
 
 
 def _conv_backward_judge(case: Case, got: Any) -> str | None:

@@ -1,33 +1,17 @@
 """Chapter 11 checks: realistic mistakes fail with a message naming them."""
 from __future__ import annotations
 
-import functools
-
-import nbformat
 import numpy as np
 
-from mlcourse.notebook import definitions
 from mlcourse.checks import evaluate, get_check
-from tests.support import ROOT, fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, solution_variant
 
 SOL = load_solution_functions("11")
 
 
-@functools.lru_cache(maxsize=1)
-def _solution_source() -> str:
-    nb = nbformat.read(next((ROOT / "solutions").glob("11_*.ipynb")), as_version=4)
-    return definitions(nb)[0]
-
-
 def variant(*replacements: tuple[str, str]) -> dict:
     """The solution's definitions with some lines changed: a student's realistic mistake."""
-    source = _solution_source()
-    for old, new in replacements:
-        assert old in source, old
-        source = source.replace(old, new)
-    ns: dict = {"__name__": "variant"}
-    exec(compile(source, "variant", "exec"), ns)
-    return ns
+    return solution_variant("11", *replacements)
 
 
 def test_spiral_settings_train_for_many_seeds():
