@@ -97,21 +97,22 @@ def _size_problem(name: str, got: tuple, expected: tuple, spatial: tuple, pool: 
         rule = rule.replace("H", ("H", "W")[axis]).replace("kh", ("kh", "kw")[axis])
         numbers = f"({n} − {k}) // {s} + 1" if pool else f"({n} + 2·{p} − {k}) // {s} + 1"
         named = [why for why, v in _size_variants(n, k, s, p).items() if v == g]
-        cause = f": {named[0]}" if len(named) == 1 else ""
+        cause = f" — {g} is what {named[0]} gives" if len(named) == 1 else ""
         parts.append(f"{dim} = {g}, expected {rule} = {numbers} = {e}{cause}")
     return f"{name} has shape {got}, expected {expected}: " + "; ".join(parts)
 
 
 def _size_variants(n: int, k: int, s: int, p: int) -> dict[str, int]:
-    """The classic wrong output sizes for one axis (each differing from the right one): cause → size."""
-    variants = {"the + 1 is missing (the window at offset 0 is an output position too)": (n + 2 * p - k) // s,
-                "the stride is not used": n + 2 * p - k + 1}
+    """The classic wrong output sizes for one axis (each differing from the right one): the rule
+    changed that way → the size it gives. A match on one number is a fact worth saying ("2 is what
+    the rule without its + 1 gives"), not proof of the cause, so messages say it that way."""
+    variants = {"the rule without its + 1 (the window at offset 0 is an output position too)": (n + 2 * p - k) // s,
+                "the rule without the stride": n + 2 * p - k + 1}
     if p:
-        variants["the padding is not counted"] = (n - k) // s + 1
-        variants["the padding is counted on one side only (it is added on both: 2·padding)"] = (n + p - k) // s + 1
+        variants["the rule without the padding"] = (n - k) // s + 1
+        variants["the rule with the padding on one side only (it is added on both: 2·padding)"] = (n + p - k) // s + 1
     if (n + 2 * p - k) % s:
-        variants["it is rounded up; floor division (//) rounds down: a window must fit entirely"] = \
-            -(-(n + 2 * p - k) // s) + 1
+        variants["the rule rounding up (// rounds down: a window must fit entirely)"] = -(-(n + 2 * p - k) // s) + 1
     right = _size(n, k, s, p)
     return {why: v for why, v in variants.items() if v != right}
 
@@ -344,9 +345,9 @@ def _im2col_rows_problem(got: tuple, expected: tuple, xshape: tuple, kh: int, kw
     wrong OH or OW that gives the student's row count, if exactly one does."""
     n, _, h, w = xshape
     oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
-    named = [f"{got[0]} = {n}·{v}·{ow}, the count with OH = {v}: {why}"
+    named = [f"{got[0]} = {n}·{v}·{ow} is the count with OH = {v}, what {why} gives"
              for why, v in _size_variants(h, kh, stride, padding).items() if n * v * ow == got[0]]
-    named += [f"{got[0]} = {n}·{oh}·{v}, the count with OW = {v}: {why}"
+    named += [f"{got[0]} = {n}·{oh}·{v} is the count with OW = {v}, what {why} gives"
               for why, v in _size_variants(w, kw, stride, padding).items() if n * oh * v == got[0]]
     cause = f" — {named[0]}" if len(named) == 1 else ""
     return (f"cols has {got[0]} rows, expected N·OH·OW = {n}·{oh}·{ow} = {expected[0]}, one per window, with "

@@ -268,9 +268,9 @@ def test_conv2d_naive_size_rule_and_value_hypotheses():
     oh = "oh = (h + 2 * padding - kh) // stride + 1"
     m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = (h + 2 * padding - kh) // stride")))
     assert "OH = 2, expected (H + 2·padding − kh) // stride + 1 = (5 + 2·0 − 3) // 1 + 1 = 3" in m
-    assert "the + 1 is missing" in m
+    assert "2 is what the rule without its + 1" in m
     m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = (h - kh) // stride + 1")))
-    assert "OH = 4" in m and "the padding is not counted" in m
+    assert "OH = 4" in m and "4 is what the rule without the padding gives" in m
     m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = 1")))  # no classic variant gives 1 here
     assert "OH = 1, expected (H + 2·padding − kh) // stride + 1 = (5 + 2·0 − 3) // 1 + 1 = 3 (case" in m
     body = "out[m, k, i, j] = np.sum(window * W[k]) + b[k]"
@@ -298,7 +298,7 @@ def test_conv2d_im2col_subtracted_bias_is_named():
 def test_im2col_row_count_and_last_window_row():
     m = fails_with("im2col", _wrong("im2col", ("oh = (h + 2 * padding - kh) // stride + 1",
                                                "oh = (h + 2 * padding - kh) // stride")))
-    assert "cols has 6 rows, expected N·OH·OW = 2·2·3 = 12" in m and "OH = 1: the + 1 is missing" in m
+    assert "cols has 6 rows, expected N·OH·OW = 2·2·3 = 12" in m and "OH = 1, what the rule without its + 1" in m
     m = fails_with("im2col", _wrong("im2col", ("for i in range(oh):", "for i in range(oh - 1):")))
     assert "only the last output row" in m
 
@@ -334,35 +334,36 @@ def test_conv2d_backward_cases_vary_every_argument():
     assert any((x[2] + 2 * p - W[2]) % s for x, W, s, p in shapes)  # sizes that do not divide evenly
 
 
+def _expect(name: str, planted: list[tuple[tuple, str]]) -> None:
+    """Each (replacements, words): the solution's ``name`` with that bug fails, naming ``words``."""
+    for replacements, words in planted:
+        assert words in fails_with(name, _wrong(name, *replacements)), replacements
+
+
 def test_maxpool_forward_window_bounds_and_sizes():
     oh = "oh, ow = (h - size) // stride + 1, (w - size) // stride + 1"
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", (oh, "oh, ow = (h - size) // stride, (w - size) // stride + 1")))
-    assert "OH = 1, expected (H − size) // stride + 1 = (4 − 2) // 2 + 1 = 2: the + 1 is missing" in m
     win = "x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]"
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", (win, win.replace("i * stride + size", "i * stride + size - 1"))))
-    assert "rows end one short" in m and "exclusive" in m
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", (win, win.replace("j * stride:", "j:"))))
-    assert "columns start at j instead of j·stride" in m
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", ("window.max(axis=(2, 3))", "window.min(axis=(2, 3))")))
-    assert "minimum of each window" in m
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", ("window.max(axis=(2, 3))", "window.max()")))
-    assert "maximum over all images and channels" in m
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", ("for i in range(oh):", "for i in range(oh - 1):")))
-    assert "only the last output row" in m
-    m = fails_with("maxpool_forward", _wrong("maxpool_forward", ("out = np.empty(", "out = 7 + np.zeros("),
-                                                                ("out[:, :, i, j] = window.max(axis=(2, 3))", "pass")))
-    assert "out[0, 0, 0, 0] = 7 is not a value of its window x[0, 0, 0:2, 0:2] at all" in m
+    pool = "out[:, :, i, j] = window.max(axis=(2, 3))"
+    _expect("maxpool_forward", [
+        (((oh, "oh, ow = (h - size) // stride, (w - size) // stride + 1"),),
+         "OH = 1, expected (H − size) // stride + 1 = (4 − 2) // 2 + 1 = 2 — 1 is what the rule without its + 1"),
+        (((win, win.replace("i * stride + size", "i * stride + size - 1")),), "rows end one short, i·stride + size − 1"),
+        (((win, win.replace("j * stride:", "j:")),), "columns start at j instead of j·stride"),
+        (((pool, pool.replace(".max(", ".min(")),), "minimum of each window"),
+        (((pool, pool.replace("axis=(2, 3)", "")),), "maximum over all images and channels"),
+        ((("for i in range(oh):", "for i in range(oh - 1):"),), "only the last output row"),
+        ((("out = np.empty(", "out = 7 + np.zeros("), (pool, "pass")),
+         "out[0, 0, 0, 0] = 7 is not a value of its window x[0, 0, 0:2, 0:2] at all"),
+    ])
 
 
 def test_maxpool_backward_masks_and_loops():
     mask = "mask = np.arange(size * size) == first[:, :, None]"
-    m = fails_with("maxpool_backward", _wrong("maxpool_backward", (mask, mask.replace("==", "!="))))
-    assert "except the maximum" in m and "inverted" in m
-    m = fails_with("maxpool_backward", _wrong("maxpool_backward", ("window.argmax(axis=2)", "window.argmin(axis=2)")))
-    assert "each window's minimum" in m
-    m = fails_with("maxpool_backward", _wrong("maxpool_backward", ("(mask * dout[:, :, i, j, None])", "(mask * 1.0)")))
-    assert "holds 1 at each window's maximum instead of that window's dout" in m
-    m = fails_with("maxpool_backward", _wrong("maxpool_backward", ("for j in range(ow):", "for j in range(ow - 1):")))
-    assert "last output column (j = 1) sent no gradient" in m
-    m = fails_with("maxpool_backward", _wrong("maxpool_backward", ("(mask * dout[:, :, i, j, None])", "(0 * mask)")))
-    assert "dx is all 0" in m
+    grad = "(mask * dout[:, :, i, j, None])"
+    _expect("maxpool_backward", [
+        (((mask, mask.replace("==", "!=")),), "except the maximum — the mask is inverted"),
+        ((("window.argmax(axis=2)", "window.argmin(axis=2)"),), "each window's minimum"),
+        (((grad, "(mask * 1.0)"),), "holds 1 at each window's maximum instead of that window's dout"),
+        ((("for j in range(ow):", "for j in range(ow - 1):"),), "last output column (j = 1) sent no gradient"),
+        (((grad, "(0 * mask)"),), "dx is all 0"),
+    ])
