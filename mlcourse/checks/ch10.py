@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import as_array, compare_array
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import reproducibility_runs, same_values
 from .questions import number
 
@@ -43,6 +43,7 @@ def _r2(y: np.ndarray, p: np.ndarray) -> float:
 # tukey_mask
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _tukey(x: np.ndarray, k: float, lo_q: float = 25, hi_q: float = 75, strict: bool = False,
            centre: str = "quartiles") -> np.ndarray:
     q1, q3 = np.percentile(x, [lo_q, hi_q])
@@ -83,7 +84,7 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
 
 def _tukey_judge(case: Case, got: Any) -> str | None:
     x, k = case.args
-    expected = _tukey(x, k)
+    expected, h = case.expected, case.hypotheses
     arr, problem = as_array("the mask", got, expected)
     if problem:
         return problem
@@ -101,17 +102,17 @@ def _tukey_judge(case: Case, got: Any) -> str | None:
         return None
     if np.array_equal(arr, ~expected):
         return "the mask is inverted: True must mean *keep* (inside the fences), False an outlier"
-    if np.array_equal(arr, _tukey(x, k, strict=True)):
+    if np.array_equal(arr, h["strict"]):
         return ("only the points exactly on a fence are wrong: they are not outliers — keep "
                 "Q1 − k·IQR ≤ x ≤ Q3 + k·IQR (use <= and >=)")
-    if k != 1.5 and np.array_equal(arr, _tukey(x, 1.5)):
+    if k != 1.5 and np.array_equal(arr, h["k = 1.5"]):
         return f"the mask matches k = 1.5 although k = {k} was passed: use the argument k"
-    if np.array_equal(arr, _tukey(x, k, centre="std")):
+    if np.array_equal(arr, h["mean ± k·std"]):
         return ("the mask uses mean ± k·std; Tukey's fences use the quartiles, "
                 "Q1 − k·IQR and Q3 + k·IQR (robust: outliers barely move them)")
-    if np.array_equal(arr, _tukey(x, k, centre="median")):
+    if np.array_equal(arr, h["median-centred"]):
         return "the fences are centred on the median; they are Q1 − k·IQR and Q3 + k·IQR"
-    q1, q3 = np.percentile(x, [25, 75])
+    q1, q3 = h["quartiles"]
     if np.array_equal(arr, x <= q3 + k * (q3 - q1)):
         return "only the upper fence is applied: also drop values below Q1 − k·IQR"
     if np.array_equal(arr, x >= q1 - k * (q3 - q1)):
@@ -123,8 +124,20 @@ def _tukey_judge(case: Case, got: Any) -> str | None:
             f"{bool(expected[i])}, got {bool(arr[i])} — quartiles with np.percentile(x, [25, 75])")
 
 
+@grader_side
+def _tukey_ref(x: np.ndarray, k: float) -> np.ndarray:
+    return _tukey(x, k)
+
+
+@grader_side
+def _tukey_hypotheses(x: np.ndarray, k: float) -> dict:
+    return {"strict": _tukey(x, k, strict=True), "k = 1.5": _tukey(x, 1.5),
+            "mean ± k·std": _tukey(x, k, centre="std"), "median-centred": _tukey(x, k, centre="median"),
+            "quartiles": tuple(float(q) for q in np.percentile(x, [25, 75]))}
+
+
 define(name="tukey_mask", description="boolean keep-mask Q1 − k·IQR ≤ x ≤ Q3 + k·IQR",
-       cases=_tukey_cases, judge=_tukey_judge)
+       cases=_tukey_cases, reference=_tukey_ref, hypotheses=_tukey_hypotheses, judge=_tukey_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -345,6 +358,14 @@ def _cv_run(fn: Callable, args: tuple) -> dict:
     return {"scores": scores, "oof": oof, "calls": calls}
 
 
+def _not_among(got: np.ndarray, allowed: np.ndarray) -> int | None:
+    """The first index whose value is none of ``allowed`` (NaN included), or None."""
+    with np.errstate(all="ignore"):
+        close = np.isclose(got[:, None], allowed[None, :], rtol=1e-6, atol=1e-9).any(axis=1)
+    bad = np.flatnonzero(~close)
+    return int(bad[0]) if len(bad) else None
+
+
 def _cv_judge(case: Case, got: dict) -> str | None:
     X, y, k, seed = case.args
     n = len(X)
@@ -384,6 +405,11 @@ def _cv_judge(case: Case, got: dict) -> str | None:
             return "scores are R² on the training rows: score each fold on its validation rows"
         if _same(np.sort(scores), np.sort(expected_scores), rtol=1e-6, atol=1e-9):
             return "scores are not in fold order: scores[i] must belong to fold i"
+        foreign = _not_among(scores, np.concatenate([expected_scores, train_scores]))
+        if foreign is not None:
+            return (f"scores[{foreign}] = {scores[foreign]:.4g} is the R² of no fold, neither on its validation rows "
+                    f"(fold {foreign}: {expected_scores[foreign]:.4g}) nor on its training rows: store "
+                    "scores[i] = r2(y[val_idx], y_pred) for every fold i (and does your r2 pass its check?)")
         return (compare_array("scores", scores, expected_scores, 1e-6, 1e-9)
                 + " (each score is r2(y[val_idx], fit_predict(...)) — does your r2 pass its check?)")
     expected_oof = np.empty(n)
@@ -397,6 +423,11 @@ def _cv_judge(case: Case, got: dict) -> str | None:
         if _same(oof, stacked, rtol=1e-6, atol=1e-9):
             return ("oof_pred holds the predictions in fold order; put them back in row order: "
                     "oof_pred[val_idx] = y_pred")
+        foreign = _not_among(oof, stacked)
+        if foreign is not None:
+            return (f"oof_pred[{foreign}] = {oof[foreign]:.4g} is no prediction fit_predict ever returned (row "
+                    f"{foreign} was predicted {expected_oof[foreign]:.4g} in its validation fold): store each "
+                    "fold's predictions at its validation rows, oof_pred[val_idx] = y_pred")
         return compare_array("oof_pred", oof, expected_oof, 1e-6, 1e-9)
     return None
 
@@ -410,6 +441,7 @@ define(name="cross_validate", description="per-fold validation R² and out-of-fo
 # permutation_importance
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _perm_reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, seed: int,
                     variant: str = "") -> np.ndarray:
     predict = lambda A: A @ w + b  # noqa: E731
@@ -463,6 +495,36 @@ def _perm_run(fn: Callable, args: tuple) -> dict:
     return {"importance": out, "modified": not np.array_equal(X, X_before), "calls": calls[0]}
 
 
+def _perm_named_problem(arr: np.ndarray, expected: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+                        b: float) -> str | None:
+    """A classic mistake that explains every importance, or a bound an importance breaks (else None)."""
+    base = _r2(y, X @ w + b)
+    if _same(arr, np.full_like(expected, base), rtol=1e-6, atol=1e-9):
+        return (f"every importance equals the baseline R² ({base:.4g}): subtract the permuted score, "
+                "baseline − r2(y, predict_fn(X_perm))")
+    if _same(arr, 2 * base - expected, rtol=1e-6, atol=1e-9):
+        return "each importance is baseline R² + permuted R²; it is the drop, baseline − permuted R²"
+    if np.any(expected) and not np.any(arr):
+        return ("every importance is 0: the scored copy did as well as X itself, as if no column was shuffled "
+                "in it — X_perm[:, j] = X[perm, j] before predict_fn(X_perm)")
+    wrong = ~np.isclose(arr, expected, rtol=1e-6, atol=1e-9)
+    if len(arr) > 1 and wrong[-1] and not wrong[:-1].any():
+        return (f"only the last importance (feature {len(arr) - 1}) is wrong; the others are right — does the "
+                f"loop run over all {len(arr)} columns of X?")
+    # Shuffling column j changes the predictions by at most 2·|w_j|·‖X_j‖ (a permutation keeps ‖X_j‖),
+    # so the permuted R² lies in [1 − (‖y − ŷ‖ + 2|w_j|‖X_j‖)² / SS_tot, 1].
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    res = float(np.linalg.norm(y - (X @ w + b)))
+    for j in np.flatnonzero(wrong):
+        low = base - 1.0
+        high = base - (1.0 - (res + 2 * abs(w[j]) * np.linalg.norm(X[:, j])) ** 2 / ss_tot)
+        if not np.isfinite(arr[j]) or not low - 1e-9 <= arr[j] <= high + 1e-9:
+            return (f"importances[{j}] = {arr[j]:.4g} is outside what shuffling column {j} can do here: the drop "
+                    f"in R² lies in [{low:.4g}, {high:.4g}] (R² ≤ 1, and the shuffle moves the predictions by at "
+                    f"most 2·|w_{j}|·‖X[:, {j}]‖) — is every importance computed and stored?")
+    return None
+
+
 def _perm_judge(case: Case, got: dict) -> str | None:
     X, y, w, b, seed = case.args
     d = X.shape[1]
@@ -480,7 +542,7 @@ def _perm_judge(case: Case, got: dict) -> str | None:
         return f"returned a {type(imp).__name__}, expected an array of {d} numbers"
     if arr.shape != (d,):
         return f"importances have shape {arr.shape}, expected ({d},): one number per feature (column of X)"
-    expected = _perm_reference(X, y, w, b, seed)
+    expected = case.expected
     if _same(arr, expected, rtol=1e-6, atol=1e-9):
         return None
     for variant, msg in (
@@ -493,11 +555,14 @@ def _perm_judge(case: Case, got: dict) -> str | None:
         ("mse", "measured the change in mean squared error; the chapter uses the drop in R², "
                 "r2(y, predict(X)) − r2(y, predict(X_perm))"),
     ):
-        if _same(arr, _perm_reference(X, y, w, b, seed, variant), rtol=1e-6, atol=1e-9):
+        if _same(arr, case.hypotheses[variant], rtol=1e-6, atol=1e-9):
             return msg
     if _same(arr, -expected, rtol=1e-6, atol=1e-9):
         return ("the sign is flipped: importance = baseline R² − permuted R² (shuffling a useful "
                 "feature makes the score drop, so its importance is positive)")
+    named = _perm_named_problem(arr, expected, X, y, w, b)
+    if named:
+        return named
     # Another way of drawing the permutations: accept it when it agrees statistically.
     tol = 0.1 * np.abs(expected) + 0.02
     if np.all(np.abs(arr - expected) <= tol) and np.array_equal(np.argsort(-arr)[:2], np.argsort(-expected)[:2]):
@@ -506,8 +571,13 @@ def _perm_judge(case: Case, got: dict) -> str | None:
             + " (use rng = np.random.default_rng(seed) and one rng.permutation(N) per column, in order)")
 
 
+@grader_side
+def _perm_hypotheses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, seed: int) -> dict:
+    return {v: _perm_reference(X, y, w, b, seed, v) for v in ("cumulative", "rows", "score", "mse")}
+
+
 define(name="permutation_importance", description="drop in R² when one column at a time is shuffled, for a known linear model",
-       cases=_perm_cases, run=_perm_run, judge=_perm_judge)
+       cases=_perm_cases, reference=_perm_reference, hypotheses=_perm_hypotheses, run=_perm_run, judge=_perm_judge)
 
 
 # --------------------------------------------------------------------------------------
