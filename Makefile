@@ -102,7 +102,7 @@ $(HUB_ENV)/.installed: Makefile $(VENV)/.installed-dev pyproject.toml $(shell fi
 	@test -x $(HUB_ENV)/venv/bin/pip || $(HUB_PYTHON) -m venv $(HUB_ENV)/venv
 	$(HUB_ENV)/venv/bin/pip install --quiet --upgrade pip
 	$(HUB_ENV)/venv/bin/pip install --quiet --force-reinstall --no-deps _build/student/mlcourse-student/wheels/mlcourse-*.whl
-	eval $(HUB_ENV)/venv/bin/pip install --quiet _build/student/mlcourse-student/wheels/mlcourse-*.whl $(HUB_EXTRA)
+	eval $(HUB_ENV)/venv/bin/pip install --quiet "'$$(echo _build/student/mlcourse-student/wheels/mlcourse-*.whl)[lab]'" $(HUB_EXTRA)
 	mkdir -p $(HUB_ENV)/venv/etc/ipython
 	$(PY) -c 'from mlcourse.__main__ import KERNEL_CONFIG; print(KERNEL_CONFIG, end="")' > $(HUB_ENV)/venv/etc/ipython/ipython_kernel_config.py
 	rm -rf $(HUB_ENV)/data && chmod -R a+rX,go-w $(HUB_ENV)
