@@ -69,8 +69,10 @@ site: $(VENV)/.installed-site
 	@test -d $(EXECUTED) || $(TEST_ENV) MLCOURSE_STATIC=1 $(PY) -m pytest $(NBVAL) --save-executed $(EXECUTED) solutions
 	$(MAKE) site-only
 
+# TEST_ENV here too: a stale chapter is re-executed with the same one-thread BLAS as `make notebooks`
+# (two threads on a busy 2-core machine slow chapter 07 past nbval's cell timeout).
 site-only: $(VENV)/.installed-site
-	$(PY) -m authoring.site --executed $(EXECUTED)
+	$(TEST_ENV) $(PY) -m authoring.site --executed $(EXECUTED)
 
 site-tests: $(VENV)/.installed-dev
 	$(TEST_ENV) MLCOURSE_REQUIRE_SITE=1 $(PY) -m pytest tests -m site
