@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import load_house_prices
+from ..linear import least_squares
 from .compare import as_array, compare_array
 from .core import Case, define, describe_exception
 from .helpers import reproducibility_runs, same_values
@@ -621,8 +623,6 @@ def development_rows(n: int) -> np.ndarray:
 
 
 def _house_cases(rng: np.random.Generator) -> list[Case]:
-    from ..data import load_house_prices
-
     df = load_house_prices()
     X, y = house_features(df), np.log(df["price"].to_numpy(dtype=np.float64))
     rows = rng.permutation(development_rows(len(df)))
@@ -669,8 +669,6 @@ def _house_run(fn: Callable, args: tuple) -> Any:
 
 
 def _house_judge(case: Case, output: Any) -> str | None:
-    from ..linear import least_squares
-
     if isinstance(output, dict) and "problem" in output:
         return output["problem"]
     X_train, y_train, X_test, _ = case.args
