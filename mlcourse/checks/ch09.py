@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .compare import compare_array, compare_outputs
-from .core import Case, changed_inputs, define
+from .core import Case, changed_inputs, define, grader_side
 from .helpers import same_values
 from .questions import choice, number
 
@@ -79,6 +79,7 @@ def _pad(x: np.ndarray, p: int) -> np.ndarray:
 # Reference convolution (and its classic variants, to name mistakes)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _conv_ref(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int,
               flip: bool = False, window_step: int | None = None) -> np.ndarray:
     """out (N, F, OH, OW). flip: true convolution; window_step: where window (i, j) starts."""
@@ -112,7 +113,7 @@ def _conv_cases(rng: np.random.Generator) -> list[Case]:
 
 def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
     n, _, h, w = x.shape
-    f, _, kh, kw = W.shape
+    f, kh, kw = W.shape[0], W.shape[2], W.shape[3]
     expected = (n, f, _size(h, kh, stride, padding), _size(w, kw, stride, padding))
     if got == expected:
         return None
@@ -138,28 +139,36 @@ def _conv_judge(case: Case, got: Any) -> str | None:
             return hint
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        if same_values(got, _conv_ref(x, W, np.zeros_like(b), stride, padding)):
+        if same_values(got, case.hypotheses["no bias"]):
             return "out has no bias: add b[f] to every output position of filter f"
-        if same_values(got, _conv_ref(x, W, b, stride, padding, flip=True)):
+        if same_values(got, case.hypotheses["flipped kernel"]):
             return ("out is a true convolution with the kernel flipped: deep-learning layers compute "
                     "the cross-correlation, Σ W[f, c, p, q] · x[n, c, i·stride + p, j·stride + q] — "
                     "do not flip W")
-        if stride > 1 and same_values(got, _conv_ref(x, W, b, stride, padding, window_step=1)):
+        if stride > 1 and same_values(got, case.hypotheses["window step 1"]):
             return ("out has the right shape but window (i, j) starts at (i, j): with a stride it starts "
                     "at (i·stride, j·stride)")
-        if same_values(got, _conv_ref(x, W, b, stride, padding).transpose(0, 1, 3, 2).reshape(np.shape(got))):
+        if same_values(got, case.expected.transpose(0, 1, 3, 2).reshape(np.shape(got))):
             return "out is filled in the wrong order: out[n, f, i, j] belongs to row i (height) and column j (width)"
     return problem
 
 
+@grader_side
+def _conv_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict:
+    return {"no bias": _conv_ref(x, W, np.zeros_like(b), stride, padding),
+            "flipped kernel": _conv_ref(x, W, b, stride, padding, flip=True),
+            "window step 1": _conv_ref(x, W, b, stride, padding, window_step=1)}
+
+
 define(name="conv2d_naive", description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_judge, run=_run_sizes)
+       cases=_conv_cases, reference=_conv_ref, hypotheses=_conv_hypotheses, judge=_conv_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # im2col and the convolution as one matrix product
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _im2col_ref(x: np.ndarray, kh: int, kw: int, stride: int, padding: int,
                 cols: str = "cpq", rows: str = "nij") -> np.ndarray:
     """(N·OH·OW, C·kh·kw); cols / rows give other (wrong) orders, to name them."""
@@ -203,20 +212,27 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
                 "every image — reshape to (N·OH·OW, C·kh·kw)")
     problem = compare_array("cols", got, case.expected, rtol=1e-12, atol=1e-12)
     if problem and "differs" in problem:
-        if same_values(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
+        if same_values(got, case.hypotheses["channel last"]):
             return ("each row holds the right numbers in the wrong order: a window must be flattened "
                     "channel first, (c, p, q) — x[n, :, rows, cols].ravel() — to line up with "
                     "W.reshape(F, C·kh·kw)")
-        if n > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="ijn")):
+        if n > 1 and same_values(got, case.hypotheses["position first"]):
             return ("the rows are in the wrong order: image first, then position — row "
                     "n·OH·OW + i·OW + j holds window (i, j) of image n")
-        if oh > 1 and ow > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
+        if oh > 1 and ow > 1 and same_values(got, case.hypotheses["column by column"]):
             return "the window positions are walked column by column: go row by row (i outer, j inner)"
     return problem
 
 
+@grader_side
+def _im2col_hypotheses(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> dict:
+    return {"channel last": _im2col_ref(x, kh, kw, stride, padding, cols="pqc"),
+            "position first": _im2col_ref(x, kh, kw, stride, padding, rows="ijn"),
+            "column by column": _im2col_ref(x, kh, kw, stride, padding, rows="nji")}
+
+
 define(name="im2col", description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
-       cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge, run=_run_sizes)
+       cases=_im2col_cases, reference=_im2col_ref, hypotheses=_im2col_hypotheses, judge=_im2col_judge, run=_run_sizes)
 
 
 def _conv_im2col_judge(case: Case, got: Any) -> str | None:
@@ -237,9 +253,7 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
             return ("out has the right shape but scrambled values: the product's rows are (n, i, j) and "
                     "its columns are filters, so reshape to (N, OH, OW, F) first, then "
                     ".transpose(0, 3, 1, 2) — a reshape alone cannot move an axis")
-        cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
-        wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
-        if same_values(got, wrong_w):
+        if same_values(got, case.hypotheses["W reshaped (C·kh·kw, F)"]):
             return ("W.reshape(C·kh·kw, F) mixes the filters up (W's first axis is the filter): use "
                     "W.reshape(F, -1), one filter per row, and multiply by its transpose")
         if same_values(got, flat.T.reshape(n, f, oh, ow)):
@@ -248,14 +262,25 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _conv_im2col_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict:
+    n, f = x.shape[0], W.shape[0]
+    oh, ow = _size(x.shape[2], W.shape[2], stride, padding), _size(x.shape[3], W.shape[3], stride, padding)
+    cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
+    wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+    return {**_conv_hypotheses(x, W, b, stride, padding), "W reshaped (C·kh·kw, F)": wrong_w}
+
+
 define(name="conv2d_im2col", description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge, run=_run_sizes)
+       cases=_conv_cases, reference=_conv_ref, hypotheses=_conv_im2col_hypotheses, judge=_conv_im2col_judge,
+       run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # conv2d_backward
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int,
                        accumulate: bool = True, crop: bool = True) -> tuple:
     n, c, h, w = x.shape
@@ -315,7 +340,7 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
             return (f"db has shape {sb}, expected {db_e.shape}: the bias of filter f is added at every "
                     "image and every position, so sum dout over axes (0, 2, 3)")
         if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e) \
-                and same_values(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
+                and same_values(dx, case.hypotheses["overwritten dx"]):
             return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
                     "positions, so its gradient is the sum of their contributions — accumulate with +=, "
                     "don't overwrite")
@@ -331,14 +356,21 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
     return compare_outputs(("dx", "dW", "db"), got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
 
 
+@grader_side
+def _conv_backward_hypotheses(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> dict:
+    return {"overwritten dx": _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]}
+
+
 define(name="conv2d_backward", description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
-       cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge, run=_run_sizes)
+       cases=_conv_backward_cases, reference=_conv_backward_ref, hypotheses=_conv_backward_hypotheses,
+       judge=_conv_backward_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # Max pooling
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _windows(x: np.ndarray, size: int, stride: int, window_step: int | None = None):
     """(i, j, row slice, col slice) of every pooling window."""
     step = stride if window_step is None else window_step
@@ -348,6 +380,7 @@ def _windows(x: np.ndarray, size: int, stride: int, window_step: int | None = No
             yield i, j, slice(i * step, i * step + size), slice(j * step, j * step + size)
 
 
+@grader_side
 def _maxpool_ref(x: np.ndarray, size: int, stride: int, mode: str = "max",
                  window_step: int | None = None) -> np.ndarray:
     n, c, h, w = x.shape
@@ -384,19 +417,27 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
             return f"out {mixed}"
     problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
-        if same_values(got, _maxpool_ref(x, size, stride, mode="mean")):
+        if same_values(got, case.hypotheses["mean"]):
             return "out averages each window: max pooling keeps the largest value of each window"
-        if stride > 1 and same_values(got, _maxpool_ref(x, size, stride, window_step=1)):
+        if stride > 1 and same_values(got, case.hypotheses["window step 1"]):
             return "window (i, j) starts at (i, j): it starts at (i·stride, j·stride)"
-        if same_values(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
+        if same_values(got, np.maximum(case.expected, 0)):
             return "out is clipped at 0: max pooling takes the maximum of the window even when it is negative"
     return problem
 
 
+@grader_side
+def _maxpool_hypotheses(x: np.ndarray, size: int, stride: int) -> dict:
+    return {"mean": _maxpool_ref(x, size, stride, mode="mean"),
+            "window step 1": _maxpool_ref(x, size, stride, window_step=1)}
+
+
 define(name="maxpool_forward", description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
-       cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge, run=_run_sizes)
+       cases=_maxpool_cases, reference=_maxpool_ref, hypotheses=_maxpool_hypotheses, judge=_maxpool_judge,
+       run=_run_sizes)
 
 
+@grader_side
 def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: int, route: str = "first",
                           accumulate: bool = True) -> np.ndarray:
     """route: "first" (argmax), "last", "all" (every tied max), "spread" (whole window), "mean"."""
@@ -450,28 +491,35 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
                 f"shape {x.shape}; route each dout value back to its window's maximum")
     problem = compare_array("dx", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
-        ref = _maxpool_backward_ref
-        if same_values(got, ref(dout, x, size, stride, route="all")):
+        h = case.hypotheses
+        if same_values(got, h["all"]):
             return ("in a window with a tie, the gradient went to every position holding the maximum: "
                     "send it to one — the first in row-major order, the one np.argmax picks")
-        if same_values(got, ref(dout, x, size, stride, route="last")):
+        if same_values(got, h["last"]):
             return ("in a window with a tie, the gradient went to the last maximum: send it to the first, "
                     "the one np.argmax picks")
-        if same_values(got, ref(dout, x, size, stride, route="spread")):
+        if same_values(got, h["spread"]):
             return ("dout reached every position of its window: only the position of the maximum "
                     "influenced the output, so only it gets the gradient (the others get 0)")
-        if same_values(got, ref(dout, x, size, stride, route="mean")):
+        if same_values(got, h["mean"]):
             return ("dout is spread evenly over the window (that is average pooling's backward): max pooling "
                     "sends it all to the maximum")
-        if same_values(got, ref(dout, x, size, stride, accumulate=False)):
+        if same_values(got, h["overwritten"]):
             return ("where windows overlap (stride < size) one pixel can be the maximum of several windows: "
                     "add their gradients (+=) instead of overwriting")
     return problem
 
 
+@grader_side
+def _maxpool_backward_hypotheses(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> dict:
+    return {**{r: _maxpool_backward_ref(dout, x, size, stride, route=r) for r in ("all", "last", "spread", "mean")},
+            "overwritten": _maxpool_backward_ref(dout, x, size, stride, accumulate=False)}
+
+
 define(name="maxpool_backward", description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
                    "windows overlap",
-       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge, run=_run_sizes)
+       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, hypotheses=_maxpool_backward_hypotheses,
+       judge=_maxpool_backward_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------

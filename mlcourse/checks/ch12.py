@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, tuple_problem
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import same_values
 from .questions import choice, number
 
@@ -282,6 +282,7 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
     return judge
 
 
+@grader_side
 def _bn_ref(dout, cache):
     x, x_hat, mean, var, gamma, eps = cache
     return _norm_backward(dout, x_hat, gamma, var, eps, 0)
