@@ -479,13 +479,17 @@ def _sum_slips(name: str, h: dict) -> list[tuple[list[float], str]]:
                   "is Σ loss_b / N: each batch's mean loss must be weighted by its size, Σ loss_b·len_b / N"),
                  (lambda L, S, A, c: (1 + L @ S) / S.sum(),
                   "is (1 + Σ loss_b·len_b) / N: the running total starts at 1 instead of 0"),
-                 (lambda L, S, A, c: S.sum() / (L @ S), "is N / Σ loss_b·len_b: the division is upside down")]
+                 (lambda L, S, A, c: S.sum() / (L @ S), "is N / Σ loss_b·len_b: the division is upside down"),
+                 (lambda L, S, A, c: S.sum() / S.sum(),
+                  "is exactly 1 = Σ len_b / N: the running total adds the batch sizes, not loss_b·len_b")]
     else:
         slips = [(lambda L, S, A, c: float(c), "is the number of right predictions, not the fraction: divide by N"),
                  (lambda L, S, A, c: A.sum() / S.sum(),
                   "is Σ accuracy_b / N: weight each batch's accuracy by its size before dividing by N"),
                  (lambda L, S, A, c: (1 + c) / S.sum(), "is (1 + correct) / N: the count starts at 1 instead of 0"),
-                 (lambda L, S, A, c: S.sum() / c if c else float("nan"), "is N / correct: the division is upside down")]
+                 (lambda L, S, A, c: S.sum() / c if c else float("nan"), "is N / correct: the division is upside down"),
+                 (lambda L, S, A, c: S.sum() / S.sum(),
+                  "is exactly 1 = Σ len_b / N: the running count adds the batch sizes, not the right predictions")]
     with np.errstate(all="ignore"):
         return [([float(fn(np.array(L), np.array(S), np.array(A), c)) for L, S, A, c in _per_epoch(h)], message)
                 for fn, message in slips]

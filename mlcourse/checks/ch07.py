@@ -185,7 +185,11 @@ def _dropout_forward_cases(rng: np.random.Generator) -> list[Case]:
 def _dropout_forward_run(fn: Callable, args: tuple) -> Any:
     x, p, training, m = args
     rng_or_mask = m if isinstance(m, np.ndarray) else np.random.default_rng(m)
+    original = x.copy()
     out = fn(x, p, training, rng_or_mask)
+    if not np.array_equal(x, original):
+        return {"problem": "changed your input `x` in place (e.g. `x *= mask`): compute the output into a new "
+                           "array — the layer's input is still needed (and cached) for the backward pass"}
     if isinstance(out, (tuple, list)) and len(out) == 2:
         return (np.asarray(out[0]) if out[0] is not None else None,
                 None if out[1] is None else np.asarray(out[1]))

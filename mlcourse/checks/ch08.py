@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data import load_mnist
 from .compare import compare_array
-from .core import Case, Timing, define, describe_exception, grader_side
+from .core import Case, Timing, changed_inputs, define, describe_exception, grader_side
 from .helpers import held_out_accuracy, same_values
 from .questions import number
 
@@ -171,7 +171,15 @@ def _forward_cases(rng: np.random.Generator) -> list[Case]:
 
 def _forward_run(fn: Callable, args: tuple) -> Any:
     X, params = args
-    out = fn(X, {k: v.copy() for k, v in params.items()})
+    original = X.copy()
+    given = {k: v.copy() for k, v in params.items()}
+    out = fn(X, given)
+    problem = changed_inputs(fn, (original,), (X,))  # a forward pass must leave the images alone
+    if problem is None and any(not np.array_equal(given[k], v) for k, v in params.items()):
+        problem = ("changed the arrays in params in place: the forward pass only reads the weights "
+                   "(W1, b1, W2, b2) — compute into new arrays")
+    if problem:
+        return {"problem": problem}
     return None if out is None else np.asarray(out)
 
 

@@ -97,7 +97,8 @@ def make_train_epoch(kind: str):
                 else:
                     model.params[name] -= lr * model.grads[name]
             total += loss * len(idx)
-            correct += accuracy(y[idx], logits.argmax(axis=1)) * (1 if kind == "unweighted_acc" else len(idx))
+            correct += (1.0 if kind == "sizes" else accuracy(y[idx], logits.argmax(axis=1))) * \
+                (1 if kind == "unweighted_acc" else len(idx))
         if kind == "unweighted":
             return float(np.mean(losses)), correct / n
         if kind == "last_batch":
@@ -127,6 +128,7 @@ def make_train_epoch(kind: str):
     ("total", "is Σ loss_b·len_b without dividing by N"),
     ("count", "is the number of right predictions, not the fraction"),
     ("unweighted_acc", "is Σ accuracy_b / N"),
+    ("sizes", "adds the batch sizes, not the right predictions"),
 ])
 def test_train_epoch_wrong_versions(kind, words):
     assert words in fails("train_epoch", make_train_epoch(kind))

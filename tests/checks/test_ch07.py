@@ -295,3 +295,15 @@ def test_a_single_number_where_an_array_belongs_is_named():
 
     assert "is λ alone" in fails_with("l2_penalty", l2_lam_only)
     assert "the standard deviation 0.01 of scheme 'small' itself" in fails_with("initialize_weights", std_only)
+
+
+def test_dropout_forward_in_place_is_rejected():
+    """The check's own run used to hand x over unwatched, so `x *= mask / (1 - p)` passed."""
+    def in_place(x, p, training, rng_or_mask):
+        if not training:
+            return x, None
+        mask = rng_or_mask if isinstance(rng_or_mask, np.ndarray) else rng_or_mask.random(x.shape) >= p
+        x *= mask / x.dtype.type(1 - p)
+        return x, mask
+
+    assert "changed your input `x` in place" in fails_with("dropout_forward", in_place)

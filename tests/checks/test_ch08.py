@@ -284,3 +284,16 @@ def test_forward_with_a_missing_product_is_named():
     every_row_b2 = lambda X, p: np.tile(p["b2"], (len(X), 1))  # noqa: E731
     assert "the h @ W2 term is missing" in fails_with("forward_per_sample", every_row_b2)
     assert "the h @ W2 term is missing" in fails_with("forward_batched", lambda X, p: p["b2"])
+
+
+def test_forward_that_changes_its_inputs_in_place_is_rejected():
+    def scales_X(X, p):
+        X /= 1.0 + np.abs(X).max()  # "normalises" the caller's images
+        return _forward(X, p)
+
+    def relu_into_b1(X, p):
+        np.maximum(p["b1"], 0, out=p["b1"])
+        return _forward(X, p)
+
+    assert "changed your input `X` in place" in fails_with("forward_batched", scales_X)
+    assert "changed the arrays in params in place" in fails_with("forward_per_sample", relu_into_b1)
