@@ -16,7 +16,7 @@ from .compare import compare_array, compare_outputs, plain_symptom
 from .core import Case, changed_inputs, define, grader_side
 from ..losses import log_softmax as _library_log_softmax  # given code: judges may use it, the reference may not
 from ..losses import softmax as _library_softmax
-from .helpers import same_values, stable_sigmoid
+from .helpers import probe_run, same_values, stable_sigmoid
 from .questions import number
 
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -42,29 +42,6 @@ def _watch(fn: Callable, args: tuple) -> dict:
         return {"problem": changed}
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {"out": out, "warnings": msgs}
-
-
-def _probing(probes: Callable[..., dict]) -> Callable:
-    """A ``run`` that also calls the function on the probe inputs ``probes(*args)`` names.
-
-    The probes are inputs where the right output has a known property (pred = target gives a
-    loss of 0, equal scores give log C, …). Runs in the student's process: a probe that raises
-    gives None, its warnings are ignored (the main call's are what the verdict reports).
-    """
-    def run(fn: Callable, args: tuple) -> dict:
-        got = _watch(fn, args)
-        if "problem" in got:
-            return got
-        outputs = {}
-        for name, probe_args in probes(*args).items():
-            try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    outputs[name] = fn(*probe_args)
-            except Exception:  # the main call worked; a probe that raises only tells us less
-                outputs[name] = None
-        return {**got, "probes": outputs}
-    return run
 
 
 def _as_float(value: Any) -> np.ndarray | None:
@@ -478,7 +455,7 @@ def _mse_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="mse_with_grad", description="mean of (pred − target)² and its gradient 2(pred − target)/size",
-       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_probing(_mse_probes), judge=_mse_judge)
+       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=probe_run(_mse_probes, _watch), judge=_mse_judge)
 
 BCE_EPS = 1e-7
 
@@ -563,7 +540,7 @@ def _bce_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
-       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_probing(_bce_probes), judge=_bce_judge)
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=probe_run(_bce_probes, _watch), judge=_bce_judge)
 
 
 @grader_side
@@ -682,7 +659,7 @@ def _ce_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="softmax_cross_entropy", description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
-       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_probing(_ce_probes), judge=_ce_judge)
+       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=probe_run(_ce_probes, _watch), judge=_ce_judge)
 
 
 # --------------------------------------------------------------------------------------
