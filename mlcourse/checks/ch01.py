@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, compare_outputs, plain_symptom
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import probe_run, same_values
 from .questions import number
 
@@ -33,6 +33,7 @@ def _ones(X: np.ndarray) -> np.ndarray:
 # predict
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _predict_ref(X, w, b):
     return X @ w + b
 
@@ -72,6 +73,7 @@ define(name="predict", description="ŷ = X @ w + b, shape (N,), for one and for 
 # mse_loss
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _mse_ref(y_pred, y):
     return float(np.mean((y_pred - y) ** 2))
 
@@ -144,6 +146,7 @@ define(name="mse_loss", description="the mean squared error, one number",
 # mse_gradient
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _grad_ref(X, y, w, b):
     err = X @ w + b - y
     return 2.0 / len(y) * (X.T @ err), float(2.0 * err.mean())
@@ -210,6 +213,7 @@ define(name="mse_gradient", description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape
 # Gradient descent, full batch and minibatch (reference with the classic variants)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _descend(X, y, lr, epochs, batch_size=None, seed=0, variant=""):
     """Reference gradient descent from w = 0, b = 0.
 
@@ -282,15 +286,14 @@ def _judge_descent(variants: list[tuple[str, dict]], plausible_hint: str) -> Cal
         if np.shape(b) != ():
             return f"b has shape {np.shape(b)}, expected a single number"
         if problem or not _close(b, exp["b"]):
-            for message, kwargs in variants:
-                alt = _descend(*case.args[:4], **{**_extra_kwargs(case), **kwargs})
+            for message, _ in variants:
+                alt = case.hypotheses[message]
                 if _close(w, alt["w"]) and _close(b, alt["b"]):
                     return message
             lr = case.args[2]
             n = len(y)
-            for factor, size in ((0.5, "half"), (2.0, "twice"), (float(n), f"{n} times (N ×)"),
-                                 (1.0 / n, f"1/{n} of (1/N ×)")):
-                alt = _descend(X, y, lr * factor, epochs, **_extra_kwargs(case))
+            for factor, size in _step_factors(n):
+                alt = case.hypotheses[size]
                 if _close(w, alt["w"]) and _close(b, alt["b"]):
                     return (f"your steps are {size} the expected size: the step is lr · gradient, with the "
                             "gradient (2/N)·Xᵀ(ŷ − y) — check the factor 2 and the 1/N (and that "
@@ -325,6 +328,20 @@ def _extra_kwargs(case: Case) -> dict:
     return {} if len(args) == 4 else {"batch_size": args[4], "seed": args[5]}
 
 
+def _step_factors(n: int) -> tuple:
+    """(factor, name) of the step sizes a wrong gradient scale gives: half, twice, N×, 1/N×."""
+    return ((0.5, "half"), (2.0, "twice"), (float(n), f"{n} times (N ×)"), (1.0 / n, f"1/{n} of (1/N ×)"))
+
+
+@grader_side
+def _descent_hypotheses(variants: list, X, y, lr, epochs, batch_size=None, seed=0) -> dict:
+    """What each wrong version of the loop gives: every named variant, every wrong step size."""
+    extra = {} if batch_size is None else {"batch_size": batch_size, "seed": seed}
+    out = {message: _descend(X, y, lr, epochs, **extra, **kwargs) for message, kwargs in variants}
+    out.update({size: _descend(X, y, lr * factor, epochs, **extra) for factor, size in _step_factors(len(y))})
+    return out
+
+
 def _descent_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     X = rng.standard_normal((n, d))
     y = X @ rng.uniform(-2, 2, d) + rng.uniform(-1, 1) + 0.3 * rng.standard_normal(n)
@@ -352,8 +369,19 @@ _COMMON_VARIANTS = [
 
 _GD_VARIANTS = _COMMON_VARIANTS
 
+
+@grader_side
+def _gd_ref(X, y, lr, epochs):
+    return _descend(X, y, lr, epochs)
+
+
+@grader_side
+def _gd_hypotheses(X, y, lr, epochs):
+    return _descent_hypotheses(_GD_VARIANTS, X, y, lr, epochs)
+
+
 define(name="gradient_descent", description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
-       cases=_gd_cases, reference=lambda X, y, lr, epochs: _descend(X, y, lr, epochs),
+       cases=_gd_cases, reference=_gd_ref, hypotheses=_gd_hypotheses,
        run=_run_descent, judge=_judge_descent(_GD_VARIANTS, ""))
 
 
@@ -378,6 +406,16 @@ _MB_VARIANTS = [
     *_COMMON_VARIANTS,
 ]
 
+@grader_side
+def _mb_ref(X, y, lr, epochs, batch_size, seed):
+    return _descend(X, y, lr, epochs, batch_size, seed)
+
+
+@grader_side
+def _mb_hypotheses(X, y, lr, epochs, batch_size, seed):
+    return _descent_hypotheses(_MB_VARIANTS, X, y, lr, epochs, batch_size, seed)
+
+
 _MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but w and b differ from it, so the "
                  "steps are not the same ones: the check expects rng = np.random.default_rng(seed) once before "
                  "the loop, order = rng.permutation(N) at the start of each epoch, and the batches "
@@ -385,8 +423,7 @@ _MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but
 
 define(name="minibatch_gd", description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
                    "loss after every epoch",
-       cases=_mb_cases,
-       reference=lambda X, y, lr, epochs, batch_size, seed: _descend(X, y, lr, epochs, batch_size, seed),
+       cases=_mb_cases, reference=_mb_ref, hypotheses=_mb_hypotheses,
        run=_run_descent, judge=_judge_descent(_MB_VARIANTS, _MB_PLAUSIBLE))
 
 
@@ -394,6 +431,7 @@ define(name="minibatch_gd", description="minibatch gradient descent with a seede
 # least_squares
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _lstsq_ref(X, y):
     theta = np.linalg.lstsq(_ones(X), y, rcond=None)[0]
     return theta[:-1], float(theta[-1])

@@ -31,11 +31,13 @@ _close = functools.partial(same_values, rtol=_RTOL, atol=_ATOL, equal_nan=True)
 # Standardisation
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _fit_ref(X):
     mean, std = X.mean(axis=0), X.std(axis=0)
     return mean, np.where(X.max(axis=0) == X.min(axis=0), 1.0, std)
 
 
+@grader_side
 def _apply_ref(X, mean, std):
     return (X - mean) / std
 
@@ -106,6 +108,7 @@ define(name="standardize_fit", description="per-feature mean and std (ddof=0) of
        cases=_fit_cases, reference=_fit_ref, hypotheses=_fit_hypotheses, outputs=("mean", "std"), judge=_fit_judge)
 
 
+@grader_side
 def _apply_cases(rng: np.random.Generator) -> list[Case]:
     mean, std = _fit_ref(_train_like(rng, 20))
     X_test = _train_like(rng, 7) + np.array([8.0, -300.0, 0.0, 0.02])  # a shifted split
@@ -139,8 +142,7 @@ def _apply_judge(case: Case, got: Any) -> str | None:
     if problem is None:
         return None
     X, mean, std = case.args
-    own = _apply_ref(X, *_fit_ref(X))
-    if _close(out, own):
+    if _close(out, case.hypotheses["own statistics"]):
         return ("X_scaled uses X's own mean and std: use the mean and std passed in (the training "
                 "split's) — recomputing them from the test split is the leak this chapter warns about")
     if _close(out, (X - mean) * std):
@@ -158,14 +160,21 @@ def _apply_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _apply_hypotheses(X, mean, std) -> dict:
+    return {"own statistics": _apply_ref(X, *_fit_ref(X))}
+
+
 define(name="standardize_apply", description="(X − mean) / std with the statistics given (the training split's)",
-       cases=_apply_cases, reference=_apply_ref, judge=_apply_judge, run=probe_run(_apply_probes))
+       cases=_apply_cases, reference=_apply_ref, hypotheses=_apply_hypotheses, judge=_apply_judge,
+       run=probe_run(_apply_probes))
 
 
 # --------------------------------------------------------------------------------------
 # Min-max scaling
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _minmax_ref(X, x_min, x_max):
     span = x_max - x_min
     return (X - x_min) / np.where(span == 0, 1.0, span)
@@ -224,7 +233,7 @@ def _minmax_judge(case: Case, got: Any) -> str | None:
     if problem is None:
         return None
     with np.errstate(all="ignore"):
-        if _close(out, _minmax_ref(X, X.min(axis=0), X.max(axis=0))):
+        if _close(out, case.hypotheses["own range"]):
             return ("X_scaled uses X's own min and max: use x_min and x_max passed in (the training "
                     "split's) — recomputing them from the test split is the leak this chapter warns about")
         if _close(out, np.clip(case.expected, 0, 1)):
@@ -239,8 +248,15 @@ def _minmax_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _minmax_hypotheses(X, x_min, x_max) -> dict:
+    with np.errstate(all="ignore"):
+        return {"own range": _minmax_ref(X, X.min(axis=0), X.max(axis=0))}
+
+
 define(name="min_max_scale", description="(X − x_min) / (x_max − x_min) with the training range, 0 for a constant column",
-       cases=_minmax_cases, reference=_minmax_ref, judge=_minmax_judge, run=probe_run(_minmax_probes))
+       cases=_minmax_cases, reference=_minmax_ref, hypotheses=_minmax_hypotheses, judge=_minmax_judge,
+       run=probe_run(_minmax_probes))
 
 
 # --------------------------------------------------------------------------------------
@@ -449,6 +465,7 @@ define(name="iterate_minibatches", description="one shuffled epoch: every sample
 # One-hot encoding
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _one_hot_ref(y, num_classes):
     out = np.zeros((len(y), num_classes))
     out[np.arange(len(y)), y] = 1.0
