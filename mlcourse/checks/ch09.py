@@ -512,20 +512,20 @@ choice("answer_shifted_digits", answer="a",
 # --------------------------------------------------------------------------------------
 
 def _describe_layer(layer: tuple) -> str:
-    kind = layer[0]
-    if kind == "conv":
+    op = layer[0]
+    if op == "conv":
         return f"('conv', {layer[1]} filters, {layer[2]}×{layer[2]}, stride {layer[3]}, padding {layer[4]})"
-    if kind == "pool":
+    if op == "pool":
         return f"('pool', size {layer[1]}, stride {layer[2]})"
-    if kind == "dense":
+    if op == "dense":
         return f"('dense', {layer[1]} units)"
-    return f"({kind!r},)"
+    return f"({op!r},)"
 
 
 def _layer_shapes_ref(spec: list, input_shape: tuple) -> list:
     """[(output shape without the batch axis, number of parameters), …], one per layer (grader side)."""
     shape, out = tuple(input_shape), []
-    for layer in spec:
+    for layer in list(spec):
         params = 0
         if layer[0] == "conv":
             _, f, k, s, p = layer
@@ -535,10 +535,10 @@ def _layer_shapes_ref(spec: list, input_shape: tuple) -> list:
             _, k, s = layer
             shape = (shape[0], _size(shape[1], k, s, 0), _size(shape[2], k, s, 0))
         elif layer[0] == "flatten":
-            shape = (int(np.prod(shape)),)
+            shape = (int(np.prod(shape, dtype=np.int64)),)
         elif layer[0] == "dense":
             params = (shape[0] + 1) * layer[1]
-            shape = (layer[1],)
+            shape = (int(layer[1]),)
         out.append((shape, params))
     return out
 
@@ -576,8 +576,8 @@ def _layer_shape_hint(layer: tuple, shape_in: tuple, got: tuple, expected: tuple
     if any(isinstance(v, float) for v in got):
         return ("its sizes are not whole numbers: a window must fit entirely inside the (padded) input, "
                 "so the division is rounded down (//)")
-    kind, (c, h, w) = layer[0], (shape_in + (0, 0, 0))[:3]
-    if kind == "conv":
+    op, (c, h, w) = layer[0], (shape_in + (0, 0, 0))[:3]
+    if op == "conv":
         _, f, k, s, p = layer
         variants = {"the padding was ignored: add 2·padding to H and W before the window slides":
                         (f, _size(h, k, s, 0), _size(w, k, s, 0)),
@@ -589,17 +589,17 @@ def _layer_shape_hint(layer: tuple, shape_in: tuple, got: tuple, expected: tuple
                         (f, -(-(h + 2 * p - k) // s) + 1, -(-(w + 2 * p - k) // s) + 1),
                     "the channel count is the input's: a convolution outputs one map per filter":
                         (c, expected[1], expected[2])}
-    elif kind == "pool":
+    elif op == "pool":
         _, k, s = layer
         variants = {"the stride was ignored: the window moves `stride` pixels at a time":
                         (c, _size(h, k, 1, 0), _size(w, k, 1, 0)),
                     "the windows moved by `size` instead of `stride`": (c, _size(h, k, k, 0), _size(w, k, k, 0)),
                     "the division was rounded up; a window must fit entirely, so round down (//)":
                         (c, -(-(h - k) // s) + 1, -(-(w - k) // s) + 1)}
-    elif kind == "flatten":
+    elif op == "flatten":
         variants = {"it is the input's shape: Flatten makes one vector of C·H·W numbers per image": tuple(shape_in)}
     else:
-        variants = {"an element-wise layer keeps its input's shape": tuple(shape_in)} if kind == "relu" else {}
+        variants = {"an element-wise layer keeps its input's shape": tuple(shape_in)} if op == "relu" else {}
     for cause, variant in variants.items():
         if variant != tuple(expected) and got == variant:
             return cause
@@ -608,12 +608,12 @@ def _layer_shape_hint(layer: tuple, shape_in: tuple, got: tuple, expected: tuple
 
 def _layer_params_hint(layer: tuple, shape_in: tuple, got: Any, expected: int) -> str | None:
     """Why a layer's parameter count is wrong, when a tested mistake reproduces it (else None)."""
-    kind = layer[0]
-    if kind in ("relu", "pool", "flatten"):
+    op = layer[0]
+    if op in ("relu", "pool", "flatten"):
         what = {"relu": "it applies max(0, x) to each value", "pool": "it only takes the maximum of each window",
-                "flatten": "it only reshapes"}[kind]
-        return f"a {kind} layer has no parameters — {what}"
-    if kind == "conv":
+                "flatten": "it only reshapes"}[op]
+        return f"a {op} layer has no parameters — {what}"
+    if op == "conv":
         _, f, k, _, _ = layer
         c = shape_in[0]
         variants = {f * c * k * k: "the biases are missing: every filter has one bias (+F)",
@@ -621,7 +621,7 @@ def _layer_params_hint(layer: tuple, shape_in: tuple, got: Any, expected: int) -
         out_positions = _size(shape_in[1], k, layer[3], layer[4]) * _size(shape_in[2], k, layer[3], layer[4])
         variants[expected * out_positions] = ("the same filter is used at every output position (weight "
                                               "sharing): the count does not depend on the image size")
-    elif kind == "dense":
+    elif op == "dense":
         units, d = layer[1], shape_in[0] if len(shape_in) == 1 else int(np.prod(shape_in))
         variants = {d * units: "the biases are missing: every unit has one bias (+units)",
                     d * units + d: "there is one bias per output unit, not per input"}
@@ -680,7 +680,7 @@ def _cnn_loss_ref(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
     """
     n = len(y)
     z1 = _conv_ref(X, params["W1"], params["b1"], 1, 1)
-    a1 = np.maximum(z1, 0)
+    a1 = z1 * (z1 > 0)
     p1 = _maxpool_ref(a1, 2, 2)
     scores = p1.reshape(n, -1) @ params["W2"] + params["b2"]
     shifted = scores - scores.max(axis=1, keepdims=True)
