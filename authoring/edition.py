@@ -9,12 +9,16 @@ The edition is what a student downloads — and nothing else:
         Makefile                      make lab | progress | submit NAME="…"   (student/Makefile)
         notebooks/NN_topic.ipynb      the released notebooks (notebooks/, in sync with solutions/)
         wheels/mlcourse-<v>-py3-none-any.whl
-                                      the library with its data (mlcourse/coursedata/) and the
+                                      the library with its data (mlcourse/coursedata/), the
                                       exercise → points table (mlcourse/course.json, no hidden seeds)
+                                      and the public checks without their grader-side code: the
+                                      cases of the public seed are stored instead
+                                      (mlcourse/checks/public_cases.json + .npz; authoring/grader_side.py)
 
 Steps (each a small function, run in order by ``build``): check the release is current,
-write the wheel, copy notebooks and the student files, zip, verify. The verification proves
-no solution code and no instructor file went in (``verify``; tests/test_edition.py too).
+stage the package (grader-side code stripped, public cases stored), write the wheel, copy
+notebooks and the student files, verify, zip. The verification proves no solution line and
+no instructor file went in (``leaks``; tests/test_edition.py too).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -35,7 +40,7 @@ import nbformat
 
 from grading.config import load
 
-from . import release
+from . import grader_side, release
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "student"
@@ -64,12 +69,16 @@ def _version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
-def wheel_files() -> dict[str, bytes]:
-    """Archive name → bytes of every file of the mlcourse package in the wheel."""
+PACKAGE_FILES = ("*.py", "public_cases.json", "public_cases.npz")  # what of a (staged) package goes in
+
+
+def wheel_files(package: Path = ROOT / "mlcourse") -> dict[str, bytes]:
+    """Archive name → bytes of every file of the mlcourse package in the wheel (``package``:
+    the staged copy whose grader-side code is stripped)."""
     files: dict[str, bytes] = {}
-    for p in sorted((ROOT / "mlcourse").rglob("*.py")):
+    for p in sorted(q for pattern in PACKAGE_FILES for q in package.rglob(pattern)):
         if "__pycache__" not in p.parts:
-            files[p.relative_to(ROOT).as_posix()] = p.read_bytes()
+            files[f"mlcourse/{p.relative_to(package).as_posix()}"] = p.read_bytes()
     for p in sorted((ROOT / "data").rglob("*")):
         if p.is_file():
             files[f"mlcourse/coursedata/{p.relative_to(ROOT / 'data').as_posix()}"] = p.read_bytes()
@@ -84,11 +93,11 @@ def _zip_write(z: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     z.writestr(info, data)
 
 
-def write_wheel(folder: Path) -> Path:
-    """A pure-Python wheel of mlcourse (PEP 427), written directly: no build backend needed."""
+def write_wheel(folder: Path, package: Path) -> Path:
+    """A pure-Python wheel of the staged ``package`` (PEP 427), written directly: no build backend needed."""
     version = _version()
     dist = f"mlcourse-{version}.dist-info"
-    files = wheel_files()
+    files = wheel_files(package)
     metadata = "\n".join(["Metadata-Version: 2.1", "Name: mlcourse", f"Version: {version}",
                           "Summary: Neural networks from scratch with NumPy: the course's library, data and student commands.",
                           "Requires-Python: >=3.10", *(f"Requires-Dist: {r}" for r in REQUIRES)]) + "\n"
@@ -108,12 +117,6 @@ def write_wheel(folder: Path) -> Path:
         for name, data in files.items():
             _zip_write(z, name, data)
     return path
-
-
-# The public checks compute their expected values with reference implementations, which
-# the notebook's check cells need offline. They are the one known place where solution code
-# reaches the edition; `make edition` prints how many solution lines they hold.
-CHECKS = "mlcourse/checks/"
 
 
 def _code_lines(text: str) -> set[str]:
@@ -161,18 +164,29 @@ def _lines_of(name: str, text: str) -> set[str]:
     return _code_lines(text)
 
 
-def leaks(folder: Path) -> tuple[list[str], list[str]]:
-    """(problems, reference lines): every forbidden file and solution line found in ``folder``
-    as "file: what"; the second list holds the solution lines inside the public checks."""
+# TRANSITIONAL (issue 13, being converted chapter by chapter to @grader_side): check modules
+# whose reference code still ships. Their solution lines are reported, not counted as leaks.
+NOT_YET_CONVERTED = tuple(f"mlcourse/checks/ch{n:02d}.py" for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13))
+
+
+def leaks(folder: Path) -> list[str]:
+    """Every forbidden file and every solution line found in ``folder`` (wheels and zips opened,
+    the public checks included), as "file: what"."""
     texts = bundle_texts(folder)
     found = [f"{name}: instructor-only file" for name in texts if FORBIDDEN.search(name.split("!")[-1])]
     found += [f"{name}: mentions hidden seeds" for name, text in texts.items() if "hidden_seeds" in text]
     secret = solution_lines()
-    references = []
     for name, text in texts.items():
-        hits = [f"{name}: solution line {line!r}" for line in sorted(secret & _lines_of(name, text))]
-        (references if name.split("!")[-1].startswith(CHECKS) else found).extend(hits)
-    return found, references
+        if name.split("!")[-1] not in NOT_YET_CONVERTED:
+            found += [f"{name}: solution line {line!r}" for line in sorted(secret & _lines_of(name, text))]
+    return found
+
+
+def unconverted_lines(folder: Path) -> list[str]:
+    """TRANSITIONAL: the solution lines still in the NOT_YET_CONVERTED check modules."""
+    secret = solution_lines()
+    return [f"{name}: {line!r}" for name, text in bundle_texts(folder).items()
+            if name.split("!")[-1] in NOT_YET_CONVERTED for line in sorted(secret & _lines_of(name, text))]
 
 
 def build(out: Path = OUT) -> Path:
@@ -186,15 +200,22 @@ def build(out: Path = OUT) -> Path:
     (tree / "notebooks").mkdir(parents=True)
     for nb in sorted(release.NOTEBOOKS.glob("*.ipynb")):
         shutil.copy2(nb, tree / "notebooks" / nb.name)
-    wheel = write_wheel(tree / "wheels")
+    with tempfile.TemporaryDirectory(prefix="mlcourse-edition-") as staging:
+        package = Path(staging) / "mlcourse"
+        stripped = grader_side.stage_package(package)
+        stored = sum((package / "checks" / f).stat().st_size for f in ("public_cases.json", "public_cases.npz"))
+        wheel = write_wheel(tree / "wheels", package)
+    print(f"grader-side code stripped: {sum(map(len, stripped.values()))} functions in {len(stripped)} files; "
+          f"stored public cases: {stored / 1e3:.0f} kB")
     for name in ("README.md", "Makefile"):
         text = (STUDENT_FILES / name).read_text(encoding="utf-8").replace("{wheel}", f"wheels/{wheel.name}")
         (tree / name).write_text(text, encoding="utf-8")
-    problems, references = leaks(tree)
+    problems = leaks(tree)
     if problems:
         raise SystemExit("the student edition would leak:\n  " + "\n  ".join(problems[:20]))
-    print(f"note: the public checks' reference implementations carry {len(references)} solution lines "
-          f"({len({r.split(': ')[0] for r in references})} files of {CHECKS})")
+    if NOT_YET_CONVERTED:
+        print(f"note: {len(unconverted_lines(tree))} solution lines remain in the check modules not yet "
+              f"converted to @grader_side ({len(NOT_YET_CONVERTED)} files)")
     archive = out / f"{NAME}.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for p in sorted(tree.rglob("*")):

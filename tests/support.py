@@ -6,8 +6,15 @@
 """
 from __future__ import annotations
 
+import atexit
 import functools
+import importlib
+import re
+import shutil
+import sys
+import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import nbformat
@@ -16,6 +23,7 @@ from mlcourse.notebook import definitions
 from mlcourse.checks import Result, Status, evaluate, get_check
 
 ROOT = Path(__file__).resolve().parent.parent
+STRIPPED = "mlcourse_student_edition"  # the import name of the stripped copy (stored_mode)
 
 
 def chapter_notebook(folder: str, chapter: str) -> Path:
@@ -46,18 +54,55 @@ def load_student_functions(chapter: str) -> dict:
     return notebook_functions(chapter_notebook("notebooks", chapter))
 
 
+@functools.lru_cache(maxsize=None)
+def stored_mode() -> ModuleType:
+    """``mlcourse.checks`` as the student edition has it, imported in this process: the package
+    staged exactly as the edition stages it (authoring/grader_side.py — grader-side code
+    stripped, public cases stored) under the name ``mlcourse_student_edition``, next to a link to
+    data/. Removed when the test process ends."""
+    from authoring import grader_side
+
+    tmp = Path(tempfile.mkdtemp(prefix="mlcourse-stripped-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    grader_side.stage_package(tmp / STRIPPED)
+    (tmp / "data").symlink_to(ROOT / "data")  # mlcourse/data.py's fallback: the package's sibling data/
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module(f"{STRIPPED}.checks")
+
+
+_NUMBER = re.compile(r"\d+(\.\d+)?(e[-+]?\d+)?")
+
+
+def assert_same_in_stored_mode(name: str, fn: Callable, live: Result) -> None:
+    """The student edition (stored cases, no grader-side code) gives ``fn`` the verdict and
+    message ``live`` gave on the public seed. A timed check's figures vary from run to run:
+    for those the message is compared with its numbers masked."""
+    checks = stored_mode()
+    got = checks.evaluate(checks.get_check(name), fn)
+    live_msg, got_msg = live.message, got.message
+    if get_check(name).timing is not None:
+        live_msg, got_msg = _NUMBER.sub("#", live_msg), _NUMBER.sub("#", got_msg)
+    assert (str(got.status), got_msg) == (str(live.status), live_msg), \
+        f"{name}: the student edition says {got.message!r}, the instructor's checks say {live.message!r}"
+
+
 def passes(name: str, fn: Callable, seed: int = 0) -> str:
-    """Assert that ``fn`` passes the check ``name`` for ``seed``; return the verdict's message."""
+    """Assert that ``fn`` passes the check ``name`` for ``seed``; return the verdict's message.
+    On the public seed, the student edition must say the same."""
     result = evaluate(get_check(name), fn, seed=seed)
     assert result.passed, result.message
+    if seed == 0:
+        assert_same_in_stored_mode(name, fn, result)
     return result.message
 
 
 def fails_with(name: str, fn: Callable, *words: str, status: Status | str | None = None) -> str:
     """Assert that the wrong ``fn`` fails the check ``name`` (with ``status``, if given) and that
-    its message contains every one of ``words``; return the message."""
+    its message contains every one of ``words``, and that the student edition (stored cases)
+    gives the same verdict and message; return the message."""
     result: Result = evaluate(get_check(name), fn)
     assert not result.passed, f"{name}: a wrong version passed"
+    assert_same_in_stored_mode(name, fn, result)
     if status is not None:
         assert result.status == status, result.message
     for word in words:

@@ -65,15 +65,27 @@ def test_edition_holds_notebooks_wheel_readme_makefile_and_nothing_else(built):
 
 def test_edition_leaks_no_solution_line_and_no_instructor_file(built, tmp_path):
     tree = built.parent / edition.NAME
-    problems, references = edition.leaks(tree)
+    problems = edition.leaks(tree)
     assert problems == []
+    # the public checks' grader-side code is not in the wheel: its reference lines are stripped
+    with zipfile.ZipFile(next((tree / "wheels").glob("*.whl"))) as w:
+        ch04 = w.read("mlcourse/checks/ch04.py").decode()
+        assert "public_cases.json" in " ".join(w.namelist()) and "public_cases.npz" in " ".join(w.namelist())
+    assert '_forward = grader_side.stripped("_forward")' in ch04 and "return h, cache" not in ch04
     # The scan can fail: a solution notebook or a solution line dropped into the tree is found.
     shutil.copytree(tree, tmp_path / "t")
     shutil.copy(ROOT / "solutions" / "04_mlp_backprop.ipynb", tmp_path / "t" / "notebooks" / "solutions_copy.ipynb")
     (tmp_path / "t" / "tests").mkdir()
     (tmp_path / "t" / "tests" / "x.py").write_text("")
-    problems, _ = edition.leaks(tmp_path / "t")
+    problems = edition.leaks(tmp_path / "t")
     assert any("solutions_copy.ipynb: solution line" in p for p in problems)
+    # … and so is the reference code of the public checks, had it not been stripped: a wheel
+    # of the instructor's package (every @grader_side function still in it) leaks.
+    for old in (tmp_path / "t" / "wheels").glob("*.whl"):
+        old.unlink()
+    edition.write_wheel(tmp_path / "t" / "wheels", ROOT / "mlcourse")
+    problems = edition.leaks(tmp_path / "t")
+    assert any(".whl!mlcourse/checks/ch04.py: solution line 'return h, cache'" in p for p in problems), problems
     assert any("tests/x.py: instructor-only file" in p for p in problems)
 
 

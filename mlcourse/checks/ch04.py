@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import reproducibility_runs, same_values, stable_sigmoid
 from .questions import choice, number
 
@@ -29,6 +29,7 @@ ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
 # Reference network (the grader's side; students write their own in the notebook)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _act(z: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return np.maximum(z, 0)
@@ -37,6 +38,7 @@ def _act(z: np.ndarray, name: str) -> np.ndarray:
     return stable_sigmoid(z)
 
 
+@grader_side
 def _act_derivative(z: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return (z > 0).astype(z.dtype)
@@ -46,6 +48,7 @@ def _act_derivative(z: np.ndarray, name: str) -> np.ndarray:
     return s * (1 - s)
 
 
+@grader_side
 def _forward(params: dict, x: np.ndarray, activation: str) -> tuple[np.ndarray, list]:
     n_layers = len(params) // 2
     h, cache = x, []
@@ -56,6 +59,7 @@ def _forward(params: dict, x: np.ndarray, activation: str) -> tuple[np.ndarray, 
     return h, cache
 
 
+@grader_side
 def _backward(dscores: np.ndarray, params: dict, cache: list, activation: str,
               skip_activation: bool = False, output_activation: bool = False) -> dict:
     """Reference gradients; the flags give two classic mistakes (for naming them)."""
@@ -70,6 +74,7 @@ def _backward(dscores: np.ndarray, params: dict, cache: list, activation: str,
     return grads
 
 
+@grader_side
 def _random_params(rng: np.random.Generator, sizes: tuple) -> dict:
     params = {}
     for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), 1):
@@ -100,8 +105,13 @@ def _dense_forward_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _dense_forward_ref(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return x @ W + b
+
+
 define(name="dense_forward", description="out = x @ W + b, (N, D) → (N, M)",
-       cases=_dense_forward_cases, reference=lambda x, W, b: x @ W + b, judge=_dense_forward_judge)
+       cases=_dense_forward_cases, reference=_dense_forward_ref, judge=_dense_forward_judge)
 
 
 def _dense_backward_cases(rng: np.random.Generator) -> list[Case]:
@@ -111,6 +121,7 @@ def _dense_backward_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(d2, x2, W2), batch=7, label="a batch of 7 inputs with 6 features, 2 units")]
 
 
+@grader_side
 def _dense_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray) -> tuple:
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
@@ -139,7 +150,7 @@ def _activation_backward_judge(case: Case, got: Any) -> str | None:
     problem = compare_array("dz", got, case.expected, rtol=1e-6, atol=1e-9)
     if not problem or "differs" not in problem:
         return problem
-    if same_values(got, _act_derivative(z, name)):
+    if same_values(got, case.hypotheses["derivative alone"]):
         return f"dz is f'(z) alone for {name!r}: multiply by the upstream gradient, dz = dout * f'(z)"
     if same_values(got, dout):
         return f"dz equals dout for {name!r}: multiply by the derivative of the activation, dz = dout * f'(z)"
@@ -149,14 +160,24 @@ def _activation_backward_judge(case: Case, got: Any) -> str | None:
         return "dz uses 1 − z²: the derivative of tanh is 1 − tanh(z)² (apply tanh first)"
     if name == "sigmoid" and same_values(got, dout * z * (1 - z)):
         return "dz uses z·(1 − z): the derivative of the sigmoid is σ(z)·(1 − σ(z)) (apply σ first)"
-    if same_values(got, dout * _act(z, name)):
+    if same_values(got, case.hypotheses["dout * f(z)"]):
         return f"dz is dout * f(z) for {name!r}: use the derivative f'(z), not the activation itself"
     return problem
 
 
+@grader_side
+def _activation_backward_ref(dout: np.ndarray, z: np.ndarray, name: str) -> np.ndarray:
+    return dout * _act_derivative(z, name)
+
+
+@grader_side
+def _activation_backward_hypotheses(dout: np.ndarray, z: np.ndarray, name: str) -> dict:
+    return {"derivative alone": _act_derivative(z, name), "dout * f(z)": dout * _act(z, name)}
+
+
 define(name="activation_backward", description="dz = dout * f'(z) for relu, tanh and sigmoid",
-       cases=_activation_backward_cases, reference=lambda d, z, name: d * _act_derivative(z, name),
-       judge=_activation_backward_judge)
+       cases=_activation_backward_cases, reference=_activation_backward_ref,
+       hypotheses=_activation_backward_hypotheses, judge=_activation_backward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,6 +274,7 @@ define(name="init_network", description="params dict W1, b1, …, WL, bL with th
 # mlp_forward / mlp_backward
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _mlp_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for sizes, name, n in [((4, 5, 3), "relu", 6), ((3, 6, 5, 2), "tanh", 4), ((2, 4, 4, 3), "sigmoid", 5)]:
@@ -281,8 +303,7 @@ def _mlp_forward_run(fn: Callable, args: tuple) -> Any:
 
 
 def _mlp_forward_judge(case: Case, got: Any) -> str | None:
-    params, x, name = case.args
-    scores_ref, cache_ref = _forward(params, x, name)
+    scores_ref, cache_ref = case.expected
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return (f"returned a {type(got).__name__}; expected a pair (scores, cache) — "
                 "the cache is what the backward pass needs")
@@ -290,13 +311,10 @@ def _mlp_forward_judge(case: Case, got: Any) -> str | None:
     problem = compare_array("scores", scores, scores_ref, rtol=1e-6, atol=1e-9)
     if problem:
         if "differs" in problem:
-            if same_values(scores, _act(scores_ref, name)):
+            if same_values(scores, case.hypotheses["activated scores"]):
                 return ("scores went through the activation: the last layer returns raw scores "
                         "(no activation on the output layer; the loss applies softmax)")
-            no_act = x
-            for l in range(1, len(params) // 2 + 1):
-                no_act = no_act @ params[f"W{l}"] + params[f"b{l}"]
-            if same_values(scores, no_act):
+            if same_values(scores, case.hypotheses["no activation"]):
                 return "scores: the hidden layers' activation was never applied (h = f(z) after every hidden layer)"
         return problem
     if isinstance(cache, dict):
@@ -315,17 +333,29 @@ def _mlp_forward_judge(case: Case, got: Any) -> str | None:
             return p
         p = compare_array(f"cache[{l - 1}][1] (z of layer {l})", entry[1], z_ref, 1e-6, 1e-9)
         if p:
-            if same_values(entry[1], _act(z_ref, name)):
+            if same_values(entry[1], case.hypotheses["activated cache"][l - 1]):
                 return (f"cache[{l - 1}][1] holds f(z), the activation: store z = h @ W + b from before "
                         "the activation — its derivative needs z")
             return p
     return None
 
 
+@grader_side
+def _mlp_forward_hypotheses(params: dict, x: np.ndarray, name: str) -> dict:
+    scores, cache = _forward(params, x, name)
+    no_act = x
+    for l in range(1, len(params) // 2 + 1):
+        no_act = no_act @ params[f"W{l}"] + params[f"b{l}"]
+    return {"activated scores": _act(scores, name), "no activation": no_act,
+            "activated cache": [_act(z, name) for _, z in cache]}
+
+
 define(name="mlp_forward", description="scores (N, C) of a multi-layer network and the cache [(layer_input, z), …]",
-       cases=_mlp_cases, run=_mlp_forward_run, judge=_mlp_forward_judge)
+       cases=_mlp_cases, reference=_forward, hypotheses=_mlp_forward_hypotheses, run=_mlp_forward_run,
+       judge=_mlp_forward_judge)
 
 
+@grader_side
 def _mlp_backward_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for c in _mlp_cases(rng):
@@ -345,7 +375,7 @@ def _mlp_backward_run(fn: Callable, args: tuple) -> Any:
 
 def _mlp_backward_judge(case: Case, got: dict) -> str | None:
     dscores, params, cache, name = case.args
-    expected = _backward(dscores, params, cache, name)
+    expected = case.expected
     missing = [k for k in params if k not in got]
     if missing:
         what = " — the bias gradients are missing" if all(k.startswith("b") for k in missing) else ""
@@ -354,11 +384,10 @@ def _mlp_backward_judge(case: Case, got: dict) -> str | None:
         return None
     n_layers = len(params) // 2
     last_ok = same_values(got.get(f"W{n_layers}"), expected[f"W{n_layers}"])
-    if last_ok and all(same_values(got[k], v) for k, v in _backward(dscores, params, cache, name, True).items()):
+    if last_ok and all(same_values(got[k], v) for k, v in case.hypotheses["skip activation"].items()):
         return ("the hidden layers' gradients ignore the activation: multiply by f'(z) "
                 "(activation_backward) before each hidden Dense layer's backward")
-    variant = _backward(dscores, params, cache, name, output_activation=True)
-    if all(same_values(got[k], v) for k, v in variant.items()):
+    if all(same_values(got[k], v) for k, v in case.hypotheses["output activation"].items()):
         return ("the activation's derivative was applied at the output layer too: the last layer has "
                 "no activation in the forward pass, so dscores goes straight into its dense_backward")
     # Report the gradient closest to the output that is wrong: errors propagate downwards.
@@ -373,8 +402,15 @@ def _mlp_backward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
+@grader_side
+def _mlp_backward_hypotheses(dscores: np.ndarray, params: dict, cache: list, name: str) -> dict:
+    return {"skip activation": _backward(dscores, params, cache, name, skip_activation=True),
+            "output activation": _backward(dscores, params, cache, name, output_activation=True)}
+
+
 define(name="mlp_backward", description="gradients of every W and b from dscores and the cache",
-       cases=_mlp_backward_cases, run=_mlp_backward_run, judge=_mlp_backward_judge)
+       cases=_mlp_backward_cases, reference=_backward, hypotheses=_mlp_backward_hypotheses,
+       run=_mlp_backward_run, judge=_mlp_backward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -401,20 +437,34 @@ def _xor_run(fn: Callable, args: tuple) -> dict:
     out = fn(X, y, sizes, activation, lr, epochs, seed)
     if not isinstance(out, tuple) or len(out) != 2:
         return {"problem": f"train_network returned a {type(out).__name__}; expected (params, losses)"}
-    params = _plain_params(out[0], "train_network")
-    if "problem" in params:
-        return params
+    trained = _plain_params(out[0], "train_network")
+    if "problem" in trained:
+        return trained
     try:
         losses = [float(v) for v in np.asarray(out[1], dtype=np.float64).reshape(-1)]
     except (TypeError, ValueError):
         return {"problem": "losses must be a list of numbers, one per epoch"}
     keys = _expected_keys(sizes)
-    if sorted(params) != sorted(keys):
-        return {"problem": f"the trained params have keys {sorted(params)}, expected {keys}"}
+    if sorted(trained) != sorted(keys):
+        return {"problem": f"the trained params have keys {sorted(trained)}, expected {keys}"}
     with np.errstate(all="ignore"):
-        scores, _ = _forward(params, np.asarray(X, dtype=np.float64), activation)
+        scores = _library_scores(trained, np.asarray(X, dtype=np.float64), activation)
     return {"pred": [int(v) for v in np.argmax(scores, axis=1)], "losses": losses,
             "finite": bool(np.all(np.isfinite(scores))), "lr_used": _uses_lr(fn, args)}
+
+
+def _library_scores(params: dict, X: np.ndarray, activation: str) -> np.ndarray:
+    """The trained network's scores on X, computed with the course library's layers
+    (mlcourse.layers, given code) — in the student's process, where the reference is not."""
+    from ..layers import Dense  # imported here: the checks load lazily
+    from ..model import Sequential  # imported here: the checks load lazily
+
+    layers: list = []
+    for l in range(1, len(params) // 2 + 1):
+        dense = Dense(*params[f"W{l}"].shape)
+        dense.params.update(W=params[f"W{l}"], b=params[f"b{l}"])
+        layers += [dense, activation]
+    return Sequential(layers[:-1]).forward(X)
 
 
 def _uses_lr(fn: Callable, args: tuple) -> bool:
@@ -616,6 +666,7 @@ define(name="manual_backward",
 # train_linear_softmax: the linear baseline the hidden layer is measured against
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     n = len(y)
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -625,6 +676,7 @@ def _ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(-log_p[np.arange(n), y].mean()), d / n
 
 
+@grader_side
 def _linear_ref(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float, epochs: int,
                 sign: float = 1.0, bias: bool = True, after: bool = False) -> tuple:
     """Reference run; the flags give three classic mistakes (for naming them)."""
@@ -660,14 +712,14 @@ def _linear_run(fn: Callable, args: tuple) -> Any:
 def _linear_judge(case: Case, got: Any) -> str | None:
     X, y, c, lr, epochs = case.args
     W, b, losses = got
-    ref_W, ref_b, ref_losses = _linear_ref(*case.args)
+    ref_W, ref_b, ref_losses = case.expected
     if losses.shape != (epochs,):
         return f"losses has {losses.size} entries, expected one per epoch ({epochs})"
-    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, sign=-1.0))):
+    if all(same_values(a, r) for a, r in zip(got, case.hypotheses["ascent"])):
         return "the loss goes up: gradient descent steps against the gradient (W -= lr * dW)"
-    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, bias=False))):
+    if all(same_values(a, r) for a, r in zip(got, case.hypotheses["no bias update"])):
         return "b never changes: update the bias too, b -= lr * db with db = dscores.sum(axis=0)"
-    if all(same_values(a, r) for a, r in zip(got, _linear_ref(*case.args, after=True))):
+    if all(same_values(a, r) for a, r in zip(got, case.hypotheses["loss after update"])):
         return ("losses are recorded after each update: record the loss the epoch's gradient came from "
                 f"(the first entry is the loss of W = 0, b = 0, ln {c} = {np.log(c):.4f})")
     if not np.isclose(losses[0], np.log(c)):
@@ -680,6 +732,13 @@ def _linear_judge(case: Case, got: Any) -> str | None:
     return None
 
 
+@grader_side
+def _linear_hypotheses(*args: Any) -> dict:
+    return {"ascent": _linear_ref(*args, sign=-1.0), "no bias update": _linear_ref(*args, bias=False),
+            "loss after update": _linear_ref(*args, after=True)}
+
+
 define(name="train_linear_softmax",
        description="a linear softmax classifier trained by full-batch gradient descent from W = 0, b = 0",
-       cases=_linear_cases, run=_linear_run, judge=_linear_judge)
+       cases=_linear_cases, reference=_linear_ref, hypotheses=_linear_hypotheses, run=_linear_run,
+       judge=_linear_judge)

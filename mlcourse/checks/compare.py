@@ -1,8 +1,9 @@
 """Compare a student's result with the reference and name the symptom.
 
 Every function here returns ``None`` when the values agree, or one short sentence that
-says what is wrong (wrong shape and a hint why, wrong dtype, NaN, off by a constant
-factor or offset, transposed or permuted values, first mismatching element). Every hint is a
+says what is wrong: a wrong shape or dtype, NaN, a verified relation to the expected value
+(:mod:`mlcourse.checks.relations`: transposed, a constant factor or offset, permuted, clipped,
+right except some rows …), else the first mismatching element. Every relation is a
 hypothesis tested on all elements before it is said: a "constant factor" needs an array of at
 least two elements that one factor explains completely. The grader calls the same functions, in its own
 process, on plain data sent back from the student's process.
@@ -13,90 +14,8 @@ from typing import Any
 
 import numpy as np
 
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
-
-
-def _shape_hint(got: tuple, expected: tuple) -> str:
-    if len(got) == 2 and got == expected[::-1] and got != expected:
-        return " — did you transpose?"
-    if len(got) == len(expected) + 1 and 1 in got and tuple(d for i, d in enumerate(got)
-                                                         if i != got.index(1)) == tuple(expected):
-        return " — an extra axis of length 1 (keepdims=True?)"
-    if len(expected) == 1 and len(got) == 2 and got[-1] == expected[0]:
-        return " — did you forget to sum over the batch axis (axis=0)?"
-    if len(got) == 0 and len(expected) > 0:
-        return " — a single number where an array was expected; did you sum over everything?"
-    if int(np.prod(got)) == int(np.prod(expected)):
-        return " — same number of elements, so check your reshape / ravel / keepdims"
-    if len(got) == len(expected) - 1:
-        return " — a dimension is missing (keepdims=True?)"
-    return ""
-
-
-def _constant_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """The factor c with got ≈ c · expected, if one explains every element (None otherwise).
-
-    Only an array of at least two non-zero expected elements can show a *constant* factor: any
-    two single numbers differ by "a factor", so for them the hypothesis says nothing.
-    """
-    if expected.size < 2:
-        return _specific_scalar_factor(got, expected)
-    mask = np.abs(expected) > 1e-8 * max(1.0, float(np.max(np.abs(expected))))
-    if mask.sum() < 2:
-        return None
-    ratios = got[mask] / expected[mask]
-    c = float(np.median(ratios))
-    if abs(c) < 1e-12 or np.isclose(c, 1.0, rtol=1e-4) or not np.allclose(got, c * expected, rtol=1e-4, atol=1e-9):
-        return None
-    return c
-
-
-def _specific_scalar_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """got / expected for two single numbers; :func:`factor_hint` (``single=True``) names a cause
-    only for the specific factors −1, 2, ½, N and 1/N — any two numbers have *some* ratio."""
-    if expected.size != 1 or got.size != 1 or float(expected.ravel()[0]) == 0:
-        return None
-    return float(got.ravel()[0]) / float(expected.ravel()[0])
-
-
-def _constant_offset(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """The offset d with got ≈ expected + d for every element of an array of ≥ 2 elements."""
-    if expected.size < 2:
-        return None
-    d = float(np.median(got - expected))
-    scale = max(1.0, float(np.max(np.abs(expected))))
-    if abs(d) < 1e-6 * scale or not np.allclose(got, expected + d, rtol=1e-6, atol=1e-9 * scale):
-        return None
-    return d
-
-
-def _same_values_elsewhere(got: np.ndarray, expected: np.ndarray) -> bool:
-    """True when got holds exactly expected's values, but (some of them) at other positions."""
-    if expected.size < 2 or got.shape != expected.shape:
-        return False
-    a, b = np.sort(got, axis=None), np.sort(expected, axis=None)
-    return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12)) and not np.allclose(got, expected, rtol=1e-9, atol=1e-12)
-
-
-def factor_hint(c: float, batch: int | None, single: bool = False) -> str | None:
-    """Explain a constant factor ``c`` between got and expected.
-
-    ``single``: got and expected are single numbers — then only the specific factors below name
-    a cause (−1, the batch size, 2 or ½); "a constant factor" of anything else would be empty.
-    """
-    if np.isclose(c, -1.0):
-        return "has its sign flipped (check the direction of the gradient / the order of a subtraction)"
-    if batch and batch > 1 and np.isclose(c, batch, rtol=1e-6):
-        return f"is off by a factor of {batch} (the batch size): looks like a sum where a mean is expected"
-    if batch and batch > 1 and np.isclose(c, 1.0 / batch, rtol=1e-6):
-        return f"is off by a factor of 1/{batch} (the batch size): looks like a mean where a sum is expected"
-    if np.isclose(c, 2.0, rtol=1e-6) or np.isclose(c, 0.5, rtol=1e-6):
-        return f"is off by a factor of {_fmt(c)}: check the factor 2 from differentiating a square"
-    if single:
-        return None
-    return f"is off by a constant factor of {_fmt(c)}"
+from . import relations
+from .relations import fmt as _fmt
 
 
 def _in_words(got: Any, arr: np.ndarray) -> str:
@@ -146,11 +65,8 @@ def compare_array(
     if problem:
         return problem
     if arr.shape != expected.shape:
-        if arr.size == expected.size and arr.ndim == expected.ndim + 1 and 1 in arr.shape \
-                and np.issubdtype(arr.dtype, np.number) and np.allclose(arr.reshape(expected.shape), expected):
-            return (f"{name} has shape {arr.shape}, expected {expected.shape}: the values are right, but there "
-                    "is an extra axis of length 1 — drop keepdims=True (or index it away)")
-        return f"{name} has shape {arr.shape}, expected {expected.shape}{_shape_hint(arr.shape, expected.shape)}"
+        said = relations.other_shape(name, arr, expected, rtol, atol, batch)
+        return said or f"{name} has shape {arr.shape}, expected {expected.shape}"
     if np.issubdtype(expected.dtype, np.floating):
         if not np.issubdtype(arr.dtype, np.floating) and not np.issubdtype(arr.dtype, np.integer):
             return f"{name} has dtype {arr.dtype}, expected {expected.dtype}"
@@ -170,20 +86,10 @@ def compare_array(
         rtol = max(rtol, 1e-5)  # a few float32 ulps: another correct formula rounds differently
     if np.allclose(arr64, exp64, rtol=rtol, atol=atol, equal_nan=True):
         return None
-    if exp64.size and np.issubdtype(expected.dtype, np.floating):
-        c = _constant_factor(arr64, exp64)
-        hint = factor_hint(c, batch, single=exp64.size < 2) if c is not None else None
-        if hint:
-            return f"{name} {hint}"
-        d = _constant_offset(arr64, exp64)
-        if d is not None:
-            return (f"{name} differs by the same amount ({_fmt(d)}) in every element: an additive term "
-                    "is missing or extra (a bias, an ε, a constant)")
-    if arr64.ndim == 2 and arr64.shape[0] == arr64.shape[1] > 1 and np.allclose(arr64, exp64.T, rtol=rtol, atol=atol):
-        return f"{name} differs: it is the transpose of the expected matrix — swap the order of a product or drop a .T"
-    if _same_values_elsewhere(arr64, exp64):
-        return (f"{name} differs: it holds the right values, at the wrong positions — check the order of "
-                "your indices, of a reshape/transpose, or which window/row each value is written to")
+    if exp64.size:
+        said = relations.same_shape(name, arr64, exp64, rtol, atol, batch)
+        if said:
+            return said
     diff = np.abs(arr64 - exp64) > atol + rtol * np.abs(exp64)
     idx = tuple(int(i) for i in np.argwhere(diff)[0])
     denom = np.maximum(np.abs(arr64) + np.abs(exp64), 1e-12)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .stored import GraderSideOnly, grader_side, is_grader_side, is_stripped, stored_cases  # noqa: F401 (re-exported)
 from .compare import compare_outputs
 from .student_code import changed_inputs, describe_exception
 from .timing import Timing, _same_digest, digest, fresh_inputs, measure  # noqa: F401 (re-exported)
@@ -40,7 +41,8 @@ class Case:
     ``args`` are the positional arguments sent to the student's function (plain data);
     ``expected`` is what the reference returns (grader side only); ``secret`` holds data
     that must never reach the student's process (e.g. held-out labels); ``batch`` is the
-    batch size, used to recognise "a sum where a mean is expected".
+    batch size, used to recognise "a sum where a mean is expected"; ``hypotheses``: name of
+    a mistake → what it produces on ``args`` (from the check's ``hypotheses=``).
     """
 
     args: tuple
@@ -48,6 +50,7 @@ class Case:
     secret: dict = field(default_factory=dict)
     batch: int | None = None
     label: str = ""
+    hypotheses: dict = field(default_factory=dict)
 
 
 class Status(str, Enum):
@@ -140,6 +143,7 @@ class Check:
     cases(rng) -> list[Case]: inputs, seeded by ``rng`` (the notebook uses seed 0, the grader
         adds hidden seeds). ``expected`` may be left None and is then filled in by
         ``reference(*args)``.
+    hypotheses(*args) -> dict[str, Any]: what each named mistake gives (``Case.hypotheses``).
     run(fn, args) -> plain data: how to call the student's function (default ``fn(*args)``).
         Runs in the student's process: it must return only arrays, numbers, strings,
         and tuples/lists/dicts of those.
@@ -152,6 +156,7 @@ class Check:
     description: str
     cases: Callable[[np.random.Generator], list[Case]]
     reference: Callable[..., Any] | None = None
+    hypotheses: Callable[..., dict[str, Any]] | None = None
     outputs: tuple[str, ...] = ("output",)
     run: Callable[[Callable, tuple], Any] | None = None
     judge: Callable[[Case, Any], str | None] | None = None
@@ -166,12 +171,22 @@ class Check:
     def __post_init__(self) -> None:
         self.function = self.function or self.name
 
+    # making the cases needs grader-side code (stored in the edition) / that code is stripped (the edition)
+    grader_side = property(lambda self: any(map(is_grader_side, (self.cases, self.reference, self.hypotheses))))
+    stripped = property(lambda self: any(map(is_stripped, (self.cases, self.reference, self.hypotheses))))
+
     def make_cases(self, seed: int = PUBLIC_SEED) -> list[Case]:
-        """The test cases for ``seed``, with ``expected`` filled in from the reference."""
+        """The test cases for ``seed``, ``expected`` and ``hypotheses`` filled in: live (``live_cases``)
+        or, in the student edition, as stored for the public seed (stored.py)."""
+        return stored_cases(self.name, seed, Case) if self.stripped else self.live_cases(seed)
+
+    def live_cases(self, seed: int) -> list[Case]:
         cases = self.cases(np.random.default_rng(seed))
         for c in cases:
             if c.expected is None and self.reference is not None:
                 c.expected = self.reference(*_copy(c.args))
+            if self.hypotheses is not None:
+                c.hypotheses = {**self.hypotheses(*_copy(c.args)), **c.hypotheses}
         return cases
 
     def call(self, fn: Callable, args: tuple) -> Any:
@@ -298,6 +313,8 @@ def run_check(chk: Check, call: Callable[[Case], Call], seeds: tuple[int, ...] =
                                                               lambda s, c=case: run_many(c, s))})
             try:
                 problem = chk.assess(case, got.value)
+            except GraderSideOnly:  # a judge that calls the reference: the check's bug, never the student's
+                raise
             except Exception:  # noqa: BLE001 — the judge could not read what came back
                 problem = UNEXPECTED_FORM.format(kind=type(got.value).__name__)
             if problem:

@@ -116,8 +116,8 @@ def _init(fan_in, fan_out, scheme, rng, *, he=lambda fi, fo: np.sqrt(2 / fi),
 
 def test_initialize_weights_mistakes():
     m = lambda **kw: fails_with("initialize_weights", lambda fi, fo, s, r: _init(fi, fo, s, r, **kw))  # noqa: E731
-    assert "did you transpose" in fails_with("initialize_weights",
-                                             lambda fi, fo, s, r: _init(fi, fo, s, r, shape=(fo, fi)))
+    assert "only the shape differs" in fails_with("initialize_weights",
+                                                  lambda fi, fo, s, r: _init(fi, fo, s, r, shape=(fo, fi)))
     assert "variance instead of the standard deviation" in m(variance=True)
     assert "sqrt(1 / fan_in)" in m(he=lambda fi, fo: np.sqrt(1 / fi))
     assert "uses fan_out" in m(he=lambda fi, fo: np.sqrt(2 / fo))

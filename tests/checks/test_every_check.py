@@ -11,7 +11,7 @@ import pytest
 
 from grading import config
 from mlcourse.checks import Check, Status, all_checks, evaluate
-from tests.support import load_solution_functions, load_student_functions
+from tests.support import assert_same_in_stored_mode, load_solution_functions, load_student_functions
 
 SEEDS = (0, 1, 2)
 CHECKS = sorted(all_checks().values(), key=lambda c: (c.chapter, c.name))
@@ -30,6 +30,8 @@ def test_solution_passes(chk: Check) -> None:
     for seed in _seeds(chk):
         result = evaluate(chk, solution, seed=seed)
         assert result.passed, f"seed {seed}: {result.message}"
+        if seed == 0:  # the student edition (stored cases, no grader-side code) says the same
+            assert_same_in_stored_mode(chk.name, solution, result)
         # a question explains its answer instead of the generic verdict (Check.passed_message)
         assert ("public checks passed" in result.message) != bool(chk.passed_message), result.message
 
@@ -38,6 +40,7 @@ def test_solution_passes(chk: Check) -> None:
 def test_released_stub_is_not_implemented(chk: Check) -> None:
     result = evaluate(chk, load_student_functions(chk.chapter)[chk.function])
     assert result.status is Status.NOT_IMPLEMENTED, result.message
+    assert_same_in_stored_mode(chk.name, load_student_functions(chk.chapter)[chk.function], result)
     assert "not implemented yet" in result.message and not result.passed
 
 
