@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, compare_outputs
-from .core import Case, changed_inputs, define
+from .core import Case, changed_inputs, define, grader_side
 from .helpers import held_out_accuracy, same_values
 from .questions import choice, number
 
@@ -522,6 +522,7 @@ def _describe_layer(layer: tuple) -> str:
     return f"({op!r},)"
 
 
+@grader_side
 def _layer_shapes_ref(spec: list, input_shape: tuple) -> list:
     """[(output shape without the batch axis, number of parameters), …], one per layer (grader side)."""
     shape, out = tuple(input_shape), []
@@ -672,12 +673,9 @@ CNN_STEP = {"scores": "the softmax cross-entropy (loss from scores)",
             "b1": "the convolution (z1 = conv(X, W1, b1), stride 1, padding 1, your conv2d_backward)"}
 
 
+@grader_side
 def _cnn_loss_ref(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
-    """{"scores", "loss", "grads": {name: array}, "a1_alt"} by the plain-loop references (grader side).
-
-    ``a1_alt`` routes the pooling gradient by z1 instead of a1: in a window that the ReLU made all
-    zeros the two pick different positions, but the ReLU then zeroes both — an equally valid d_a1.
-    """
+    """{"scores", "loss", "grads": {name: array}} by the plain-loop references (grader side)."""
     n = len(y)
     z1 = _conv_ref(X, params["W1"], params["b1"], 1, 1)
     a1 = z1 * (z1 > 0)
@@ -692,7 +690,17 @@ def _cnn_loss_ref(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
     g["a1"] = _maxpool_backward_ref(g["p1"], a1, 2, 2)
     g["z1"] = g["a1"] * (z1 > 0)
     _, g["W1"], g["b1"] = _conv_backward_ref(g["z1"], X, params["W1"], 1, 1)
-    return {"scores": scores, "loss": loss, "grads": g, "a1_alt": _maxpool_backward_ref(g["p1"], z1, 2, 2)}
+    return {"scores": scores, "loss": loss, "grads": g}
+
+
+@grader_side
+def _cnn_loss_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """{"a1 routed by z1": d_a1 with the pooling gradient routed by z1 instead of a1}: in a window the
+    ReLU made all zeros the two pick different positions, but the ReLU's mask then zeroes both —
+    an equally valid d_a1, not a mistake."""
+    z1 = _conv_ref(X, params["W1"], params["b1"], 1, 1)
+    d_p1 = _cnn_loss_ref(params, X, y)["grads"]["p1"]
+    return {"a1 routed by z1": _maxpool_backward_ref(d_p1, z1, 2, 2)}
 
 
 def _cnn_loss_cases(rng: np.random.Generator) -> list[Case]:
@@ -749,7 +757,7 @@ def _cnn_loss_judge(case: Case, got: dict) -> str | None:
         return f"grads has no {', '.join(repr(k) for k in missing)}; expected one gradient per name: {list(CNN_ORDER)}"
     for i, key in enumerate(CNN_ORDER):
         g, e = grads[key], expected["grads"][key]
-        if key == "a1" and np.shape(g) == e.shape and same_values(g, expected["a1_alt"]):
+        if key == "a1" and np.shape(g) == e.shape and same_values(g, case.hypotheses["a1 routed by z1"]):
             continue  # routed by z1: the same subgradient once the ReLU has zeroed the dead windows
         problem = compare_array(f"grads[{key!r}]", g, e, rtol=1e-6, atol=1e-9, batch=n)
         if problem is None:
@@ -774,7 +782,8 @@ def _cnn_loss_judge(case: Case, got: dict) -> str | None:
 define(name="cnn_loss",
        description="your CNN's loss and the gradient of every intermediate and parameter (conv → ReLU → "
                    "max-pool → dense → softmax cross-entropy), each matching the reference",
-       cases=_cnn_loss_cases, reference=_cnn_loss_ref, run=_cnn_loss_run, judge=_cnn_loss_judge)
+       cases=_cnn_loss_cases, reference=_cnn_loss_ref, hypotheses=_cnn_loss_hypotheses, run=_cnn_loss_run,
+       judge=_cnn_loss_judge)
 
 
 # --------------------------------------------------------------------------------------
