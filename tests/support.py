@@ -54,6 +54,19 @@ def load_student_functions(chapter: str) -> dict:
     return notebook_functions(chapter_notebook("notebooks", chapter))
 
 
+def solution_variant(chapter: str, *replacements: tuple[str, str]) -> dict:
+    """The solution's definitions of ``chapter`` with some text changed (each ``old`` must occur):
+    a student's realistic mistake, as a namespace of functions."""
+    path = chapter_notebook("solutions", chapter)
+    source, _ = definitions(nbformat.read(path, as_version=4))
+    for old, new in replacements:
+        assert old in source, old
+        source = source.replace(old, new)
+    ns: dict = {"__name__": "variant"}
+    exec(compile(source, "variant", "exec"), ns)
+    return ns
+
+
 @functools.lru_cache(maxsize=None)
 def stored_mode() -> ModuleType:
     """``mlcourse.checks`` as the student edition has it, imported in this process: the package

@@ -20,6 +20,7 @@ name the symptom.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable
 
 import numpy as np
@@ -75,6 +76,88 @@ def _pad(x: np.ndarray, p: int) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
 
 
+_SIZE_RULE = "(H + 2·padding − kh) // stride + 1"
+
+
+def _size_problem(name: str, got: tuple, expected: tuple, spatial: tuple, pool: bool = False) -> str | None:
+    """The sentence for an output whose height or width breaks the size rule (else None).
+
+    ``spatial`` = ((H, kh, stride, padding), (W, kw, stride, padding)) give expected[-2:]. States
+    the rule with the case's numbers (a verified fact about the student's shape); names a cause
+    only when exactly one classic variant of the rule gives the student's size.
+    """
+    if len(got) != len(expected) or got[:-2] != expected[:-2] or got == expected:
+        return None
+    parts = []
+    for axis, (dim, (n, k, s, p)) in enumerate(zip(("OH", "OW"), spatial)):
+        g, e = got[len(got) - 2 + axis], expected[len(expected) - 2 + axis]
+        if g == e:
+            continue
+        rule = (f"(H − size) // stride + 1" if pool else _SIZE_RULE)
+        rule = rule.replace("H", ("H", "W")[axis]).replace("kh", ("kh", "kw")[axis])
+        numbers = f"({n} − {k}) // {s} + 1" if pool else f"({n} + 2·{p} − {k}) // {s} + 1"
+        named = [why for why, v in _size_variants(n, k, s, p).items() if v == g]
+        cause = f" — {g} is what {named[0]} gives" if len(named) == 1 else ""
+        parts.append(f"{dim} = {g}, expected {rule} = {numbers} = {e}{cause}")
+    return f"{name} has shape {got}, expected {expected}: " + "; ".join(parts)
+
+
+def _size_variants(n: int, k: int, s: int, p: int) -> dict[str, int]:
+    """The classic wrong output sizes for one axis (each differing from the right one): the rule
+    changed that way → the size it gives. A match on one number is a fact worth saying ("2 is what
+    the rule without its + 1 gives"), not proof of the cause, so messages say it that way."""
+    variants = {"the rule without its + 1 (the window at offset 0 is an output position too)": (n + 2 * p - k) // s,
+                "the rule without the stride": n + 2 * p - k + 1}
+    if p:
+        variants["the rule without the padding"] = (n - k) // s + 1
+        variants["the rule with the padding on one side only (it is added on both: 2·padding)"] = (n + p - k) // s + 1
+    if (n + 2 * p - k) % s:
+        variants["the rule rounding up (// rounds down: a window must fit entirely)"] = -(-(n + 2 * p - k) // s) + 1
+    right = _size(n, k, s, p)
+    return {why: v for why, v in variants.items() if v != right}
+
+
+def _only_last(got: Any, expected: np.ndarray, axes: tuple[str, ...], rtol: float = 1e-6,
+               atol: float = 1e-9) -> str | None:
+    """When every wrong element lies in the last slice along one axis: that fact (else None).
+
+    ``axes`` names each axis ("image", "output row" …). "all 0" is added when that slice is 0.
+    """
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if g.shape != expected.shape or g.ndim != len(axes):
+        return None
+    with np.errstate(all="ignore"):
+        bad = ~np.isclose(g, expected, rtol=rtol, atol=atol)
+    if not bad.any():
+        return None
+    for axis, what in enumerate(axes):
+        size = g.shape[axis]
+        if size < 2:
+            continue
+        rest = np.delete(bad, size - 1, axis=axis)
+        if rest.any():
+            continue
+        last = np.take(g, size - 1, axis=axis)
+        zero = " (it is all 0, as if never written)" if np.all(last == 0) else ""
+        return (f"only the last {what} (index {size - 1} of axis {axis}) is wrong{zero}; every other {what} is "
+                f"right — does the loop over the {what}s run over all {size} of them?")
+    return None
+
+
+def _all_zero(name: str, got: Any, expected: np.ndarray) -> str | None:
+    """'name is all 0' when it is (and the expected array is not), else None."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if g.shape == expected.shape and g.size and not np.any(g) and np.any(expected):
+        return f"{name} is all 0: no value was ever written into it (or every contribution was lost)"
+    return None
+
+
 # --------------------------------------------------------------------------------------
 # Reference convolution (and its classic variants, to name mistakes)
 # --------------------------------------------------------------------------------------
@@ -126,7 +209,45 @@ def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padd
         return (f"out has shape {got}, expected {expected}: height and width are swapped "
                 "(kh goes with H, kw with W)")
     mixed = _mixed_sizes(got, n, f, expected[2], expected[3], _size(w, kh, stride, padding), _size(h, kw, stride, padding))
-    return f"out {mixed}" if mixed else None
+    if mixed:
+        return f"out {mixed}"
+    return _size_problem("out", got, expected, ((h, kh, stride, padding), (w, kw, stride, padding)))
+
+
+_CONV_AXES = ("image", "filter", "output row", "output column")
+
+
+def _conv_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict[str, np.ndarray]:
+    """What each classic mistake of a convolution outputs on these inputs: message → out."""
+    n, c = x.shape[:2]
+    kh, kw = W.shape[2:]
+    ref = _conv_ref(x, W, b, stride, padding)
+    nobias = ref - b[:, None, None]
+    out = {
+        "out has no bias: add b[f] to every output position of filter f": nobias,
+        "out is a true convolution with the kernel flipped: deep-learning layers compute the cross-correlation, "
+        "Σ W[f, c, p, q] · x[n, c, i·stride + p, j·stride + q] — do not flip W":
+            _conv_ref(x, W, b, stride, padding, flip=True),
+        "out subtracts the bias: out = Σ W · x + b[f], not − b[f]": nobias - b[:, None, None],
+        "out is the bias alone, b[f] at every position: the sum of window · kernel products is missing":
+            np.broadcast_to(b[:, None, None], ref.shape),
+        f"out averages the window · kernel products (np.mean over C·kh·kw = {c * kh * kw} of them): a convolution "
+        "sums them, out = Σ W · x + b": nobias / (c * kh * kw) + b[:, None, None],
+        "out does not use the kernel: it is the plain sum of each window plus b — multiply the window by W[f] "
+        "before summing": _conv_ref(x, np.ones_like(W), b, stride, padding),
+        "out does not use x: every position of filter f gets ΣW[f] + b[f] — multiply the window of x by W[f] "
+        "before summing": np.broadcast_to((W.sum(axis=(1, 2, 3)) + b)[:, None, None], ref.shape),
+        "out is filled in the wrong order: out[n, f, i, j] belongs to row i (height) and column j (width)":
+            ref.transpose(0, 1, 3, 2).reshape(ref.shape),
+    }
+    if n > 1:
+        out["out[m] holds the output of image m − 1 (and out[0] that of an all-zero image): x was padded or "
+            "shifted along the batch axis — pad only H and W, ((0, 0), (0, 0), (p, p), (p, p))"] = \
+            _conv_ref(np.concatenate([np.zeros_like(x[:1]), x[:-1]]), W, b, stride, padding)
+    if stride > 1:
+        out["out has the right shape but window (i, j) starts at (i, j): with a stride it starts at "
+            "(i·stride, j·stride)"] = _conv_ref(x, W, b, stride, padding, window_step=1)
+    return out
 
 
 def _conv_judge(case: Case, got: Any) -> str | None:
@@ -138,17 +259,11 @@ def _conv_judge(case: Case, got: Any) -> str | None:
             return hint
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        if same_values(got, _conv_ref(x, W, np.zeros_like(b), stride, padding)):
-            return "out has no bias: add b[f] to every output position of filter f"
-        if same_values(got, _conv_ref(x, W, b, stride, padding, flip=True)):
-            return ("out is a true convolution with the kernel flipped: deep-learning layers compute "
-                    "the cross-correlation, Σ W[f, c, p, q] · x[n, c, i·stride + p, j·stride + q] — "
-                    "do not flip W")
-        if stride > 1 and same_values(got, _conv_ref(x, W, b, stride, padding, window_step=1)):
-            return ("out has the right shape but window (i, j) starts at (i, j): with a stride it starts "
-                    "at (i·stride, j·stride)")
-        if same_values(got, _conv_ref(x, W, b, stride, padding).transpose(0, 1, 3, 2).reshape(np.shape(got))):
-            return "out is filled in the wrong order: out[n, f, i, j] belongs to row i (height) and column j (width)"
+        for why, variant in _conv_hypotheses(x, W, b, stride, padding).items():
+            if same_values(got, variant):
+                return why
+        where = _only_last(got, case.expected, _CONV_AXES)
+        return (f"out: {where}" if where else None) or _all_zero("out", got, case.expected) or problem
     return problem
 
 
@@ -183,7 +298,10 @@ def _im2col_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(rng.standard_normal((2, 2, 5, 4)), 2, 3, 1, 1), batch=2,
                  label="x (2, 2, 5, 4), 2×3 windows, stride=1, padding=1"),
             Case(args=(rng.standard_normal((1, 2, 7, 7)), 3, 3, 2, 1), batch=1,
-                 label="x (1, 2, 7, 7), 3×3 windows, stride=2, padding=1")]
+                 label="x (1, 2, 7, 7), 3×3 windows, stride=2, padding=1"),
+            Case(args=(rng.standard_normal((2, 1, 6, 7)), 3, 2, 2, 0), batch=2,
+                 label="x (2, 1, 6, 7), 3×2 windows, stride=2, padding=0: sizes that do not divide evenly, "
+                       "OH = (6 − 3) // 2 + 1 = 2")]
 
 
 def _im2col_judge(case: Case, got: Any) -> str | None:
@@ -201,6 +319,8 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
     if shape == (n, oh * ow, c * kh * kw) or shape == (n, oh, ow, c * kh * kw):
         return (f"cols has shape {shape}, expected the 2-D {expected_shape}: one row per window of "
                 "every image — reshape to (N·OH·OW, C·kh·kw)")
+    if shape is not None and len(shape) == 2 and shape[1] == c * kh * kw and shape[0] != n * oh * ow:
+        return _im2col_rows_problem(shape, expected_shape, x.shape, kh, kw, stride, padding)
     problem = compare_array("cols", got, case.expected, rtol=1e-12, atol=1e-12)
     if problem and "differs" in problem:
         if same_values(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
@@ -212,7 +332,27 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
                     "n·OH·OW + i·OW + j holds window (i, j) of image n")
         if oh > 1 and ow > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
             return "the window positions are walked column by column: go row by row (i outer, j inner)"
+        where = _only_last(np.reshape(got, (n, oh, ow, -1)), case.expected.reshape(n, oh, ow, -1),
+                           ("image", "output row", "output column", "column of cols"), rtol=1e-12, atol=1e-12)
+        if where:
+            return f"cols (seen as (N, OH, OW, C·kh·kw)): {where}"
     return problem
+
+
+def _im2col_rows_problem(got: tuple, expected: tuple, xshape: tuple, kh: int, kw: int, stride: int,
+                         padding: int) -> str:
+    """cols has the wrong number of rows: the size rule with the case's numbers, and the one classic
+    wrong OH or OW that gives the student's row count, if exactly one does."""
+    n, _, h, w = xshape
+    oh, ow = _size(h, kh, stride, padding), _size(w, kw, stride, padding)
+    named = [f"{got[0]} = {n}·{v}·{ow} is the count with OH = {v}, what {why} gives"
+             for why, v in _size_variants(h, kh, stride, padding).items() if n * v * ow == got[0]]
+    named += [f"{got[0]} = {n}·{oh}·{v} is the count with OW = {v}, what {why} gives"
+              for why, v in _size_variants(w, kw, stride, padding).items() if n * oh * v == got[0]]
+    cause = f" — {named[0]}" if len(named) == 1 else ""
+    return (f"cols has {got[0]} rows, expected N·OH·OW = {n}·{oh}·{ow} = {expected[0]}, one per window, with "
+            f"OH = (H + 2·padding − kh) // stride + 1 = ({h} + 2·{padding} − {kh}) // {stride} + 1 = {oh} and "
+            f"OW = ({w} + 2·{padding} − {kw}) // {stride} + 1 = {ow}{cause}")
 
 
 define(name="im2col", description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
@@ -278,6 +418,53 @@ def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: i
     return dx, dW, dout.sum(axis=(0, 2, 3))
 
 
+def _conv_backward_hypotheses(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int,
+                              padding: int) -> dict[str, np.ndarray]:
+    """What dx is under each classic mistake of the backward pass: message → dx."""
+    n, f, oh, ow = dout.shape
+    out = {}
+    if oh > 1:
+        d = dout.copy()
+        d[:, :, -1] = 0
+        out[f"dx lacks the gradient of the last row of output positions (i = OH − 1 = {oh - 1}): it equals dx "
+            f"computed with dout[:, :, {oh - 1}] = 0 — the loop over i must cover range(OH)"] = \
+            _conv_backward_ref(d, x, W, stride, padding)[0]
+    if ow > 1:
+        d = dout.copy()
+        d[:, :, :, -1] = 0
+        out[f"dx lacks the gradient of the last column of output positions (j = OW − 1 = {ow - 1}): it equals dx "
+            f"computed with dout[:, :, :, {ow - 1}] = 0 — the loop over j must cover range(OW)"] = \
+            _conv_backward_ref(d, x, W, stride, padding)[0]
+    if f > 1:
+        scrambled = dout.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+        out["dx equals the gradient for a scrambled dout: dout.reshape(-1, F) reads the memory in (F, OH, OW) "
+            "order, so its rows are not positions and its columns are not filters — move F last first, "
+            "dout.transpose(0, 2, 3, 1).reshape(-1, F)"] = _conv_backward_ref(scrambled, x, W, stride, padding)[0]
+    return out
+
+
+def _crop_problem(dx: Any, dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
+    """dx is a wrong crop of the padded input's gradient: which rows/columns it holds (else None)."""
+    h, w = x.shape[2:]
+    try:
+        got = np.asarray(dx, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if got.ndim != 4 or got.shape[:2] != x.shape[:2]:
+        return None
+    full = _conv_backward_ref(dout, x, W, stride, padding, crop=False)[0]
+    if got.shape == x.shape and same_values(got, full[:, :, padding:padding + h, padding:padding + w]):
+        return None
+    gh, gw = got.shape[2:]
+    for r in range(full.shape[2] - gh + 1):
+        for c in range(full.shape[3] - gw + 1):
+            if same_values(got, full[:, :, r:r + gh, c:c + gw]):
+                return (f"dx is rows {r}:{r + gh}, columns {c}:{c + gw} of the padded input's gradient (shape "
+                        f"{full.shape[2:]}); the input's own pixels are rows p:p + H = {padding}:{padding + h} and "
+                        f"columns p:p + W = {padding}:{padding + w} — crop dx_padded[:, :, p:p + H, p:p + W]")
+    return None
+
+
 def _coverage(xshape: tuple, k: tuple, stride: int, padding: int) -> np.ndarray:
     """(H, W): how many receptive fields use each pixel of x (at least 1, to divide by)."""
     h, w = xshape[2:]
@@ -289,14 +476,18 @@ def _coverage(xshape: tuple, k: tuple, stride: int, padding: int) -> np.ndarray:
 
 
 def _conv_backward_cases(rng: np.random.Generator) -> list[Case]:
-    def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int) -> Case:
+    def make(n: int, c: int, h: int, w: int, f: int, k: int, stride: int, padding: int, kw: int | None = None,
+             note: str = "") -> Case:
+        kw = k if kw is None else kw
         x = rng.standard_normal((n, c, h, w))
-        W = rng.standard_normal((f, c, k, k))
-        dout = rng.standard_normal((n, f, _size(h, k, stride, padding), _size(w, k, stride, padding)))
+        W = rng.standard_normal((f, c, k, kw))
+        dout = rng.standard_normal((n, f, _size(h, k, stride, padding), _size(w, kw, stride, padding)))
         return Case(args=(dout, x, W, stride, padding), batch=n,
-                    label=f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}")
+                    label=f"x {x.shape}, W {W.shape}, stride={stride}, padding={padding}{note}")
 
-    return [make(2, 3, 5, 5, 4, 3, 1, 0), make(3, 2, 5, 6, 3, 3, 1, 1), make(2, 2, 7, 6, 2, 3, 2, 1)]
+    return [make(2, 3, 5, 5, 4, 3, 1, 0), make(3, 2, 5, 6, 3, 3, 1, 1), make(2, 2, 7, 6, 2, 3, 2, 1),
+            make(1, 2, 6, 8, 3, 3, 2, 0, kw=2, note=": one image, a 3×2 kernel, sizes that do not divide evenly "
+                                                    "(the last row of x is in no window)")]
 
 
 def _conv_backward_judge(case: Case, got: Any) -> str | None:
@@ -305,15 +496,37 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
     if isinstance(got, (tuple, list)) and len(got) == 3:
         dx, dW, db = got
         sx, sb = _shape_of(dx), _shape_of(db)
-        if padding == 0 and sx is not None and len(sx) == 4 and sx[:2] == x.shape[:2] and 0 in sx[2:]:
+        if padding == 0 and sx is not None and len(sx) == 4 and sx[:2] == x.shape[:2] and sx[2:] == (0, 0):
             return (f"dx has shape {sx}, expected {x.shape}: with padding = 0, dx_pad[:, :, pad:-pad, pad:-pad] "
                     "is empty (−0 is 0, so the slice is 0:0) — crop with pad:pad + H and pad:pad + W instead")
+        if sx is not None and len(sx) == 4 and sx[:2] == x.shape[:2] and 0 in sx[2:]:
+            what, bounds = (("rows", f"p:p + H = {padding}:{padding + x.shape[2]}") if sx[2] == 0
+                            else ("columns", f"p:p + W = {padding}:{padding + x.shape[3]}"))
+            return (f"dx has shape {sx}, expected {x.shape}: it has 0 {what} — the slice that crops its {what} is "
+                    f"empty (its end is not after its start); crop {what} {bounds}")
         if padding and sx == (x.shape[0], x.shape[1], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding):
             return (f"dx has shape {sx}, expected {x.shape}: it still includes the padding — "
                     "crop it off, dx_padded[:, :, p:p + H, p:p + W]")
+        crop = _crop_problem(dx, dout, x, W, stride, padding)
+        if crop:
+            return crop
         if sb in ((dout.shape[1], dout.shape[2], dout.shape[3]), (dout.shape[1], 1, 1), (1, dout.shape[1], 1, 1)):
             return (f"db has shape {sb}, expected {db_e.shape}: the bias of filter f is added at every "
                     "image and every position, so sum dout over axes (0, 2, 3)")
+        if sb != db_e.shape:
+            for k in (1, 2, 3):
+                for axes in itertools.combinations(range(4), k):
+                    if axes != (0, 2, 3) and same_values(db, dout.sum(axis=axes)):
+                        return (f"db has shape {sb}, expected {db_e.shape}: it is dout summed over axes {axes}; the "
+                                "bias of filter f is added at every image and every position, so sum dout over "
+                                "axes (0, 2, 3)")
+        if _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e):
+            for why, variant in _conv_backward_hypotheses(dout, x, W, stride, padding).items():
+                if same_values(dx, variant):
+                    return why
+            zero = _all_zero("dx", dx, dx_e)
+            if zero:
+                return zero
         if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e) \
                 and same_values(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
             return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
@@ -382,6 +595,9 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
         mixed = _mixed_sizes(shape, n, c, expected[2], expected[3], _size(w, size, stride, 0), _size(h, size, stride, 0))
         if mixed:
             return f"out {mixed}"
+        sizes = _size_problem("out", shape, expected, ((h, size, stride, 0), (w, size, stride, 0)), pool=True)
+        if sizes:
+            return sizes
     problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
         if same_values(got, _maxpool_ref(x, size, stride, mode="mean")):
@@ -390,7 +606,78 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
             return "window (i, j) starts at (i, j): it starts at (i·stride, j·stride)"
         if same_values(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
             return "out is clipped at 0: max pooling takes the maximum of the window even when it is negative"
+        named = [why for why, variant in _maxpool_hypotheses(x, size, stride).items() if same_values(got, variant)]
+        if len(named) == 1:  # two mistakes that give the same output here: name neither
+            return named[0]
+        where = _only_last(got, case.expected, ("image", "channel", "output row", "output column"))
+        return (f"out: {where}" if where else None) or _not_the_max(got, x, size, stride) or problem
     return problem
+
+
+def _pool_windows(x: np.ndarray, oh: int, ow: int, rows: tuple, cols: tuple, reduce: Any) -> np.ndarray | None:
+    """reduce over windows x[..., a·i + b : c·i + d, …] with rows = (a, b, c, d) (cols likewise)."""
+    out = np.empty(x.shape[:2] + (oh, ow))
+    with np.errstate(all="ignore"):
+        for i in range(oh):
+            for j in range(ow):
+                win = x[:, :, rows[0] * i + rows[1]:rows[2] * i + rows[3], cols[0] * j + cols[1]:cols[2] * j + cols[3]]
+                if win.shape[2] == 0 or win.shape[3] == 0:
+                    return None
+                out[:, :, i, j] = reduce(win)
+    return out
+
+
+def _maxpool_hypotheses(x: np.ndarray, size: int, stride: int) -> dict[str, np.ndarray]:
+    """What max pooling outputs under each classic mistake: message → out."""
+    oh, ow = _size(x.shape[2], size, stride, 0), _size(x.shape[3], size, stride, 0)
+    s = stride
+    right = (s, 0, s, size)
+    slices = {  # (a, b, c, d): the window's rows are a·i + b : c·i + d
+        (s, 0, s, size - 1): "end one short, {v}·stride + size − 1: the end of a slice is exclusive, "
+                             "so {v}·stride + size already stops after the last {what}",
+        (s, 1, s, size): "start one late, at {v}·stride + 1",
+        (1, 0, s, size): "start at {v} instead of {v}·stride",
+        (s, 0, 1, size): "end at {v} + size instead of {v}·stride + size",
+        (0, s, s, size): "start at stride for every {v} (the factor {v} is missing)",
+        (s, 0, 0, s + size): "end at stride + size for every {v} (the factor {v} is missing)",
+    }
+    out = {"out is the minimum of each window: max pooling keeps the largest value":
+           _pool_windows(x, oh, ow, right, right, lambda win: win.min(axis=(2, 3)))}
+    if x.shape[0] * x.shape[1] > 1:
+        out["every image and channel got the same value at (i, j), the maximum over all images and channels: "
+            "reduce over the window's axes only, .max(axis=(2, 3))"] = \
+            _pool_windows(x, oh, ow, right, right, lambda win: win.max())
+    for axis, (v, what) in enumerate((("i", "row"), ("j", "column"))):
+        for bounds, why in slices.items():
+            rows, cols = (bounds, right) if axis == 0 else (right, bounds)
+            variant = _pool_windows(x, oh, ow, rows, cols, lambda win: win.max(axis=(2, 3)))
+            if variant is not None:
+                out[f"out is the max over windows whose {what}s {why.format(v=v, what=what)} — window (i, j) "
+                    f"spans {what}s {v}·stride to {v}·stride + size − 1, x[..., {v}·stride:{v}·stride + size]"] = variant
+    return {why: v for why, v in out.items() if v is not None}
+
+
+def _not_the_max(got: Any, x: np.ndarray, size: int, stride: int) -> str | None:
+    """A verified fact about the first wrong output: not a value of its window, or not its largest."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    ref = _maxpool_ref(x, size, stride)
+    if g.shape != ref.shape:
+        return None
+    bad = np.argwhere(~np.isclose(g, ref, rtol=1e-9, atol=1e-12))
+    if not len(bad):
+        return None
+    m, ch, i, j = (int(v) for v in bad[0])
+    rs, cs = f"{i * stride}:{i * stride + size}", f"{j * stride}:{j * stride + size}"
+    win = x[m, ch, i * stride:i * stride + size, j * stride:j * stride + size]
+    where = f"out[{m}, {ch}, {i}, {j}] = {g[m, ch, i, j]:.4g}"
+    if not np.isclose(win, g[m, ch, i, j], rtol=1e-9, atol=1e-12).any():
+        return (f"{where} is not a value of its window x[{m}, {ch}, {rs}, {cs}] at all (whose maximum is "
+                f"{win.max():.4g}): each output must be its window's largest value ({len(bad)} outputs are wrong)")
+    return (f"{where} is a value of its window x[{m}, {ch}, {rs}, {cs}] but not the largest ({win.max():.4g}) "
+            f"({len(bad)} outputs are wrong)")
 
 
 define(name="maxpool_forward", description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
@@ -399,7 +686,7 @@ define(name="maxpool_forward", description="the maximum of every size×size wind
 
 def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: int, route: str = "first",
                           accumulate: bool = True) -> np.ndarray:
-    """route: "first" (argmax), "last", "all" (every tied max), "spread" (whole window), "mean"."""
+    """route: "first" (argmax), "last", "all" (every tied max), "min", "spread" (whole window), "mean"."""
     n, c = x.shape[:2]
     dx = np.zeros_like(x, dtype=np.float64)
     for i, j, rs, cs in _windows(x, size, stride):
@@ -408,6 +695,8 @@ def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: in
             mask = np.arange(size * size) == win.argmax(axis=-1)[..., None]
         elif route == "last":
             mask = np.arange(size * size) == (size * size - 1 - win[..., ::-1].argmax(axis=-1))[..., None]
+        elif route == "min":
+            mask = np.arange(size * size) == win.argmin(axis=-1)[..., None]
         elif route == "all":
             mask = win == win.max(axis=-1, keepdims=True)
         elif route == "spread":
@@ -466,6 +755,25 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
         if same_values(got, ref(dout, x, size, stride, accumulate=False)):
             return ("where windows overlap (stride < size) one pixel can be the maximum of several windows: "
                     "add their gradients (+=) instead of overwriting")
+        if same_values(got, ref(dout, x, size, stride, route="min")):
+            return "the gradient went to each window's minimum (argmin): max pooling sends it to the maximum"
+        if same_values(got, ref(dout, x, size, stride, route="spread") - ref(dout, x, size, stride)):
+            return ("dout went to every position of its window except the maximum — the mask is inverted: "
+                    "only the (first) maximum gets the gradient")
+        if not same_values(dout, 1.0) and same_values(got, ref(np.ones_like(dout), x, size, stride)):
+            return ("dx holds 1 at each window's maximum instead of that window's dout: multiply the mask by "
+                    "dout[:, :, i, j] (chain rule)")
+        oh, ow = dout.shape[2:]
+        for axis, (what, last) in enumerate((("row", oh - 1), ("column", ow - 1))):
+            d = dout.copy()
+            (d[:, :, -1] if axis == 0 else d[:, :, :, -1])[...] = 0
+            if last > 0 and same_values(got, ref(d, x, size, stride)):
+                return (f"the windows of the last output {what} ({'i' if axis == 0 else 'j'} = {last}) sent no "
+                        f"gradient: dx equals the gradient with those dout values set to 0 — the loop must cover all "
+                        f"{last + 1} output {what}s")
+        zero = _all_zero("dx", got, case.expected)
+        if zero:
+            return zero
     return problem
 
 

@@ -345,6 +345,14 @@ def _cv_run(fn: Callable, args: tuple) -> dict:
     return {"scores": scores, "oof": oof, "calls": calls}
 
 
+def _not_among(got: np.ndarray, allowed: np.ndarray) -> int | None:
+    """The first index whose value is none of ``allowed`` (NaN included), or None."""
+    with np.errstate(all="ignore"):
+        close = np.isclose(got[:, None], allowed[None, :], rtol=1e-6, atol=1e-9).any(axis=1)
+    bad = np.flatnonzero(~close)
+    return int(bad[0]) if len(bad) else None
+
+
 def _cv_judge(case: Case, got: dict) -> str | None:
     X, y, k, seed = case.args
     n = len(X)
@@ -384,6 +392,11 @@ def _cv_judge(case: Case, got: dict) -> str | None:
             return "scores are R² on the training rows: score each fold on its validation rows"
         if _same(np.sort(scores), np.sort(expected_scores), rtol=1e-6, atol=1e-9):
             return "scores are not in fold order: scores[i] must belong to fold i"
+        foreign = _not_among(scores, np.concatenate([expected_scores, train_scores]))
+        if foreign is not None:
+            return (f"scores[{foreign}] = {scores[foreign]:.4g} is the R² of no fold, neither on its validation rows "
+                    f"(fold {foreign}: {expected_scores[foreign]:.4g}) nor on its training rows: store "
+                    "scores[i] = r2(y[val_idx], y_pred) for every fold i (and does your r2 pass its check?)")
         return (compare_array("scores", scores, expected_scores, 1e-6, 1e-9)
                 + " (each score is r2(y[val_idx], fit_predict(...)) — does your r2 pass its check?)")
     expected_oof = np.empty(n)
@@ -397,6 +410,11 @@ def _cv_judge(case: Case, got: dict) -> str | None:
         if _same(oof, stacked, rtol=1e-6, atol=1e-9):
             return ("oof_pred holds the predictions in fold order; put them back in row order: "
                     "oof_pred[val_idx] = y_pred")
+        foreign = _not_among(oof, stacked)
+        if foreign is not None:
+            return (f"oof_pred[{foreign}] = {oof[foreign]:.4g} is no prediction fit_predict ever returned (row "
+                    f"{foreign} was predicted {expected_oof[foreign]:.4g} in its validation fold): store each "
+                    "fold's predictions at its validation rows, oof_pred[val_idx] = y_pred")
         return compare_array("oof_pred", oof, expected_oof, 1e-6, 1e-9)
     return None
 
@@ -463,6 +481,36 @@ def _perm_run(fn: Callable, args: tuple) -> dict:
     return {"importance": out, "modified": not np.array_equal(X, X_before), "calls": calls[0]}
 
 
+def _perm_named_problem(arr: np.ndarray, expected: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+                        b: float) -> str | None:
+    """A classic mistake that explains every importance, or a bound an importance breaks (else None)."""
+    base = _r2(y, X @ w + b)
+    if _same(arr, np.full_like(expected, base), rtol=1e-6, atol=1e-9):
+        return (f"every importance equals the baseline R² ({base:.4g}): subtract the permuted score, "
+                "baseline − r2(y, predict_fn(X_perm))")
+    if _same(arr, 2 * base - expected, rtol=1e-6, atol=1e-9):
+        return "each importance is baseline R² + permuted R²; it is the drop, baseline − permuted R²"
+    if np.any(expected) and not np.any(arr):
+        return ("every importance is 0: the scored copy did as well as X itself, as if no column was shuffled "
+                "in it — X_perm[:, j] = X[perm, j] before predict_fn(X_perm)")
+    wrong = ~np.isclose(arr, expected, rtol=1e-6, atol=1e-9)
+    if len(arr) > 1 and wrong[-1] and not wrong[:-1].any():
+        return (f"only the last importance (feature {len(arr) - 1}) is wrong; the others are right — does the "
+                f"loop run over all {len(arr)} columns of X?")
+    # Shuffling column j changes the predictions by at most 2·|w_j|·‖X_j‖ (a permutation keeps ‖X_j‖),
+    # so the permuted R² lies in [1 − (‖y − ŷ‖ + 2|w_j|‖X_j‖)² / SS_tot, 1].
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    res = float(np.linalg.norm(y - (X @ w + b)))
+    for j in np.flatnonzero(wrong):
+        low = base - 1.0
+        high = base - (1.0 - (res + 2 * abs(w[j]) * np.linalg.norm(X[:, j])) ** 2 / ss_tot)
+        if not np.isfinite(arr[j]) or not low - 1e-9 <= arr[j] <= high + 1e-9:
+            return (f"importances[{j}] = {arr[j]:.4g} is outside what shuffling column {j} can do here: the drop "
+                    f"in R² lies in [{low:.4g}, {high:.4g}] (R² ≤ 1, and the shuffle moves the predictions by at "
+                    f"most 2·|w_{j}|·‖X[:, {j}]‖) — is every importance computed and stored?")
+    return None
+
+
 def _perm_judge(case: Case, got: dict) -> str | None:
     X, y, w, b, seed = case.args
     d = X.shape[1]
@@ -498,6 +546,9 @@ def _perm_judge(case: Case, got: dict) -> str | None:
     if _same(arr, -expected, rtol=1e-6, atol=1e-9):
         return ("the sign is flipped: importance = baseline R² − permuted R² (shuffling a useful "
                 "feature makes the score drop, so its importance is positive)")
+    named = _perm_named_problem(arr, expected, X, y, w, b)
+    if named:
+        return named
     # Another way of drawing the permutations: accept it when it agrees statistically.
     tol = 0.1 * np.abs(expected) + 0.02
     if np.all(np.abs(arr - expected) <= tol) and np.array_equal(np.argsort(-arr)[:2], np.argsort(-expected)[:2]):

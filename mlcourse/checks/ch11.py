@@ -23,6 +23,7 @@ arrays only.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable
 
 import numpy as np
@@ -65,6 +66,11 @@ _UNBROADCAST_SHAPES = [((4, 3), (3,), "a bias (3,) broadcast over 4 rows"),
                        ((4, 3), (4, 3), "no broadcasting: the gradient passes unchanged")]
 
 
+def _axis_subsets(ndim: int) -> list[tuple]:
+    """Every non-empty set of axes of an ndim array, smallest first."""
+    return [axes for k in range(1, ndim + 1) for axes in itertools.combinations(range(ndim), k)]
+
+
 def _unbroadcast_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(args=(rng.standard_normal(g), s), label=label) for g, s, label in _UNBROADCAST_SHAPES]
 
@@ -90,6 +96,15 @@ def _unbroadcast_judge(case: Case, got: Any) -> str | None:
     if len(shape) and arr.shape == tuple(s for s in shape if s != 1) and 1 in shape:
         return (f"has shape {arr.shape}, expected {tuple(shape)}: sum the stretched size-1 axes with "
                 "keepdims=True, so the result has the input's shape")
+    for axes in _axis_subsets(grad.ndim):
+        for keep in (False, True):
+            if axes and arr.shape != tuple(shape) and same_values(arr, grad.sum(axis=axes, keepdims=keep)):
+                return (f"has shape {arr.shape}, expected {tuple(shape)}: it is grad summed over axes {axes}"
+                        f"{' (keepdims=True)' if keep else ''} — sum over the leading axes that broadcasting "
+                        "added and over the axes where shape has a 1, no others")
+    if arr.size == 1 and expected.size > 1 and same_values(arr.ravel(), [grad.sum()]):
+        return (f"has shape {arr.shape}, expected {tuple(shape)}: it is the sum of every element of grad — "
+                "sum only over the leading axes that broadcasting added and the axes where shape has a 1")
     if arr.ndim == len(shape) + 1 or (arr.ndim == grad.ndim and arr.shape != tuple(shape)):
         return (f"has shape {arr.shape}, expected {tuple(shape)}: sum over the leading axes that "
                 "broadcasting added (while grad.ndim > len(shape): sum axis 0), and over the axes where "
@@ -135,6 +150,16 @@ def _mul_judge(case: Case, got: Any) -> str | None:
         if np.shape(g) == full and full != own:
             return (f"{name} has the broadcast shape {full}, expected {own}: reduce a broadcast input's "
                     f"gradient to its own shape, {name} = unbroadcast(dout * {other}, {name[1]}.shape)")
+    for name, g, own, other, want in (("da", da, a.shape, b, expected[0]), ("db", db, b.shape, a, expected[1])):
+        if same_values(g, want):
+            continue
+        o = "b" if name == "da" else "a"
+        if same_values(g, _unbroadcast(np.broadcast_to(dout, full), own)):
+            return (f"{name} is the upstream gradient alone, unbroadcast(dout): the local derivative is missing — "
+                    f"∂(a·b)/∂{name[1]} = {o}, so {name} = unbroadcast(dout * {o}, {name[1]}.shape)")
+        if same_values(g, _unbroadcast(np.broadcast_to(other, full), own)):
+            return (f"{name} is the local derivative {o} alone, without dout: the chain rule multiplies it by the "
+                    f"upstream gradient, {name} = unbroadcast(dout * {o}, {name[1]}.shape)")
     return problem
 
 
@@ -506,6 +531,21 @@ def _tensor_run(T: Callable, args: tuple) -> dict:
     return results
 
 
+def _relu_grad_problem(g: np.ndarray, a: np.ndarray, dout: np.ndarray) -> str | None:
+    """The named mistake a.grad after a.relu() shows, if one of the classic ones explains it all."""
+    if same_values(g, dout):
+        return ("`a.relu()`: a.grad is out.grad everywhere, also where a < 0: relu's local derivative is "
+                "missing — a.grad += out.grad * (a.data > 0)")
+    if same_values(g, a > 0):
+        return ("`a.relu()`: a.grad is the mask (a.data > 0) alone, without out.grad: the chain rule multiplies "
+                "the local derivative by the upstream gradient — a.grad += out.grad * (a.data > 0)")
+    for c in (1.0, -1.0):
+        if same_values(g, dout * (a > c)):
+            return (f"`a.relu()`: a.grad passes out.grad only where a > {c:g}: relu's derivative is 1 for every "
+                    "a > 0 and 0 below — out.grad * (a.data > 0)")
+    return None
+
+
 def _tensor_judge(case: Case, got: dict) -> str | None:
     arrays = case.args[0]
     for op, spec in arrays.items():
@@ -539,6 +579,9 @@ def _tensor_judge(case: Case, got: dict) -> str | None:
                 if np.all(spec["inputs"]["a"][wrong] == 0):
                     return ("`a.relu()`: wrong only where the input is exactly 0 — take relu's derivative "
                             "at the kink as 0: out.grad * (self.data > 0)")
+                relu_problem = _relu_grad_problem(g, spec["inputs"]["a"], spec["dout"])
+                if relu_problem:
+                    return relu_problem
             return compare_array(f"{name}.grad after `{op}`", g, exp, 1e-6, 1e-9)
     return None
 

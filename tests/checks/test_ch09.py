@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.support import fails_with, load_solution_functions, passes
+from tests.support import fails_with, load_solution_functions, passes, solution_variant
 
 SOL = load_solution_functions("09")
 
@@ -430,3 +430,115 @@ def test_train_my_cnn_mistakes():
     fails_with("train_my_cnn", lambda X, y, seed=0: (untrained(X, y, seed), []), "returned tuple", "a dict")
     fails_with("train_my_cnn", lambda X, y, seed=0: {k: v.T for k, v in untrained(X, y, seed).items()},
                "params['W1'] has shape (3, 3, 1, 8)")
+
+
+# --- verified diagnoses added for issue 14 (each wrong version is a planted student bug) -----
+
+def _wrong(name: str, *replacements: tuple[str, str]):
+    """The solution's ``name`` with some text changed: one planted student bug."""
+    return solution_variant("09", *replacements)[name]
+
+
+def test_conv2d_naive_size_rule_and_value_hypotheses():
+    oh = "oh = (h + 2 * padding - kh) // stride + 1"
+    m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = (h + 2 * padding - kh) // stride")))
+    assert "OH = 2, expected (H + 2·padding − kh) // stride + 1 = (5 + 2·0 − 3) // 1 + 1 = 3" in m
+    assert "2 is what the rule without its + 1" in m
+    m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = (h - kh) // stride + 1")))
+    assert "OH = 4" in m and "4 is what the rule without the padding gives" in m
+    m = fails_with("conv2d_naive", _wrong("conv2d_naive", (oh, "oh = 1")))  # no classic variant gives 1 here
+    assert "OH = 1, expected (H + 2·padding − kh) // stride + 1 = (5 + 2·0 − 3) // 1 + 1 = 3 (case" in m
+    body = "out[m, k, i, j] = np.sum(window * W[k]) + b[k]"
+    cases = {"np.mean(window * W[k]) + b[k]": "averages the window · kernel products",
+             "np.sum(window * W[k]) - b[k]": "subtracts the bias",
+             "b[k]": "the bias alone",
+             "np.sum(window) + b[k]": "does not use the kernel",
+             "np.sum(W[k]) + b[k]": "does not use x"}
+    for wrong, words in cases.items():
+        assert words in fails_with("conv2d_naive", _wrong("conv2d_naive", (body, f"out[m, k, i, j] = {wrong}")))
+    m = fails_with("conv2d_naive", _wrong("conv2d_naive", ("((0, 0), (0, 0), (padding", "((1, 0), (0, 0), (padding")))
+    assert "out[m] holds the output of image m − 1" in m
+    for loop, what in (("range(f)", "last filter"), ("range(oh)", "last output row"), ("range(ow)", "last output column"),
+                       ("range(n)", "last image")):
+        m = fails_with("conv2d_naive", _wrong("conv2d_naive", (f"in {loop}:", f"in {loop[:-1]} - 1):")))
+        assert f"only the {what}" in m and "all 0" in m
+    assert "out is all 0" in fails_with("conv2d_naive", _wrong("conv2d_naive", (body, "pass")))
+
+
+def test_conv2d_im2col_subtracted_bias_is_named():
+    m = fails_with("conv2d_im2col", _wrong("conv2d_im2col", ("W.reshape(f, -1).T + b", "W.reshape(f, -1).T - b")))
+    assert "subtracts the bias" in m
+
+
+def test_im2col_row_count_and_last_window_row():
+    m = fails_with("im2col", _wrong("im2col", ("oh = (h + 2 * padding - kh) // stride + 1",
+                                               "oh = (h + 2 * padding - kh) // stride")))
+    assert "cols has 6 rows, expected N·OH·OW = 2·2·3 = 12" in m and "OH = 1, what the rule without its + 1" in m
+    m = fails_with("im2col", _wrong("im2col", ("for i in range(oh):", "for i in range(oh - 1):")))
+    assert "only the last output row" in m
+
+
+def test_conv2d_backward_crops_axes_and_loops():
+    crop = "dx = dxp[:, :, padding:padding + h, padding:padding + w]"
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", (crop, "dx = dxp[:, :, padding + 1:padding + h, "
+                                                                       "padding:padding + w]")))
+    assert "dx is rows 1:5, columns 0:5 of the padded input's gradient" in m and "p:p + H = 0:5" in m
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", (crop, "dx = dxp[:, :, padding:h, padding:w]")))
+    assert "dx is rows 1:5, columns 1:6" in m and "p:p + H = 1:6" in m  # the case with padding 1
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", (crop, "dx = dxp[:, :, padding:padding, "
+                                                                       "padding:padding + w]")))
+    assert "it has 0 rows" in m and "pad:-pad" not in m
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", ("dout.sum(axis=(0, 2, 3))", "dout.sum(axis=(0, 3))")))
+    assert "it is dout summed over axes (0, 3)" in m
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", ("for i in range(oh):", "for i in range(oh - 1):")))
+    assert "last row of output positions" in m and "dout[:, :, 2] = 0" in m
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", ("dout.transpose(0, 2, 3, 1).reshape", "dout.reshape")))
+    assert "scrambled dout" in m
+    m = fails_with("conv2d_backward", _wrong("conv2d_backward", ("+= dcols[:, i, j]", "+= 0 * dcols[:, i, j]")))
+    assert "dx is all 0" in m
+
+
+def test_conv2d_backward_cases_vary_every_argument():
+    from mlcourse.checks.ch09 import _conv_backward_cases
+
+    cases = _conv_backward_cases(np.random.default_rng(0))
+    shapes = [(c.args[1].shape, c.args[2].shape, c.args[3], c.args[4]) for c in cases]
+    assert {s for _, _, s, _ in shapes} == {1, 2} and {p for *_, p in shapes} == {0, 1}
+    assert any(x[0] == 1 for x, *_ in shapes)  # batch of 1
+    assert any(W[2] != W[3] for _, W, *_ in shapes)  # a non-square kernel
+    assert any((x[2] + 2 * p - W[2]) % s for x, W, s, p in shapes)  # sizes that do not divide evenly
+
+
+def _expect(name: str, planted: list[tuple[tuple, str]]) -> None:
+    """Each (replacements, words): the solution's ``name`` with that bug fails, naming ``words``."""
+    for replacements, words in planted:
+        assert words in fails_with(name, _wrong(name, *replacements)), replacements
+
+
+def test_maxpool_forward_window_bounds_and_sizes():
+    oh = "oh, ow = (h - size) // stride + 1, (w - size) // stride + 1"
+    win = "x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]"
+    pool = "out[:, :, i, j] = window.max(axis=(2, 3))"
+    _expect("maxpool_forward", [
+        (((oh, "oh, ow = (h - size) // stride, (w - size) // stride + 1"),),
+         "OH = 1, expected (H − size) // stride + 1 = (4 − 2) // 2 + 1 = 2 — 1 is what the rule without its + 1"),
+        (((win, win.replace("i * stride + size", "i * stride + size - 1")),), "rows end one short, i·stride + size − 1"),
+        (((win, win.replace("j * stride:", "j:")),), "columns start at j instead of j·stride"),
+        (((pool, pool.replace(".max(", ".min(")),), "minimum of each window"),
+        (((pool, pool.replace("axis=(2, 3)", "")),), "maximum over all images and channels"),
+        ((("for i in range(oh):", "for i in range(oh - 1):"),), "only the last output row"),
+        ((("out = np.empty(", "out = 7 + np.zeros("), (pool, "pass")),
+         "out[0, 0, 0, 0] = 7 is not a value of its window x[0, 0, 0:2, 0:2] at all"),
+    ])
+
+
+def test_maxpool_backward_masks_and_loops():
+    mask = "mask = np.arange(size * size) == first[:, :, None]"
+    grad = "(mask * dout[:, :, i, j, None])"
+    _expect("maxpool_backward", [
+        (((mask, mask.replace("==", "!=")),), "except the maximum — the mask is inverted"),
+        ((("window.argmax(axis=2)", "window.argmin(axis=2)"),), "each window's minimum"),
+        (((grad, "(mask * 1.0)"),), "holds 1 at each window's maximum instead of that window's dout"),
+        ((("for j in range(ow):", "for j in range(ow - 1):"),), "last output column (j = 1) sent no gradient"),
+        (((grad, "(0 * mask)"),), "dx is all 0"),
+    ])

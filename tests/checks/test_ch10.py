@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcourse.checks import evaluate, get_check
-from tests.support import fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, solution_variant
 
 SOL = load_solution_functions("10")
 
@@ -230,3 +230,35 @@ def test_permutation_importance_accepts_other_permutation_draws():
     for seed in range(4):
         result = evaluate(get_check("permutation_importance"), fresh_rng_per_column, seed=seed)
         assert result.passed, result.message
+
+
+# --- verified diagnoses added for issue 14 (each wrong version is a planted student bug) -----
+
+def _wrong10(name: str, *replacements: tuple[str, str]):
+    """The solution's ``name`` with some text changed: one planted student bug."""
+    return solution_variant("10", *replacements)[name]
+
+
+def test_permutation_importance_named_mistakes():
+    line = "importances[j] = baseline - r2(y, predict_fn(X_perm))"
+    cases = {"importances[j] = baseline": "every importance equals the baseline R²",
+             "importances[j] = baseline + r2(y, predict_fn(X_perm))": "baseline R² + permuted R²"}
+    for wrong, words in cases.items():
+        assert words in fails_with("permutation_importance", _wrong10("permutation_importance", (line, wrong)))
+    m = fails_with("permutation_importance", _wrong10("permutation_importance", ("X_perm[:, j] = X[perm, j]", "pass")))
+    assert "every importance is 0" in m
+    m = fails_with("permutation_importance", _wrong10("permutation_importance",
+                                                      ("for j in range(X.shape[1]):", "for j in range(X.shape[1] - 1):"),
+                                                      ("np.empty(X.shape[1])", "np.zeros(X.shape[1])")))
+    assert "only the last importance (feature 3) is wrong" in m
+    m = fails_with("permutation_importance", _wrong10("permutation_importance", (line, "importances[j] = 1e6")))
+    assert "importances[0] = 1e+06 is outside what shuffling column 0 can do here" in m
+
+
+def test_cross_validate_values_never_stored_are_named():
+    m = fails_with("cross_validate", _wrong10("cross_validate", ("scores = np.empty(k)", "scores = np.full(k, 7.0)"),
+                                              ("scores[i] = r2(y[val], pred)", "pass")))
+    assert "scores[0] = 7 is the R² of no fold" in m
+    m = fails_with("cross_validate", _wrong10("cross_validate", ("oof_pred = np.empty(len(X))", "oof_pred = np.full(len(X), 1e3)"),
+                                              ("oof_pred[val] = pred", "pass")))
+    assert "oof_pred[0] = 1000 is no prediction fit_predict ever returned" in m

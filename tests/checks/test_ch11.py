@@ -1,33 +1,17 @@
 """Chapter 11 checks: realistic mistakes fail with a message naming them."""
 from __future__ import annotations
 
-import functools
-
-import nbformat
 import numpy as np
 
-from mlcourse.notebook import definitions
 from mlcourse.checks import evaluate, get_check
-from tests.support import ROOT, fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, solution_variant
 
 SOL = load_solution_functions("11")
 
 
-@functools.lru_cache(maxsize=1)
-def _solution_source() -> str:
-    nb = nbformat.read(next((ROOT / "solutions").glob("11_*.ipynb")), as_version=4)
-    return definitions(nb)[0]
-
-
 def variant(*replacements: tuple[str, str]) -> dict:
     """The solution's definitions with some lines changed: a student's realistic mistake."""
-    source = _solution_source()
-    for old, new in replacements:
-        assert old in source, old
-        source = source.replace(old, new)
-    ns: dict = {"__name__": "variant"}
-    exec(compile(source, "variant", "exec"), ns)
-    return ns
+    return solution_variant("11", *replacements)
 
 
 def test_spiral_settings_train_for_many_seeds():
@@ -248,3 +232,31 @@ def test_train_spiral_mistakes():
 
     ns = variant(("        losses.append(float(loss.data))\n", ""))
     assert "losses has 0 entries" in fails_with("train_spiral", ns["train_spiral"])
+
+
+# --- verified diagnoses added for issue 14 (each wrong version is a planted student bug) -----
+
+def test_unbroadcast_wrong_axes_are_named():
+    body = "        grad = grad.sum(axis=0)\n"
+    m = fails_with("unbroadcast", variant((body, "        grad = grad.sum(axis=1)\n"))["unbroadcast"])
+    assert "has shape (4,), expected (3,): it is grad summed over axes (1,)" in m
+    m = fails_with("unbroadcast", variant(("if size == 1 and", "if size != 1 and"))["unbroadcast"])
+    assert "has shape (1,), expected (3,): it is the sum of every element of grad" in m
+
+
+def test_mul_backward_missing_factor_is_named():
+    ret = "return unbroadcast(dout * b, a.shape), unbroadcast(dout * a, b.shape)"
+    for wrong, words in ((("dout * b, a.shape", "dout, a.shape"), "da is the upstream gradient alone"),
+                         (("dout * b, a.shape", "b, a.shape"), "da is the local derivative b alone, without dout"),
+                         (("dout * a, b.shape", "dout, b.shape"), "db is the upstream gradient alone"),
+                         (("dout * a, b.shape", "a, b.shape"), "db is the local derivative a alone, without dout")):
+        fn = variant((ret, ret.replace(*wrong)))["mul_backward"]
+        assert words in fails_with("mul_backward", fn)
+
+
+def test_tensor_relu_backward_mistakes_are_named():
+    line = "            self.grad += out.grad * (self.data > 0)\n"
+    for wrong, words in (("            self.grad += out.grad\n", "a.grad is out.grad everywhere, also where a < 0"),
+                         ("            self.grad += self.data > 0\n", "the mask (a.data > 0) alone, without out.grad"),
+                         ("            self.grad += out.grad * (self.data > 1)\n", "only where a > 1")):
+        assert words in fails_with("tensor_ops", variant((line, wrong))["Tensor"])
