@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array, compare_outputs
+from .compare import compare_array, compare_outputs, plain_symptom
 from .core import Case, changed_inputs, define
 from .helpers import same_values, stable_sigmoid
 from .questions import number
@@ -40,6 +40,46 @@ def _watch(fn: Callable, args: tuple) -> dict:
         return {"problem": changed}
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {"out": out, "warnings": msgs}
+
+
+def _probing(probes: Callable[..., dict]) -> Callable:
+    """A ``run`` that also calls the function on the probe inputs ``probes(*args)`` names.
+
+    The probes are inputs where the right output has a known property (pred = target gives a
+    loss of 0, equal scores give log C, …). Runs in the student's process: a probe that raises
+    gives None, its warnings are ignored (the main call's are what the verdict reports).
+    """
+    def run(fn: Callable, args: tuple) -> dict:
+        got = _watch(fn, args)
+        if "problem" in got:
+            return got
+        outputs = {}
+        for name, probe_args in probes(*args).items():
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    outputs[name] = fn(*probe_args)
+            except Exception:  # the main call worked; a probe that raises only tells us less
+                outputs[name] = None
+        return {**got, "probes": outputs}
+    return run
+
+
+def _as_float(value: Any) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is not numbers."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr
+
+
+def _pair(value: Any) -> tuple[float | None, np.ndarray | None]:
+    """(loss, grad) of a (loss, grad) return value as numbers; None for what is not numbers."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return None, None
+    loss, grad = _as_float(value[0]), _as_float(value[1])
+    return (float(loss) if loss is not None and loss.size == 1 else None), grad
 
 
 _ADVICE = (
@@ -91,8 +131,10 @@ def _leaky_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _elementwise_judge(extra: Callable[[Case, Any], str | None] | None = None) -> Callable:
-    """Judge for an elementwise function: warnings, then dtype/shape/values, then ``extra``."""
+def _elementwise_judge(extra: Callable[[Case, Any], str | None] | None = None,
+                      properties: Callable[[np.ndarray, np.ndarray], str | None] | None = None) -> Callable:
+    """Judge for an elementwise function: warnings, then dtype/shape/values, then ``extra``, the
+    branch of x that is wrong, and the function's ``properties`` (checked on the output)."""
 
     def judge(case: Case, got: Any) -> str | None:
         out, problem = _warning_problem(got)
@@ -101,11 +143,83 @@ def _elementwise_judge(extra: Callable[[Case, Any], str | None] | None = None) -
         problem = compare_array("output", out, case.expected, rtol=1e-6, atol=1e-9, check_dtype=True)
         if problem and extra is not None and "dtype" not in problem:
             problem = extra(case, out) or problem
-        if problem and problem.startswith("output differs at"):
-            return _branch_hint(case, out) or problem
+        if problem and problem.startswith("output differs"):  # a branch of x is sharper than a slice
+            problem = _branch_hint(case, out) or problem
+        if plain_symptom(problem) and properties is not None:
+            arr = _as_float(out)
+            x = np.asarray(case.args[0], dtype=np.float64)
+            if arr is not None and arr.shape == x.shape:
+                return properties(x, arr) or problem
         return problem
 
     return judge
+
+
+def _at(x: np.ndarray, i: tuple) -> str:
+    return f"x = {x[i]:.4g}"
+
+
+def _value_at_zero(fn: str, value: float) -> Callable:
+    def prop(x: np.ndarray, out: np.ndarray) -> str | None:
+        bad = (x == 0) & ~np.isclose(out, value, rtol=1e-5, atol=1e-7)
+        if bad.any():
+            return f"{fn}(0) must be {value:g}; yours gives {out[bad][0]:.4g}"
+        return None
+    return prop
+
+
+def _within(fn: str, lo: float, hi: float) -> Callable:
+    def prop(x: np.ndarray, out: np.ndarray) -> str | None:
+        bad = (out < lo - 1e-6) | (out > hi + 1e-6) | np.isnan(out)
+        if bad.any():
+            i = tuple(np.argwhere(bad)[0])
+            return f"{fn}(x) lies in [{lo:g}, {hi:g}] for every x; yours gives {out[i]:.4g} at {_at(x, i)}"
+        return None
+    return prop
+
+
+def _increasing(fn: str) -> Callable:
+    def prop(x: np.ndarray, out: np.ndarray) -> str | None:
+        order = np.argsort(x, axis=None, kind="stable")
+        xs, ys = x.ravel()[order], out.ravel()[order]
+        drop = (np.diff(ys) < -1e-6) & (np.diff(xs) > 0)
+        if drop.any():
+            k = int(np.flatnonzero(drop)[0])
+            return (f"{fn} increases with x; yours gives {fn}({xs[k]:.4g}) = {ys[k]:.4g} but "
+                    f"{fn}({xs[k + 1]:.4g}) = {ys[k + 1]:.4g}")
+        return None
+    return prop
+
+
+def _identity_for_positive(fn: str) -> Callable:
+    def prop(x: np.ndarray, out: np.ndarray) -> str | None:
+        bad = (x > 0) & ~np.isclose(out, x, rtol=1e-5, atol=1e-7)
+        if bad.any():
+            i = tuple(np.argwhere(bad)[0])
+            return f"{fn}(x) = x for x > 0; yours gives {out[i]:.4g} at {_at(x, i)}"
+        return None
+    return prop
+
+
+def _constant_for_positive(fn: str, value: float) -> Callable:
+    def prop(x: np.ndarray, out: np.ndarray) -> str | None:
+        bad = (x > 0) & ~np.isclose(out, value)
+        if bad.any():
+            i = tuple(np.argwhere(bad)[0])
+            return f"{fn}(x) = {value:g} for x > 0; yours gives {out[i]:.4g} at {_at(x, i)}"
+        return None
+    return prop
+
+
+def _all_of(*props: Callable) -> Callable:
+    """The first property the output violates (each a verified fact about the function)."""
+    def check(x: np.ndarray, out: np.ndarray) -> str | None:
+        for prop in props:
+            said = prop(x, out)
+            if said:
+                return said
+        return None
+    return check
 
 
 def _branch_hint(case: Case, out: Any) -> str | None:
@@ -149,11 +263,11 @@ def _kink_hint(case: Case, out: Any) -> str | None:
 
 define(name="relu", description="max(0, x) elementwise, same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: np.maximum(x, 0), run=_watch,
-       judge=_elementwise_judge())
+       judge=_elementwise_judge(properties=_all_of(_within("ReLU", 0, np.inf), _identity_for_positive("ReLU"))))
 
 define(name="relu_derivative", description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
        cases=_activation_cases, reference=lambda x: (x > 0).astype(x.dtype), run=_watch,
-       judge=_elementwise_judge(_kink_hint))
+       judge=_elementwise_judge(_kink_hint, _all_of(_within("ReLU′", 0, 1), _constant_for_positive("ReLU′", 1))))
 
 
 def _leaky(x: np.ndarray, alpha: float) -> np.ndarray:
@@ -177,14 +291,16 @@ def _leaky_hint(case: Case, out: Any) -> str | None:
 
 
 define(name="leaky_relu", description="x where x > 0, else alpha·x, for two values of alpha",
-       cases=_leaky_cases, reference=_leaky, run=_watch, judge=_elementwise_judge(_leaky_hint))
+       cases=_leaky_cases, reference=_leaky, run=_watch,
+       judge=_elementwise_judge(_leaky_hint, _identity_for_positive("LeakyReLU")))
 
 define(name="leaky_relu_derivative", description="1 where x > 0, else alpha (also at x = 0), for two values of alpha",
        cases=_leaky_cases, reference=_leaky_derivative, run=_watch,
-       judge=_elementwise_judge(_kink_hint))
+       judge=_elementwise_judge(_kink_hint, _constant_for_positive("LeakyReLU′", 1)))
 
 define(name="sigmoid", description="1 / (1 + exp(-x)) without overflow at ±1000, dtype kept",
-       cases=_activation_cases, reference=stable_sigmoid, run=_watch, judge=_elementwise_judge())
+       cases=_activation_cases, reference=stable_sigmoid, run=_watch,
+       judge=_elementwise_judge(properties=_all_of(_value_at_zero("σ", 0.5), _within("σ", 0, 1), _increasing("σ"))))
 
 
 def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
@@ -198,10 +314,11 @@ def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
 
 define(name="sigmoid_derivative", description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
        cases=_activation_cases, reference=lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)), run=_watch,
-       judge=_elementwise_judge(_sigmoid_derivative_hint))
+       judge=_elementwise_judge(_sigmoid_derivative_hint, _all_of(_value_at_zero("σ′", 0.25), _within("σ′", 0, 0.25))))
 
 define(name="tanh", description="tanh(x) without overflow at ±1000, dtype kept",
-       cases=_activation_cases, reference=np.tanh, run=_watch, judge=_elementwise_judge())
+       cases=_activation_cases, reference=np.tanh, run=_watch,
+       judge=_elementwise_judge(properties=_all_of(_value_at_zero("tanh", 0), _within("tanh", -1, 1), _increasing("tanh"))))
 
 
 def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
@@ -215,7 +332,7 @@ def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
 
 define(name="tanh_derivative", description="1 − tanh(x)², dtype kept",
        cases=_activation_cases, reference=lambda x: 1 - np.tanh(x) ** 2, run=_watch,
-       judge=_elementwise_judge(_tanh_derivative_hint))
+       judge=_elementwise_judge(_tanh_derivative_hint, _all_of(_value_at_zero("tanh′", 1), _within("tanh′", 0, 1))))
 
 
 # --------------------------------------------------------------------------------------
@@ -255,9 +372,29 @@ def _softmax_judge(case: Case, got: Any) -> str | None:
                 "(axis=1, keepdims=True), not over the batch")
     if np.isclose(arr.sum(), 1) and arr.shape[0] > 1:
         return "the whole array sums to 1: normalise each row separately (sum over axis=1, keepdims=True)"
-    if not np.allclose(arr.sum(axis=1), 1):
-        return problem + " — and the rows do not sum to 1: divide by the row sums"
-    return problem
+    sums = arr.sum(axis=1)
+    if not np.allclose(sums, 1):
+        i = int(np.flatnonzero(~np.isclose(sums, 1))[0])
+        return f"row {i} of your probabilities sums to {sums[i]:.4g}, not 1: divide each row by its sum"
+    return _softmax_properties(case.args[0], arr) or problem
+
+
+def _softmax_properties(z: np.ndarray, p: np.ndarray) -> str | None:
+    """Probabilities lie in [0, 1] and keep the order of the scores within a row."""
+    bad = (p < -1e-9) | (p > 1 + 1e-9)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        return f"probabilities lie in [0, 1]; yours has {p[i, j]:.4g} at ({i}, {j})"
+    z = np.asarray(z, dtype=np.float64)
+    for i in range(len(z)):
+        order = np.argsort(z[i], kind="stable")
+        zs, ps = z[i][order], p[i][order]
+        wrong = (np.diff(zs) > 0) & (np.diff(ps) < -1e-9)
+        if wrong.any():
+            k = int(np.flatnonzero(wrong)[0])
+            return (f"softmax keeps the order of the scores within a row; in row {i} the score {zs[k + 1]:.4g} > "
+                    f"{zs[k]:.4g} gets the probability {ps[k + 1]:.4g} < {ps[k]:.4g}")
+    return None
 
 
 define(name="softmax", description="row-wise softmax (N, C) → (N, C), stable at ±1000, dtype kept",
@@ -287,8 +424,35 @@ def _loss_judge(case: Case, got: Any, advice_for: tuple = _ADVICE) -> str | None
     return compare_outputs(("loss", "grad"), out, case.expected, rtol=1e-6, atol=1e-10, batch=case.batch)
 
 
+def _mse_probes(pred: np.ndarray, target: np.ndarray) -> dict:
+    return {"equal": (target.copy(), target.copy()), "swapped": (target.copy(), pred.copy())}
+
+
+def _mse_judge(case: Case, got: Any) -> str | None:
+    problem = _loss_judge(case, got)
+    if not plain_symptom(problem) or not isinstance(got, dict) or "probes" not in got:
+        return problem
+    loss, grad = _pair(got["out"])
+    loss0, grad0 = _pair(got["probes"]["equal"])
+    loss_t, grad_t = _pair(got["probes"]["swapped"])
+    if loss is not None and loss < 0:
+        return f"loss is negative ({loss:.4g}) although a mean of squares is ≥ 0"
+    if loss0 is not None and not np.isclose(loss0, 0, atol=1e-12):
+        return f"with pred equal to target the loss must be 0; yours gives {loss0:.4g}"
+    if grad0 is not None and not np.allclose(grad0, 0, atol=1e-12):
+        return (f"with pred equal to target the gradient must be 0 everywhere; yours gives "
+                f"{float(np.ravel(grad0)[np.argmax(np.abs(np.ravel(grad0)))]):.4g}")
+    if loss is not None and loss_t is not None and not np.isclose(loss, loss_t, rtol=1e-9, atol=1e-12):
+        return (f"swapping pred and target changes your loss from {loss:.4g} to {loss_t:.4g}, but "
+                "(pred − target)² does not change")
+    if grad is not None and grad_t is not None and grad.shape == grad_t.shape \
+            and not np.allclose(grad_t, -grad, rtol=1e-9, atol=1e-12):
+        return "swapping pred and target must flip the sign of the gradient (it is linear in pred − target); yours does not"
+    return problem
+
+
 define(name="mse_with_grad", description="mean of (pred − target)² and its gradient 2(pred − target)/size",
-       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_watch, judge=_loss_judge)
+       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_probing(_mse_probes), judge=_mse_judge)
 
 BCE_EPS = 1e-7
 
@@ -308,9 +472,71 @@ def _bce_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(edge_p, edge_y), batch=5, label="probabilities exactly 0 and 1")]
 
 
+def _bce_probes(p: np.ndarray, y: np.ndarray, eps: float = BCE_EPS) -> dict:
+    return {"half": (np.full_like(p, 0.5), y.copy()), "perfect": (y.astype(p.dtype), y.copy())}
+
+
+def _bce_grad_by_label(y: np.ndarray, grad: np.ndarray, expected: np.ndarray) -> str | None:
+    """Where the gradient is wrong only for one label (y = 0 or y = 1), say so."""
+    wrong = ~np.isclose(grad, expected, rtol=1e-6, atol=1e-10)
+    for label in (0, 1):
+        mask = y == label
+        if wrong.any() and mask.any() and (~mask).any() and np.array_equal(wrong, mask):
+            i = int(np.flatnonzero(wrong)[0])
+            return (f"grad is right where y = {1 - label} and wrong at every sample with y = {label} (e.g. got "
+                    f"{grad[i]:.4g} at index {i}, expected {expected[i]:.4g}): your formula is wrong when y = {label}")
+    return None
+
+
+def _bce_properties(case: Case, got: dict) -> str | None:
+    """Facts every binary cross-entropy and its gradient satisfy, on the student's outputs."""
+    p, y = case.args[:2]
+    n = p.size
+    loss, grad = _pair(got["out"])
+    probes = {k: _pair(v) for k, v in got.get("probes", {}).items()}
+    if loss is not None and loss < 0:
+        return f"loss is negative ({loss:.4g}) although binary cross-entropy −log p is ≥ 0"
+    half_loss, half_grad = probes.get("half", (None, None))
+    if half_loss is not None and not np.isclose(half_loss, np.log(2), rtol=1e-6):
+        return (f"with p = 0.5 everywhere the loss must be log 2 = {np.log(2):.4g} whatever y is "
+                f"(−log 0.5 for each sample); yours gives {half_loss:.4g}")
+    perfect = probes.get("perfect", (None, None))[0]
+    if perfect is not None and not 0 <= perfect <= 2 * -np.log1p(-BCE_EPS) + 1e-12:
+        return (f"with p equal to y (perfect predictions) the loss must be about 0 (at most −log(1 − eps) ≈ "
+                f"{-np.log1p(-BCE_EPS):.2g} after clipping); yours gives {perfect:.4g}")
+    if grad is not None and grad.shape == y.shape:
+        said = _bce_grad_by_label(y, grad, np.asarray(case.expected[1], dtype=np.float64))
+        if said:
+            return said
+        wrong_sign = ((y == 1) & (grad > 0)) | ((y == 0) & (grad < 0))
+        if wrong_sign.any():
+            i = int(np.flatnonzero(wrong_sign)[0])
+            return (f"grad has the wrong sign at index {i} (y = {y[i]:g}, p = {p[i]:.3g}, grad = {grad[i]:.4g}): "
+                    "the loss falls as p moves towards y, so the gradient is < 0 where y = 1 and > 0 where y = 0")
+    if half_grad is not None and half_grad.shape == y.shape:
+        want = (2 - 4 * y) / n
+        if not np.allclose(half_grad, want, rtol=1e-6, atol=1e-12):
+            i = int(np.flatnonzero(~np.isclose(half_grad, want, rtol=1e-6, atol=1e-12))[0])
+            return (f"with p = 0.5 everywhere the gradient must be (0.5 − y)/(0.5 · 0.5)/N = ±2/N = ±{2 / n:.4g}; "
+                    f"yours gives {half_grad[i]:.4g} at index {i} (y = {y[i]:g})")
+    return None
+
+
+def _bce_judge(case: Case, got: Any) -> str | None:
+    problem = _loss_judge(case, got, advice_for=(_BCE_DIVIDE, _ADVICE[0], _ADVICE[2]))
+    if problem and problem.startswith("grad differs") and isinstance(got, dict):
+        grad = _pair(got["out"])[1]
+        said = _bce_grad_by_label(case.args[1], grad, np.asarray(case.expected[1], dtype=np.float64)) \
+            if grad is not None and grad.shape == case.args[1].shape else None
+        if said:
+            return said
+    if plain_symptom(problem) and isinstance(got, dict) and "probes" in got:
+        return _bce_properties(case, got) or problem
+    return problem
+
+
 define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
-       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_watch,
-       judge=functools.partial(_loss_judge, advice_for=(_BCE_DIVIDE, _ADVICE[0], _ADVICE[2])))
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_probing(_bce_probes), judge=_bce_judge)
 
 
 def _ce_ref(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -360,6 +586,44 @@ def _saturation(scores: np.ndarray, y: np.ndarray, loss: Any) -> str | None:
     return None
 
 
+def _ce_probes(scores: np.ndarray, y: np.ndarray) -> dict:
+    n = len(y)
+    raised = scores.copy()
+    raised[np.arange(n), y] += 1.0
+    return {"equal": (np.zeros_like(scores), y.copy()),
+            "shifted": (scores + np.arange(1.0, n + 1.0)[:, None] * 3.0, y.copy()),
+            "raised": (raised, y.copy())}
+
+
+def _ce_properties(case: Case, got: dict) -> str | None:
+    """Facts every softmax cross-entropy satisfies, checked on the student's outputs."""
+    scores, y = case.args
+    n, c = scores.shape
+    loss, grad = _pair(got["out"])
+    probes = {k: _pair(v) for k, v in got.get("probes", {}).items()}
+    if loss is not None and loss < 0:
+        return f"loss is negative ({loss:.4g}) although cross-entropy −log p is ≥ 0"
+    if grad is not None and grad.shape == (n, c):
+        sums = grad.sum(axis=1)
+        if not np.allclose(sums, 0, atol=1e-9):
+            i = int(np.flatnonzero(~np.isclose(sums, 0, atol=1e-9))[0])
+            return (f"row {i} of grad sums to {sums[i]:.4g}; each row of (p − y)/N sums to 0, since the "
+                    "probabilities sum to 1 and the one-hot row to 1")
+    equal = probes.get("equal", (None, None))[0]
+    if equal is not None and not np.isclose(equal, np.log(c), rtol=1e-6):
+        return (f"with all scores equal (every class gets 1/{c}) the loss must be log {c} = {np.log(c):.4g}; "
+                f"yours gives {equal:.4g}")
+    shifted = probes.get("shifted", (None, None))[0]
+    if loss is not None and shifted is not None and not np.isclose(shifted, loss, rtol=1e-6, atol=1e-9):
+        return (f"adding a constant to every score of a row changed your loss from {loss:.4g} to {shifted:.4g}; "
+                "softmax, and so the loss, does not change (only differences between scores matter)")
+    raised = probes.get("raised", (None, None))[0]
+    if loss is not None and raised is not None and raised > loss + 1e-9 * max(1.0, abs(loss)):
+        return (f"raising the score of the right class (by 1 in every row) raised your loss from {loss:.4g} "
+                f"to {raised:.4g}; cross-entropy must fall when the right class's score rises")
+    return None
+
+
 def _ce_judge(case: Case, got: Any) -> str | None:
     out, problem = _warning_problem(got)
     if problem:
@@ -379,11 +643,19 @@ def _ce_judge(case: Case, got: Any) -> str | None:
             return "grad is softmax(scores)/N: subtract the one-hot targets, (p − y)/N"
         if _same(out[1], (p - onehot)):
             return "grad is off by a factor of N (the batch size): the loss is a mean, so divide by N"
+        g = _as_float(out[1])
+        if g is not None and g.shape == p.shape:
+            wrong = ~np.isclose(g, case.expected[1], rtol=1e-6, atol=1e-10)
+            if np.array_equal(wrong, onehot == 1):
+                return (f"grad is right except at each sample's own class (i, y_i) (e.g. got {g[0, y[0]]:.4g} at "
+                        f"(0, {y[0]}), expected {case.expected[1][0, y[0]]:.4g}): there the gradient is (p − 1)/N")
+    if plain_symptom(problem) and isinstance(got, dict):
+        return _ce_properties(case, got) or problem
     return problem
 
 
 define(name="softmax_cross_entropy", description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
-       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_watch, judge=_ce_judge)
+       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_probing(_ce_probes), judge=_ce_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -396,6 +668,10 @@ def _test_function(kind: str, A: np.ndarray) -> Callable[[np.ndarray], float]:
         return lambda v: float(np.sum(A * np.sin(v)) + 0.5 * np.sum(v) ** 2)
     if kind == "logsumexp":
         return lambda v: float(np.log(np.sum(np.exp(A * v))))
+    if kind == "linear":  # gradient A everywhere, and central differences are exact for it
+        return lambda v: float(np.sum(A * v))
+    if kind == "constant":  # gradient 0
+        return lambda v: float(np.sum(A))
     raise ValueError(f"unknown test function {kind!r}")
 
 
@@ -430,9 +706,32 @@ def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _numgrad_run(fn: Callable, args: tuple) -> dict:
+    """The gradient on the case, and on two probes whose gradient is known exactly: a linear
+    f(x) = Σ A·x (gradient A) and a constant f (gradient 0), at the same x and h."""
     kind, A, x, h = args
     grad = fn(_test_function(kind, A), x, h)
-    return {"grad": grad, "x_after": x}
+    probes = {}
+    for probe in ("linear", "constant"):
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                probes[probe] = fn(_test_function(probe, A), x.copy(), h)
+        except Exception:  # the case itself worked; a probe that raises only tells us less
+            probes[probe] = None
+    return {"grad": grad, "x_after": x, "probes": probes}
+
+
+def _numgrad_properties(case: Case, got: dict) -> str | None:
+    kind, A, x, h = case.args
+    for probe, expected, what in (("constant", np.zeros_like(A), "a constant f (gradient 0 everywhere)"),
+                                  ("linear", A, "the linear f(x) = Σ A·x (gradient A everywhere)")):
+        g = _as_float(got.get("probes", {}).get(probe))
+        if g is None or g.shape != np.shape(A) or np.allclose(g, expected, rtol=1e-5, atol=1e-7):
+            continue
+        i = tuple(int(k) for k in np.argwhere(~np.isclose(g, expected, rtol=1e-5, atol=1e-7))[0])
+        return (f"on {what} your grad is {g[i]:.4g} at index {i}, expected {expected[i]:.4g}: "
+                "check the two points x ± h you evaluate and the division by 2h")
+    return None
 
 
 def _numgrad_judge(case: Case, got: dict) -> str | None:
@@ -459,7 +758,8 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
         if _same(grad, _central(kind, A, x, h, restore=False), rtol=1e-6, atol=1e-9):
             return ("x[i] is not restored before moving on to the next entry, so later entries are "
                     "evaluated at the wrong point: set x[i] back to its old value")
-    return compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
+    problem = compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
+    return (_numgrad_properties(case, got) if plain_symptom(problem) else None) or problem
 
 
 define(name="numerical_gradient", description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
@@ -471,7 +771,7 @@ define(name="numerical_gradient", description="central differences (f(x+h) − f
 # Questions: predictions made before the experiment (mlcourse.checks.questions)
 # --------------------------------------------------------------------------------------
 
-number("answer_initial_loss", answer=float(np.log(10)),
+number("answer_initial_loss", answer=float(np.log(10)), rtol=0.01,  # ln 9, ln 11 are 4–5 % away
        explain="equal scores give each of the 10 classes probability 1/10, so every sample's loss is "
                "−ln(1/10) = ln 10 ≈ 2.303 — the loss to expect from an untrained 10-class network.",
        wrong={0.1: "0.1 = 1/C is the probability each class gets; the loss is the negative log of the "
@@ -525,7 +825,25 @@ def _jacobian_judge(case: Case, got: Any) -> str | None:
     if _same(out, np.outer(p, 1 - p)) or _same(out, np.outer(1 - p, p)):
         return ("J is an outer product with (1 − p): that is p_j(1 − p_k) for every pair — only the "
                 "diagonal (j = k) has that form; for j ≠ k the derivative is −p_j p_k")
+    if plain_symptom(problem):
+        return _jacobian_properties(np.asarray(out, dtype=np.float64)) or problem
     return problem
+
+
+def _jacobian_properties(J: np.ndarray) -> str | None:
+    """J is symmetric, its columns sum to 0 (Σ_j p_j = 1 for every z) and its diagonal
+    p_k(1 − p_k) lies in [0, ¼]."""
+    sums = J.sum(axis=0)
+    if not np.allclose(sums, 0, atol=1e-9):
+        k = int(np.flatnonzero(~np.isclose(sums, 0, atol=1e-9))[0])
+        return (f"column {k} of J sums to {sums[k]:.4g}; every column must sum to 0, because the "
+                "probabilities always sum to 1, so their total cannot change with z_k")
+    if not np.allclose(J, J.T, atol=1e-12):
+        return "J is not symmetric; ∂p_j/∂z_k = ∂p_k/∂z_j for softmax"
+    d = np.diag(J)
+    if np.any(d < -1e-12) or np.any(d > 0.25 + 1e-12):
+        return f"the diagonal of J is p_k(1 − p_k), which lies in [0, ¼]; yours has {d[(d < 0) | (d > 0.25)][0]:.4g}"
+    return None
 
 
 define(name="softmax_jacobian",

@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array
+from .compare import compare_array, compare_outputs
 from .core import Case, define, grader_side
-from .helpers import reproducibility_runs, same_values, stable_sigmoid
+from .helpers import bias_gradient_slip, dense_output_slip, reproducibility_runs, same_values, stable_sigmoid
 from .questions import choice, number
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
@@ -97,11 +97,8 @@ def _dense_forward_cases(rng: np.random.Generator) -> list[Case]:
 def _dense_forward_judge(case: Case, got: Any) -> str | None:
     x, W, b = case.args
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
-    if problem and "differs" in problem:
-        if same_values(got, x @ W):
-            return "out equals x @ W: the bias b is missing (out = x @ W + b)"
-        if same_values(got, x @ W - b):
-            return "out equals x @ W − b: the bias is added, not subtracted"
+    if problem:
+        return dense_output_slip("out", got, x, W, b) or problem
     return problem
 
 
@@ -126,9 +123,15 @@ def _dense_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray) -> tuple
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
+def _dense_backward_judge(case: Case, got: Any) -> str | None:
+    problem = compare_outputs(("dx", "dW", "db"), got, case.expected, 1e-6, 1e-9, case.batch)
+    if problem and problem.startswith("db "):
+        return bias_gradient_slip("db", got[2], case.args[0]) or problem
+    return problem
+
+
 define(name="dense_backward", description="dx (N, D), dW (D, M) and db (M,) for a batch",
-       cases=_dense_backward_cases, reference=_dense_backward_ref, outputs=("dx", "dW", "db"),
-       rtol=1e-6, atol=1e-9)
+       cases=_dense_backward_cases, reference=_dense_backward_ref, judge=_dense_backward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -162,7 +165,31 @@ def _activation_backward_judge(case: Case, got: Any) -> str | None:
         return "dz uses z·(1 − z): the derivative of the sigmoid is σ(z)·(1 − σ(z)) (apply σ first)"
     if same_values(got, case.hypotheses["dout * f(z)"]):
         return f"dz is dout * f(z) for {name!r}: use the derivative f'(z), not the activation itself"
-    return problem
+    return _implied_derivative_problem(np.asarray(got, dtype=np.float64), dout, z, name) or problem
+
+
+# What every f'(z) of the chapter satisfies, for any z: a dz whose dz / dout breaks it is wrong there.
+_DERIVATIVE_RANGE = {"tanh": (1.0, "tanh′(z) = 1 − tanh(z)² lies in (0, 1]"),
+                     "sigmoid": (0.25, "σ′(z) = σ(z)(1 − σ(z)) lies in (0, 0.25]")}
+
+
+def _implied_derivative_problem(got: np.ndarray, dout: np.ndarray, z: np.ndarray, name: str) -> str | None:
+    """dz / dout is the derivative the student used; name the first element where it is impossible."""
+    if got.shape != dout.shape:
+        return None
+    with np.errstate(all="ignore"):
+        ratio = got / dout
+    usable = np.abs(dout) > 1e-6
+    for idx in zip(*np.nonzero(usable)):
+        r, zi = float(ratio[idx]), float(z[idx])
+        at = f"dz / dout is {r:.4g} at index {tuple(int(i) for i in idx)} (z = {zi:.4g})"
+        if name == "relu" and zi != 0 and not np.isclose(r, 1.0 if zi > 0 else 0.0, atol=1e-9):
+            return f"{at}, but ReLU's derivative is {'1 for every z > 0' if zi > 0 else '0 for every z < 0'}"
+        if name in _DERIVATIVE_RANGE:
+            top, rule = _DERIVATIVE_RANGE[name]
+            if not (r > 0 or np.isclose(r, 0, atol=1e-12) and abs(zi) > 20) or r > top * (1 + 1e-9):
+                return f"{at}, but {rule} for every z"
+    return None
 
 
 @grader_side
@@ -236,6 +263,12 @@ def _init_judge(case: Case, got: dict) -> str | None:
         if W.shape != (d_in, d_out):
             hint = " — did you transpose? W maps D_in inputs to D_out units: shape (D_in, D_out)" \
                 if W.shape == (d_out, d_in) else ""
+            if W.shape == ():
+                hint = (f": W{l} is a single number ({float(W):.4g}) — draw a whole (D_in, D_out) array, "
+                        "rng.standard_normal((fan_in, fan_out)), and scale it")
+            elif W.shape in ((d_in, d_in), (d_out, d_out)) and d_in != d_out:
+                hint = (f": both sizes are {W.shape[0]}, so one size of the pair (sizes[l − 1], sizes[l]) is "
+                        "repeated — pair each size with the next, zip(sizes[:-1], sizes[1:])")
             return f"W{l} has shape {W.shape}, expected {(d_in, d_out)}{hint}"
         if b.shape != (d_out,):
             return f"b{l} has shape {b.shape}, expected {(d_out,)} — a flat vector, one bias per unit"
@@ -308,7 +341,16 @@ def _mlp_forward_judge(case: Case, got: Any) -> str | None:
         return (f"returned a {type(got).__name__}; expected a pair (scores, cache) — "
                 "the cache is what the backward pass needs")
     scores, cache = got
+    params, x, _ = case.args
     problem = compare_array("scores", scores, scores_ref, rtol=1e-6, atol=1e-9)
+    widths = [x.shape[1]] + [params[f"W{l}"].shape[1] for l in range(1, len(params) // 2 + 1)]
+    shape = np.shape(scores)
+    if problem and len(shape) == 2 and shape[0] == len(x) and shape != scores_ref.shape \
+            and shape[1] in widths[:-1]:
+        k = widths.index(shape[1])
+        where = "of the input x: no layer was applied" if k == 0 else f"of layer {k}'s output"
+        return (f"scores has shape {shape}, the width {where} (sizes {tuple(widths)}): apply all "
+                f"{len(widths) - 1} layers (n_layers = len(params) // 2); the last gives {scores_ref.shape}")
     if problem:
         if "differs" in problem:
             if same_values(scores, case.hypotheses["activated scores"]):
@@ -619,6 +661,53 @@ def _manual_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _manual_slip(key: str, g: Any, expected: dict, cache: dict) -> str | None:
+    """A classic slip in the step that makes grads[key], tested with the right upstream gradients
+    (the judge gets here only when every gradient before ``key`` is right)."""
+    g = np.asarray(g, dtype=np.float64)
+    if g.shape != np.shape(expected[key]):
+        return None
+    n = len(g)
+    if key == "logp" and same_values(g, np.full_like(g, -1.0 / n)):
+        return "is −1/N everywhere: only the label's entry logp[n, y_n] enters the loss, the others get 0"
+    if key == "logp" and np.all(g == 0):
+        return ("is 0 everywhere: loss = −mean of logp[n, y_n], so the label entries get −1/N "
+                "(d_logp[np.arange(N), y] = −1/N)")
+    if key == "s":
+        total = -expected["logp"].sum(axis=1, keepdims=True)
+        if same_values(g, total):
+            return "is −Σ_j d_logp[n, j] without dividing by s: d log(s) / ds = 1/s"
+        with np.errstate(all="ignore"):
+            if same_values(g, cache["s"] / total):
+                return "is s / (−Σ_j d_logp[n, j]): the division is upside down, d_s = −Σ_j d_logp[n, j] / s"
+    if key == "e" and np.all(g == 1):
+        return "is 1 everywhere: multiply by d_s — s = e.sum(axis=1) passes d_s on to every e[n, j]"
+    if key == "shifted":
+        d_logp, d_e, e = expected["logp"], expected["e"], cache["e"]
+        for value, why in ((d_logp, "is d_logp only: shifted also feeds e = exp(shifted) — add d_e·e"),
+                           (d_logp - d_e * e, "is d_logp − d_e·e: the gradients of the two paths add, d_logp + d_e·e"),
+                           (d_logp + d_e, "is d_logp + d_e: the path through e = exp(shifted) multiplies d_e by "
+                                          "exp′(shifted) = e"),
+                           (d_logp + e, "is d_logp + e: the path through e is d_e·e, the local derivative times d_e"),
+                           (d_e * e, "is d_e·e only: shifted also feeds logp directly (logp = shifted − log s) — "
+                                     "add the gradient of that path too")):
+            if same_values(g, value):
+                return why
+    if key == "z1" and same_values(g, expected["h1"] * (1 - cache["z1"] ** 2)):
+        return "uses 1 − z1²: the derivative of tanh is 1 − tanh(z1)² = 1 − h1²"
+    if key == "z1" and same_values(g, expected["h1"]):
+        return "equals d_h1: h1 = tanh(z1) multiplies by tanh′(z1) = 1 − h1²"
+    if key == "z1":
+        with np.errstate(all="ignore"):
+            ratio = g / expected["h1"]
+        for idx in zip(*np.nonzero(np.abs(expected["h1"]) > 1e-6)):
+            r = float(ratio[idx])
+            if r <= 0 or r > 1 + 1e-9:
+                return (f"/ grads['h1'] is {r:.4g} at index {tuple(int(i) for i in idx)}, but it must be tanh′(z1) = "
+                        "1 − h1², which lies in (0, 1]")
+    return None
+
+
 def _manual_run(fn: Callable, args: tuple) -> dict:
     params, cache, y = args
     grads = fn(_copy_params(params), {k: np.array(v, copy=True) for k, v in cache.items()}, np.array(y))
@@ -636,23 +725,15 @@ def _manual_judge(case: Case, got: dict) -> str | None:
         problem = compare_array(f"grads[{key!r}]", got[key], expected, rtol=1e-5, atol=1e-8, batch=n)
         if problem is None:
             continue
-        g = got[key]
-        known = None
-        if key == "logp" and same_values(g, np.full_like(expected, -1.0 / n)):
-            known = "it is −1/N everywhere: only the label's entry logp[n, y_n] enters the loss, the others get 0"
-        elif key == "s" and np.shape(g) == cache["e"].shape:
-            known = ("it has one entry per class: s = e.sum(axis=1, keepdims=True) is one number per sample, "
-                     "so its gradient sums the contributions of the row (keepdims)")
-        elif key == "shifted" and same_values(g, got["e"] * cache["e"]):
-            known = ("it is d_e·e only: shifted also feeds logp directly (logp = shifted − log s) — add the "
-                     "gradient of that path too")
-        elif key == "z1" and same_values(g, got["h1"] * (1 - cache["z1"] ** 2)):
-            known = "it uses 1 − z1²: the derivative of tanh is 1 − tanh(z1)² = 1 − h1²"
-        elif key == "z1" and same_values(g, got["h1"]):
-            known = "it equals d_h1: h1 = tanh(z1) multiplies by tanh′(z1) = 1 − h1²"
         where = (f" (d_{MANUAL_ORDER[i - 1]} and everything before it are right: look at the step "
                  f"{MANUAL_STEP[key]})" if i else "")
-        return f"{problem}{' — ' + known if known else ''}{where}"
+        slip = _manual_slip(key, got[key], case.expected, cache)
+        if slip:  # a tested cause replaces the symptom
+            return f"grads[{key!r}] {slip}{where}"
+        if key == "s" and np.shape(got[key]) == cache["e"].shape:
+            problem += (" — it has one entry per class: s = e.sum(axis=1, keepdims=True) is one number per "
+                        "sample, so its gradient sums the contributions of the row (keepdims)")
+        return f"{problem}{where}"
     return None
 
 
@@ -678,16 +759,30 @@ def _ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 @grader_side
 def _linear_ref(X: np.ndarray, y: np.ndarray, num_classes: int, lr: float, epochs: int,
-                sign: float = 1.0, bias: bool = True, after: bool = False) -> tuple:
-    """Reference run; the flags give three classic mistakes (for naming them)."""
+                sign: float = 1.0, bias: bool = True, after: bool = False, slip: str = "") -> tuple:
+    """Reference run; the flags and ``slip`` (one of _LINEAR_SLIPS) give classic mistakes (for naming them)."""
     W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+    fwd_b = {"no_b_in_scores": 0.0, "minus_b_in_scores": -1.0}.get(slip, 1.0)
     for _ in range(epochs):
-        loss, d = _ce(X @ W + b, y)
-        W = W - sign * lr * (X.T @ d)
+        loss, d = _ce(X @ W + fwd_b * b, y)
+        dW, db = X.T @ d, d.sum(axis=0)
+        if slip != "W_fixed":
+            W = W - sign * {"W_ascent": -lr, "W_no_lr": 1.0}.get(slip, lr) * dW
         if bias:
-            b = b - sign * lr * d.sum(axis=0)
-        losses.append(_ce(X @ W + b, y)[0] if after else loss)
+            b = b - sign * {"b_ascent": -lr, "b_no_lr": 1.0}.get(slip, lr) * db
+        losses.append(_ce(X @ W + fwd_b * b, y)[0] if after else loss)
     return W, b, losses
+
+
+_LINEAR_SLIPS = {
+    "no_b_in_scores": "the scores leave out b (X @ W): b is learned but never used — scores = X @ W + b",
+    "minus_b_in_scores": "the scores subtract b (X @ W − b): scores = X @ W + b",
+    "W_fixed": "W never changes: update it too, W -= lr * dW",
+    "W_ascent": "W moves up its gradient (W + lr·dW) while b moves down: W -= lr * dW",
+    "b_ascent": "b moves up its gradient (b + lr·db) while W moves down: b -= lr * db",
+    "W_no_lr": "W steps by the whole gradient dW: scale it by the learning rate, W -= lr * dW",
+    "b_no_lr": "b steps by the whole gradient db: scale it by the learning rate, b -= lr * db",
+}
 
 
 def _linear_cases(rng: np.random.Generator) -> list[Case]:
@@ -722,6 +817,14 @@ def _linear_judge(case: Case, got: Any) -> str | None:
     if all(same_values(a, r) for a, r in zip(got, case.hypotheses["loss after update"])):
         return ("losses are recorded after each update: record the loss the epoch's gradient came from "
                 f"(the first entry is the loss of W = 0, b = 0, ln {c} = {np.log(c):.4f})")
+    right = (ref_W, ref_b, ref_losses)
+    if not all(same_values(a, r) for a, r in zip(got, right)):
+        for slip, message in _LINEAR_SLIPS.items():
+            variant = case.hypotheses[slip]
+            # (with lr = 1 "no lr" is no slip at all: a variant equal to the reference names nothing)
+            if all(same_values(a, r) for a, r in zip(got, variant)) and \
+                    not all(same_values(v, r) for v, r in zip(variant, right)):
+                return message
     if not np.isclose(losses[0], np.log(c)):
         return (f"the first loss is {losses[0]:.4f}, expected ln {c} = {np.log(c):.4f}: start from "
                 "W = 0 and b = 0, where every class has probability 1/C")
@@ -734,8 +837,10 @@ def _linear_judge(case: Case, got: Any) -> str | None:
 
 @grader_side
 def _linear_hypotheses(*args: Any) -> dict:
+    with np.errstate(all="ignore"):
+        slips = {slip: _linear_ref(*args, slip=slip) for slip in _LINEAR_SLIPS}
     return {"ascent": _linear_ref(*args, sign=-1.0), "no bias update": _linear_ref(*args, bias=False),
-            "loss after update": _linear_ref(*args, after=True)}
+            "loss after update": _linear_ref(*args, after=True), **slips}
 
 
 define(name="train_linear_softmax",

@@ -22,7 +22,7 @@ from ..losses import CrossEntropyLoss
 from ..model import Sequential
 from .compare import as_array, compare_array
 from .core import Case, define, describe_exception
-from .helpers import held_out_accuracy, same_values
+from .helpers import bias_gradient_slip, dense_output_slip, held_out_accuracy, same_values
 from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-9
@@ -76,6 +76,8 @@ def _schedule_judge(variants: list[tuple[str, Callable]]) -> Callable:
                     "epoch t − 1 — epoch 0 must give lr0, the decay starts after it")
         if not np.isclose(got[0], lr0):
             return f"gives {got[0]:.4g} at epoch 0, expected lr0 = {lr0:.4g} (no decay yet)"
+        if _close(got, np.full_like(got, lr0)):
+            return f"gives lr0 = {lr0:.4g} at every epoch: the rate never decays"
         return compare_array("lr (epochs 0, 1, 2, …)", got, expected, _RTOL, _ATOL)
     return judge
 
@@ -137,6 +139,8 @@ define(name="inverse_time_decay", description="lr0 / (1 + decay · epoch) for ep
             lambda lr0, e, d: lr0 / (d * e)),
            ("computes lr0 / 1 + decay·epoch: put brackets around the denominator, lr0 / (1 + decay * epoch)",
             lambda lr0, e, d: lr0 / 1 + d * e),
+           ("ignores decay: lr0 / (1 + epoch) is the schedule for decay = 1; use lr0 / (1 + decay * epoch)",
+            lambda lr0, e, d: lr0 / (1 + e)),
            ("multiplies by (1 + decay·epoch) instead of dividing: the rate must shrink",
             lambda lr0, e, d: lr0 * (1 + d * e)),
        ]))
@@ -222,6 +226,12 @@ def _confusion_judge(case: Case, output: Any) -> str | None:
         return "is normalised to fractions: return the raw counts (integers)"
     if _close(got, (expected > 0).astype(int)):
         return "records only *whether* a pair occurs (0/1): count every sample, C[i, j] += 1"
+    n = len(case.args[0])
+    if np.isclose(got.sum(), 2 * n) and _close(got, 2 * expected):
+        return f"counts every sample twice (its entries sum to {2 * n} for {n} samples): add 1 per sample"
+    if not np.isclose(got.sum(), n):
+        return (f"its entries sum to {got.sum():g}, but there are {n} samples: each sample adds exactly 1 to "
+                "one entry, C[true, predicted] += 1")
     return compare_array("confusion matrix", got, expected)
 
 
@@ -286,7 +296,8 @@ def _reference_loop(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, batch
     fixed = rng.permutation(n) if variant == "once" else None
     h: dict[str, list[float]] = {k: [] for k in (
         "loss", "accuracy", "lr", "loss_unweighted", "loss_last", "loss_sum", "loss_end",
-        "accuracy_end", "val_loss", "val_accuracy", "val_loss_before", "val_accuracy_before")}
+        "accuracy_end", "val_loss", "val_accuracy", "val_loss_before", "val_accuracy_before",
+        "batch_losses", "batch_sizes", "batch_accuracies", "correct")}
 
     def evaluate(Xe: np.ndarray, ye: np.ndarray) -> tuple[float, float]:
         out = model.forward(Xe, training=False)
@@ -310,19 +321,27 @@ def _reference_loop(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, batch
             order_y = rng.permutation(n)
         losses, sizes, correct = [], [], 0
         stop = n - n % batch_size if variant == "drop_last" and n % batch_size else n
-        for start in range(0, stop, batch_size):
-            idx = order[start:start + batch_size]
+        for start in range(1 if variant == "start_one" else 0, stop, batch_size):
+            idx = order[start + (1 if variant == "skip_first" else 0):
+                        start + batch_size - (1 if variant == "short_batches" else 0)]
             yb = y[order_y[start:start + batch_size]] if variant == "x_y_apart" else y[idx]
             out = model.forward(X[idx], training=True)
             losses.append(loss_fn.forward(out, yb))
             sizes.append(len(idx))
             correct += int(np.sum(out.argmax(axis=1) == yb))
+            h["batch_accuracies"].append(float(np.mean(out.argmax(axis=1) == yb)))
             model.backward(loss_fn.backward())
             if variant != "no_update":
                 step = -lr_e if variant == "ascent" else lr_e
                 for k, p in model.params.items():
-                    p -= step * model.grads[k]
+                    if variant == "lr_only":
+                        p -= step
+                    else:
+                        p -= (1.0 if variant == "no_lr" else step) * model.grads[k]
         seen = sum(sizes)
+        h["batch_losses"].append([float(v) for v in losses])
+        h["batch_sizes"].append(list(sizes))
+        h["correct"].append(correct)
         h["loss"].append(float(np.dot(losses, sizes) / seen))
         h["accuracy"].append(correct / seen)
         h["lr"].append(float(lr_e))
@@ -395,7 +414,17 @@ _PARAM_VARIANTS = [
     ("no_schedule", "the learning rate never changed: use lr = schedule(epoch) at the start of every "
                     "epoch when a schedule is given"),
     ("schedule_late", "the schedule is one epoch ahead: epoch 0 must use schedule(0), epoch 1 schedule(1), …"),
+    ("no_lr", "the weights moved by the whole gradient: the update ignores lr — p -= lr * grads[k]"),
+    ("lr_only", "every weight moved by lr alone, without its gradient: p -= lr * grads[k]"),
+    ("short_batches", "the weights match batches of batch_size − 1 samples: a slice's end is exclusive, "
+                      "so order[start:start + batch_size] already holds batch_size samples"),
+    ("skip_first", "the weights match batches that leave out their first sample (order[start + 1:…]): "
+                   "slice order[start:start + batch_size]"),
+    ("start_one", "the weights match batches that start at 1, so the first shuffled sample is never used: "
+                  "for start in range(0, N, batch_size)"),
 ]
+
+_SLICE_VARIANTS = ["no_lr", "lr_only", "short_batches", "skip_first", "start_one"]
 
 
 def _judge_params(got: dict, expected: dict, variant_params: Callable[[str], dict],
@@ -428,11 +457,56 @@ _LOSS_VARIANTS = [
 ]
 
 
+def _sum_slips(name: str, h: dict) -> list[tuple[list[float], str]]:
+    """What the running sum of an epoch's loss or accuracy gives with the classic slips, per epoch.
+
+    The weights were right (they are judged first), so every batch's loss, size and accuracy is
+    the reference's: each slip is a formula in those numbers, tested on the value returned."""
+    if name == "loss":
+        slips = [(lambda L, S, A, c: L @ S, "is Σ loss_b·len_b without dividing by N"),
+                 (lambda L, S, A, c: L.sum() / S.sum(),
+                  "is Σ loss_b / N: each batch's mean loss must be weighted by its size, Σ loss_b·len_b / N"),
+                 (lambda L, S, A, c: (1 + L @ S) / S.sum(),
+                  "is (1 + Σ loss_b·len_b) / N: the running total starts at 1 instead of 0"),
+                 (lambda L, S, A, c: S.sum() / (L @ S), "is N / Σ loss_b·len_b: the division is upside down"),
+                 (lambda L, S, A, c: S.sum() / S.sum(),
+                  "is exactly 1 = Σ len_b / N: the running total adds the batch sizes, not loss_b·len_b")]
+    else:
+        slips = [(lambda L, S, A, c: float(c), "is the number of right predictions, not the fraction: divide by N"),
+                 (lambda L, S, A, c: A.sum() / S.sum(),
+                  "is Σ accuracy_b / N: weight each batch's accuracy by its size before dividing by N"),
+                 (lambda L, S, A, c: (1 + c) / S.sum(), "is (1 + correct) / N: the count starts at 1 instead of 0"),
+                 (lambda L, S, A, c: S.sum() / c if c else float("nan"), "is N / correct: the division is upside down"),
+                 (lambda L, S, A, c: S.sum() / S.sum(),
+                  "is exactly 1 = Σ len_b / N: the running count adds the batch sizes, not the right predictions")]
+    with np.errstate(all="ignore"):
+        return [([float(fn(np.array(L), np.array(S), np.array(A), c)) for L, S, A, c in _per_epoch(h)], message)
+                for fn, message in slips]
+
+
+def _per_epoch(h: dict) -> list[tuple[list, list, list, int]]:
+    """(batch losses, batch sizes, batch accuracies, correct) of every epoch of a reference run."""
+    out, start = [], 0
+    for L, S, c in zip(h["batch_losses"], h["batch_sizes"], h["correct"]):
+        out.append((L, S, h["batch_accuracies"][start:start + len(L)], c))
+        start += len(L)
+    return out
+
+
 def _judge_epoch_metric(name: str, got: list[float], h: dict) -> str | None:
     """Compare history[name] (loss or accuracy) with the reference, naming known mistakes."""
     expected = h[name]
     if _close(got, expected):
         return None
+    for values, message in _sum_slips(name, h):
+        if _close(got, values):
+            return f"the epoch {name} {message}"
+    if name == "loss" and all(v == 0 for v in got):
+        return ("the epoch loss is 0, but every batch's cross-entropy is positive: add each batch's "
+                "loss × its size to the running total")
+    if name == "accuracy" and all(v == 0 for v in got) and any(c > 0 for c in h["correct"]):
+        return (f"the epoch accuracy is 0, but {h['correct'][0]} of the predictions made during the (first) "
+                "epoch were right: count them, correct / N")
     if name == "loss":
         for key, message in _LOSS_VARIANTS:
             if _close(got, h[key]):
@@ -454,7 +528,7 @@ def _train_epoch_judge(case: Case, output: Any) -> str | None:
     initial = _params_of(_make_model(sizes, mseed))
     problem = _judge_params(output["params"], expected["params"],
                             lambda v: _train_epoch_expected(case.args, v)["params"],
-                            ["ascent", "no_shuffle", "x_y_apart", "drop_last"], initial)
+                            ["ascent", "no_shuffle", "x_y_apart", "drop_last", *_SLICE_VARIANTS], initial)
     if problem:
         return problem
     for name in ("loss", "accuracy"):
@@ -562,7 +636,7 @@ def _train_judge(case: Case, output: Any) -> str | None:
         return problem
     sizes, mseed = case.args[:2]
     initial = _params_of(_make_model(sizes, mseed))
-    variants = ["ascent", "no_shuffle", "x_y_apart", "drop_last", "once"]
+    variants = ["ascent", "no_shuffle", "x_y_apart", "drop_last", "once", *_SLICE_VARIANTS]
     if case.args[10] is not None:
         variants += ["no_schedule", "schedule_late"]
     problem = _judge_params(output["params"], expected["params"],
@@ -727,7 +801,7 @@ def _dense_judge(case: Case, got: dict) -> str | None:
         return f"params has keys {got['param_keys']}, expected ['W', 'b'] (the layer's own arrays)"
     problem = compare_array("forward(x)", got["out"], x @ W + b, rtol=1e-9, atol=1e-12)
     if problem:
-        return problem
+        return dense_output_slip("forward(x)", got["out"], x, W, b) or problem
     dout = got["dout"]
     if got["dx"] is None:
         return "backward returned None: return dx, the gradient for the layer below"
@@ -738,7 +812,7 @@ def _dense_judge(case: Case, got: dict) -> str | None:
             return f"{name} is missing: backward must store the parameter gradients in self.grads"
         problem = compare_array(name, value, expected, rtol=1e-9, atol=1e-12, batch=case.batch)
         if problem:
-            return problem
+            return (bias_gradient_slip(name, value, dout) if name == "grads['b']" else None) or problem
     if np.allclose(got["after"], got["out"]):
         return ("changing layer.params['W'] in place did not change the layer's output: params must hold "
                 "the layer's own arrays (not copies), so that an optimizer's in-place update reaches them")

@@ -168,6 +168,129 @@ def _first_difference(got: dict, expected: dict, batch: int | None = None) -> st
     return None
 
 
+# --------------------------------------------------------------------------------------
+# What a wrong update *is*: the exact linear formula that explains every element it returned
+# --------------------------------------------------------------------------------------
+
+def _fit(target: np.ndarray, bases: dict[str, np.ndarray]) -> dict[str, float] | None:
+    """Coefficients c with target = Σ c[k] · bases[k] on every element, or None when no such
+    combination explains all of them (or there are too few elements to tell)."""
+    y = np.ravel(target).astype(float)
+    cols = [np.ravel(np.broadcast_to(b, np.shape(target))).astype(float) for b in bases.values()]
+    if len(y) < len(cols) + 2 or not np.all(np.isfinite(y)) or not all(np.all(np.isfinite(c)) for c in cols):
+        return None
+    # A basis that is zero everywhere (the zero state an optimizer starts from, never updated)
+    # says nothing about its factor: it is left out, and its factor reported as unknown (NaN).
+    used = [i for i, c in enumerate(cols) if np.any(c != 0)]
+    scale = np.array([float(np.max(np.abs(cols[i]))) for i in used])
+    A = np.stack([cols[i] for i in used], axis=1) / scale if used else np.zeros((len(y), 0))
+    if used and np.linalg.matrix_rank(A, tol=1e-8) < A.shape[1]:
+        return None
+    coef = np.linalg.lstsq(A, y, rcond=None)[0] if used else np.zeros(0)
+    if not np.allclose(A @ coef, y, rtol=1e-7, atol=1e-10 * max(1.0, float(np.max(np.abs(y))))):
+        return None
+    out = dict.fromkeys(bases, float("nan"))
+    for i, c in zip(used, coef / scale):
+        out[list(bases)[i]] = 0.0 if abs(c) < 1e-9 else float(c)
+    return out
+
+
+def _formula(name: str, coef: dict[str, float]) -> str:
+    parts = [(c < 0, f"{abs(c):.4g}" if k == "1" else k if np.isclose(abs(c), 1.0) else f"{abs(c):.4g}·{k}")
+             for k, c in coef.items() if c != 0.0 and not np.isnan(c)]
+    if not parts:
+        return f"{name} = 0"
+    text = ("−" if parts[0][0] else "") + parts[0][1]
+    for negative, term in parts[1:]:
+        text += f" {'−' if negative else '+'} {term}"
+    return f"{name} = {text}"
+
+
+def _coefficient_problem(name: str, got: dict[str, float], want: dict[str, tuple[float, str]],
+                         rule: str) -> str | None:
+    """The sentence for a fitted formula that differs from the rule (None when it agrees)."""
+    def expected(v: float, label: str) -> str:
+        return f"{label} = {v:.4g}" if label not in ("", "0", "1") else f"{v:.4g}"
+
+    wrong = [f"the factor of {k} is {got[k]:.4g}, expected {expected(v, label)}" if k != "1"
+             else f"it adds a constant {got[k]:.4g}" for k, (v, label) in want.items()
+             if not np.isnan(got[k]) and not np.isclose(got[k], v, rtol=1e-6, atol=1e-12)]
+    if not wrong:
+        return None
+    return (f"{_formula(name, got)} exactly, for every element of every step, but the rule is {rule}: "
+            f"{'; '.join(wrong)}")
+
+
+# name of the state, its symbol in the rule, the inputs of its update, the rule (from the hyper-parameters)
+def _state_rules(kind: str, hyper: tuple) -> list[tuple[str, str, dict[str, tuple[float, str]], str]]:
+    if kind == "momentum":
+        _, beta = hyper
+        return [("v_new", "v", {"v": (beta, "β"), "g": (1.0, "1"), "1": (0.0, "")}, "v_new = β·v + g")]
+    if kind == "rmsprop":
+        _, rho, _ = hyper
+        return [("s_new", "s", {"s": (rho, "ρ"), "g²": (1 - rho, "1 − ρ"), "g": (0.0, "0"), "1": (0.0, "")},
+                 "s_new = ρ·s + (1 − ρ)·g²")]
+    if kind == "adam":
+        _, b1, b2, _ = hyper
+        return [("m_new", "m", {"m": (b1, "β1"), "g": (1 - b1, "1 − β1"), "1": (0.0, "")},
+                 "m_new = β1·m + (1 − β1)·g"),
+                ("v_new", "v", {"v": (b2, "β2"), "g²": (1 - b2, "1 − β2"), "g": (0.0, "0"), "1": (0.0, "")},
+                 "v_new = β2·v + (1 − β2)·g²")]
+    return []
+
+
+def _steps(got: dict, args: tuple, kind: str) -> list[tuple[np.ndarray, np.ndarray, dict]]:
+    """(w, g, state before the step) for every step the student's function took."""
+    w0, G, state0, _, _ = args
+    names = _NAMES[kind][1:]
+    out, w, state = [], np.asarray(w0, dtype=float), dict(zip(names, (np.asarray(s, dtype=float) for s in state0)))
+    for k in range(len(G)):
+        out.append((w, np.asarray(G[k], dtype=float), state))
+        w, state = got["w_new"][k], {n: got[n][k] for n in names}
+    return out
+
+
+def _formula_problem(got: dict, expected: dict, args: tuple, kind: str) -> str | None:
+    """A state or weight update that is an exact linear formula other than the rule, named."""
+    _, _, _, t0, hyper = args
+    steps = _steps(got, args, kind)
+    for name, sym, want, rule in _state_rules(kind, hyper):
+        if np.allclose(got[name], expected[name], rtol=_RTOL, atol=_ATOL):
+            continue
+        basis = {"g": lambda g: g, "g²": lambda g: g ** 2, "1": lambda g: np.ones_like(g)}
+        bases = {k: np.stack([st[name] if k == sym else basis[k](g) for _, g, st in steps]) for k in want}
+        coef = _fit(got[name], bases)
+        if coef is not None:
+            return _coefficient_problem(name, coef, want, rule)
+        return None
+    # The state is right: is w_new an exact formula in w, the step the rule takes and g?
+    lr = hyper[0]
+    with np.errstate(all="ignore"):
+        if kind == "sgd":
+            u = {"g": np.stack([g for _, g, _ in steps])}
+            rule, step_name = "w_new = w − lr·g", "g"
+        elif kind == "momentum":
+            u = {"v_new": got["v_new"]}
+            rule, step_name = "w_new = w − lr·v_new", "v_new"
+        elif kind == "rmsprop":
+            eps = hyper[2]
+            root = np.sqrt(got["s_new"]) + eps
+            u = {"g/(√s_new + ε)": np.stack([g for _, g, _ in steps]) / root, "1/(√s_new + ε)": 1 / root}
+            rule, step_name = "w_new = w − lr·g / (√s_new + ε)", "g/(√s_new + ε)"
+        else:
+            return None
+    bases = {"w": np.stack([w for w, _, _ in steps]), **u}
+    if kind != "sgd":
+        bases["g"] = np.stack([g for _, g, _ in steps])
+    bases["1"] = np.ones_like(got["w_new"])
+    coef = _fit(got["w_new"], bases)
+    if coef is None:
+        return None
+    want = {k: (1.0, "1") if k == "w" else (-lr, "−lr") if k == step_name else (0.0, "0") for k in bases}
+    want["1"] = (0.0, "")
+    return _coefficient_problem("w_new", coef, want, rule)
+
+
 def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
                    extra: Callable[[dict, dict, tuple], str | None] | None = None) -> Callable:
     def judge(case: Case, output: Any) -> str | None:
@@ -183,6 +306,9 @@ def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
             message = extra(output, expected, case.args)
             if message:
                 return message
+        message = _formula_problem(output, expected, case.args, kind)
+        if message:
+            return message
         return _first_difference(output, expected) or "differs from the reference"
     return judge
 
@@ -307,6 +433,9 @@ define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new
                                            rho * s + (1 - rho) * g ** 2)),
            *[(f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps",
               lambda w, g, s, lr, rho, eps, e=e: _rmsprop(w, g, s, lr, rho, e)) for e in _FIXED_EPS],
+           ("w_new subtracts eps from the root, √s − ε: the docstring adds it, √s + ε",
+            lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + (1 - rho) * g ** 2) - eps),
+                                           rho * s + (1 - rho) * g ** 2)),
            ("w_new adds eps inside the square root, √(s + ε): the docstring adds it outside, √s + ε",
             lambda w, g, s, lr, rho, eps: (w - lr * g / np.sqrt(rho * s + (1 - rho) * g ** 2 + eps),
                                            rho * s + (1 - rho) * g ** 2)),

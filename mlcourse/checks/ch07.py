@@ -96,9 +96,23 @@ def _l2_judge(case: Case, output: Any) -> str | None:
         if lam != 1 and (np.isclose(penalty, penalty_exp / lam, rtol=1e-6)
                          or np.isclose(penalty, 2 * penalty_exp / lam, rtol=1e-6)):
             return "penalty is not multiplied by λ (lam): the penalty is (λ/2)·Σ W²"
-        norms = 0.5 * lam * sum(float(np.linalg.norm(p)) for k, p in params.items() if _is_weight(k))
+        weights = [p.astype(np.float64) for k, p in params.items() if _is_weight(k)]
+        norms = 0.5 * lam * sum(float(np.linalg.norm(p)) for p in weights)
         if np.isclose(penalty, norms, rtol=1e-6):
             return "penalty uses the norm ||W|| instead of its square ||W||² = Σ W²"
+        if np.isclose(penalty, 0.5 * lam * sum(float(np.mean(p ** 2)) for p in weights), rtol=1e-6):
+            return ("penalty is (λ/2)·Σ mean(W²): it averages the squared weights of each layer; the "
+                    "penalty sums them, (λ/2)·Σ W²")
+        if np.isclose(penalty, 0.5 * lam * sum(float(np.sum(p)) for p in weights), rtol=1e-6):
+            return "penalty sums the weights W, not their squares W²: (λ/2)·Σ W²"
+        if np.isclose(penalty, penalty_exp + 1.0, rtol=1e-9, atol=1e-12):
+            return ("penalty is exactly 1 more than (λ/2)·Σ W²: the running sum starts at 1 instead of 0")
+        if penalty == 0.0:
+            return ("penalty is 0, but the weights are not all 0: (λ/2)·Σ W² is positive here — is every "
+                    "layer's term added to the total?")
+        if np.isclose(penalty, 0.5 * lam * len(weights), rtol=1e-9):
+            return (f"penalty is (λ/2)·{len(weights)}, one λ/2 per weight matrix: the squared weights "
+                    "Σ W² are missing from each term")
         return compare_array("penalty", penalty, np.float64(penalty_exp), 1e-6, 1e-12)
     if not isinstance(grads, dict):
         return (f"grads is a {type(grads).__name__}, expected a dict with one gradient per "
@@ -114,6 +128,8 @@ def _l2_judge(case: Case, output: Any) -> str | None:
                     "(names ending in 'W'); a bias's penalty gradient is 0")
         if _is_weight(k) and _close(g, p, rtol=1e-6) and lam != 1:
             return f"grads[{k!r}] equals W: multiply by λ (lam) — the gradient of (λ/2)·Σ W² is λ·W"
+        if _is_weight(k) and np.shape(g) == () and _close(g, lam):
+            return f"grads[{k!r}] is λ alone ({lam:g}), one number: the gradient of (λ/2)·Σ W² is the array λ·W"
         problem = compare_array(f"grads[{k!r}]", g, grads_exp[k], 1e-6, 1e-12)
         if problem:
             return problem
@@ -165,7 +181,11 @@ def _dropout_forward_cases(rng: np.random.Generator) -> list[Case]:
 def _dropout_forward_run(fn: Callable, args: tuple) -> Any:
     x, p, training, m = args
     rng_or_mask = m if isinstance(m, np.ndarray) else np.random.default_rng(m)
+    original = x.copy()
     out = fn(x, p, training, rng_or_mask)
+    if not np.array_equal(x, original):
+        return {"problem": "changed your input `x` in place (e.g. `x *= mask`): compute the output into a new "
+                           "array — the layer's input is still needed (and cached) for the backward pass"}
     if isinstance(out, (tuple, list)) and len(out) == 2:
         return (np.asarray(out[0]) if out[0] is not None else None,
                 None if out[1] is None else np.asarray(out[1]))
@@ -187,6 +207,8 @@ def _scaling_problem(name: str, got: np.ndarray, x: np.ndarray, mask: np.ndarray
         (x / q, f"{name} drops nothing: multiply by the mask (dropped units must be exactly 0)"),
         (x, f"{name} is {what} unchanged: in training mode, zero the dropped units and scale the "
             f"kept ones by 1/(1-p)"),
+        (mask / q, f"{name} is mask / (1-p) = mask / {q:g}, without {what}: multiply {what} by the mask "
+                   "and scale it"),
     ]
     for value, message in variants:
         if _close(got, value):
@@ -397,6 +419,10 @@ def _init_judge(case: Case, output: Any) -> str | None:
     if output is None:
         return f"returned None for scheme {scheme!r} — did you forget `return` (or this scheme)?"
     got = np.asarray(output)
+    if got.shape == () and np.issubdtype(got.dtype, np.number) \
+            and np.isclose(float(got), SCHEMES[scheme][1](fan_in, fan_out), rtol=1e-9):
+        return (f"W is a single number, the standard deviation {float(got):.4g} of scheme {scheme!r} itself: "
+                "multiply it by a (fan_in, fan_out) array rng.standard_normal((fan_in, fan_out))")
     if got.shape != expected.shape or got.dtype == object or not np.issubdtype(got.dtype, np.number):
         return compare_array("W", got, expected)
     if np.allclose(got, expected, rtol=1e-6, atol=1e-12):
@@ -469,7 +495,9 @@ def _shift(img: np.ndarray, dy: int, dx: int) -> np.ndarray:
 
 def _augment_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for n, m, dtype in [(40, 2, np.float32), (25, 3, np.float64)]:
+    # Enough images that every shift from −max_shift to +max_shift turns up: a range that never
+    # reaches +max_shift (rng.integers' exclusive high) is then told apart from bad luck.
+    for n, m, dtype in [(120, 2, np.float32), (100, 3, np.float64)]:
         X = np.zeros((n, 28, 28), dtype=dtype)
         X[:, 6:22, 6:22] = rng.random((n, 16, 16)) * (rng.random((n, 16, 16)) < 0.5)  # strokes inside a margin
         cases.append(Case(args=(X.reshape(n, 784), m, int(rng.integers(0, 10_000))),
@@ -520,6 +548,14 @@ def _augment_judge(case: Case, got: dict) -> str | None:
         return "no image moved: draw a random shift for every image"
     if len(set(shifts)) == 1:
         return f"every image got the same shift {shifts[0]}: draw one shift per image"
+    drawn = np.array(shifts)
+    for side, reached in ((+m, drawn.max() == m), (-m, drawn.min() == -m)):
+        if not reached:
+            chance = (2 * m / (2 * m + 1)) ** drawn.size
+            return (f"no shift is {side:+d}: the {drawn.size} shifts drawn (dy and dx of {len(shifts)} images) all "
+                    f"lie in [{drawn.min()}, {drawn.max()}], although shifts up to ±max_shift = ±{m} must occur "
+                    f"(uniform shifts would miss {side:+d} that often with probability {chance:.0e}); note that "
+                    "rng.integers(low, high) never returns high")
     if not np.array_equal(got["again"], out):
         return ("two calls with generators of the same seed gave different images: take all randomness "
                 "from the rng argument")

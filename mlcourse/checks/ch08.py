@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data import load_mnist
 from .compare import compare_array
-from .core import Case, Timing, define, describe_exception
+from .core import Case, Timing, changed_inputs, define, describe_exception, grader_side
 from .helpers import held_out_accuracy, same_values
 from .questions import number
 
@@ -170,8 +170,32 @@ def _forward_cases(rng: np.random.Generator) -> list[Case]:
 
 def _forward_run(fn: Callable, args: tuple) -> Any:
     X, params = args
-    out = fn(X, {k: v.copy() for k, v in params.items()})
+    original = X.copy()
+    given = {k: v.copy() for k, v in params.items()}
+    out = fn(X, given)
+    problem = changed_inputs(fn, (original,), (X,))  # a forward pass must leave the images alone
+    if problem is None and any(not np.array_equal(given[k], v) for k, v in params.items()):
+        problem = ("changed the arrays in params in place: the forward pass only reads the weights "
+                   "(W1, b1, W2, b2) — compute into new arrays")
+    if problem:
+        return {"problem": problem}
     return None if out is None else np.asarray(out)
+
+
+@grader_side
+def _forward_hypotheses(X: np.ndarray, params: dict) -> dict[str, np.ndarray]:
+    """Logits with one classic slip, keyed by the sentence that names it (a value of one row
+    stands for every row: the judge compares it broadcast too)."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    relu = np.maximum(X @ W1 + b1, 0)
+    return {"b1 is subtracted: h = max(x W1 + b1, 0)": np.maximum(X @ W1 - b1, 0) @ W2 + b2,
+            "b2 is subtracted: logits = h W2 + b2": relu @ W2 - b2,
+            "the hidden layer keeps the negative part, min(z, 0): ReLU is max(z, 0)":
+                np.minimum(X @ W1 + b1, 0) @ W2 + b2,
+            "the hidden layer is max(z, 1): ReLU is max(z, 0)": np.maximum(X @ W1 + b1, 1) @ W2 + b2,
+            "logits equal b2 alone: the h @ W2 term is missing (logits = h W2 + b2)": b2,
+            "logits are those of an input of zeros, max(b1, 0) W2 + b2: the x W1 term is missing "
+            "(h = max(x W1 + b1, 0))": np.maximum(b1, 0) @ W2 + b2}
 
 
 def _forward_judge(case: Case, output: Any) -> str | None:
@@ -193,6 +217,15 @@ def _forward_judge(case: Case, output: Any) -> str | None:
         for value, message in variants:
             if np.allclose(got, value, rtol=1e-4, atol=1e-5):
                 return message
+        rows_right = np.all(np.isclose(got, expected, rtol=1e-4, atol=1e-5), axis=1)
+        if len(X) > 1 and rows_right[:-1].all():
+            return (f"rows 0–{len(X) - 2} are right, only the last row (image {len(X) - 1}) is wrong: does the "
+                    "loop reach the last image? (range(len(X)) covers every row)")
+    for message, value in case.hypotheses.items():
+        if not same_values(got, expected, rtol=1e-4, atol=1e-5) and (
+                same_values(got, value, rtol=1e-4, atol=1e-5)
+                or same_values(got, np.broadcast_to(value, expected.shape), rtol=1e-4, atol=1e-5)):
+            return message
     if got.shape == (expected.shape[0], 1, expected.shape[1]):
         return (f"logits have shape {got.shape}, expected {expected.shape}: each row of the output "
                 "is one image's (C,) logits — don't keep a batch axis per sample")
@@ -206,10 +239,12 @@ def _forward_judge(case: Case, output: Any) -> str | None:
 
 
 define(name="forward_per_sample", description="logits (N, 10) of the 784-H-10 ReLU network computed one image at a time",
-       cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
+       cases=_forward_cases, reference=forward_reference, hypotheses=_forward_hypotheses, run=_forward_run,
+       judge=_forward_judge)
 
 define(name="forward_batched", description="logits (N, 10) of the same network with two matrix products for the whole batch",
-       cases=_forward_cases, reference=forward_reference, run=_forward_run, judge=_forward_judge)
+       cases=_forward_cases, reference=forward_reference, hypotheses=_forward_hypotheses, run=_forward_run,
+       judge=_forward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -355,8 +390,24 @@ def _saliency_cases(rng: np.random.Generator) -> list[Case]:
     for n, d, h, c in [(5, 12, 8, 4), (3, 20, 16, 10)]:
         params = mlp_params(rng, d, h, c)
         X, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
-        cases.append(Case(args=(params, X, y), label=f"{n} inputs, sizes ({d}, {h}, {c})"))
+        if n == 5:  # a blank image and zero biases (as initialised): z = 0 exactly, ReLU's kink
+            X[0], params["b1"][: h // 2] = 0.0, 0.0
+        label = f"{n} inputs, sizes ({d}, {h}, {c})" + (", input 0 blank and half of b1 zero" if n == 5 else "")
+        cases.append(Case(args=(params, X, y), label=label))
     return cases
+
+
+@grader_side
+def _saliency_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """What classic mistakes give on (params, X, y), keyed by the sentence that names each."""
+    W1, b1, W2 = params["W1"], params["b1"], params["W2"]
+    dh = W2[:, y].T
+    z = X @ W1 + b1
+    return {"wrong only where z = X W1 + b1 is exactly 0 (the blank input 0, whose biases are 0): ReLU's "
+            "derivative at 0 is 0 in this course, as in activation_backward — mask with (z > 0)":
+                (dh * (z >= 0)) @ W1.T,
+            "the ReLU mask is taken from X W1 without + b1: z = X W1 + b1": (dh * (X @ W1 > 0)) @ W1.T,
+            "the ReLU mask is taken from X W1 − b1: the bias is added, z = X W1 + b1": (dh * (X @ W1 - b1 > 0)) @ W1.T}
 
 
 def _saliency_judge(case: Case, got: Any) -> str | None:
@@ -370,6 +421,12 @@ def _saliency_judge(case: Case, got: Any) -> str | None:
     if same_values(got, (onehot @ params["W2"].T) @ params["W1"].T):
         return ("it ignores the ReLU: the gradient only flows back through units that were active, "
                 "multiply by (z > 0) with z = X W1 + b1")
+    for message, value in case.hypotheses.items():
+        if same_values(got, value):
+            return message
+    if np.all(np.asarray(got) == 0):
+        return ("it is 0 for every pixel of every image, although the label's score depends on the pixels "
+                "here: the backward pass must start from 1 at each image's label score (a one-hot row)")
     if same_values(got, np.abs(expected)):
         return "it is the absolute value: return the signed gradient (the figure takes |·| itself)"
     if same_values(got, (params["W2"].sum(axis=1)[None, :] * (z > 0)) @ params["W1"].T):
@@ -385,4 +442,5 @@ def _saliency_judge(case: Case, got: Any) -> str | None:
 
 define(name="input_gradient",
        description="∂ score of each image's label / ∂ its pixels, through the ReLU network, by hand",
-       cases=_saliency_cases, reference=input_gradient_reference, judge=_saliency_judge)
+       cases=_saliency_cases, reference=input_gradient_reference, hypotheses=_saliency_hypotheses,
+       judge=_saliency_judge)

@@ -162,6 +162,7 @@ def _all_zero(name: str, got: Any, expected: np.ndarray) -> str | None:
 # Reference convolution (and its classic variants, to name mistakes)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _conv_ref(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int,
               flip: bool = False, window_step: int | None = None) -> np.ndarray:
     """out (N, F, OH, OW). flip: true convolution; window_step: where window (i, j) starts."""
@@ -195,7 +196,7 @@ def _conv_cases(rng: np.random.Generator) -> list[Case]:
 
 def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
     n, _, h, w = x.shape
-    f, _, kh, kw = W.shape
+    f, kh, kw = W.shape[0], W.shape[2], W.shape[3]
     expected = (n, f, _size(h, kh, stride, padding), _size(w, kw, stride, padding))
     if got == expected:
         return None
@@ -217,8 +218,9 @@ def _conv_shape_hint(got: tuple, x: np.ndarray, W: np.ndarray, stride: int, padd
 _CONV_AXES = ("image", "filter", "output row", "output column")
 
 
-def _conv_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict[str, np.ndarray]:
-    """What each classic mistake of a convolution outputs on these inputs: message → out."""
+@grader_side
+def _conv_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict:
+    """What each classic mistake of a convolution outputs on these inputs: {"named": message → out}."""
     n, c = x.shape[:2]
     kh, kw = W.shape[2:]
     ref = _conv_ref(x, W, b, stride, padding)
@@ -247,7 +249,7 @@ def _conv_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, p
     if stride > 1:
         out["out has the right shape but window (i, j) starts at (i, j): with a stride it starts at "
             "(i·stride, j·stride)"] = _conv_ref(x, W, b, stride, padding, window_step=1)
-    return out
+    return {"named": out}
 
 
 def _conv_judge(case: Case, got: Any) -> str | None:
@@ -259,7 +261,7 @@ def _conv_judge(case: Case, got: Any) -> str | None:
             return hint
     problem = compare_array("out", got, case.expected, rtol=1e-6, atol=1e-9, batch=case.batch)
     if problem and "differs" in problem:
-        for why, variant in _conv_hypotheses(x, W, b, stride, padding).items():
+        for why, variant in case.hypotheses["named"].items():
             if same_values(got, variant):
                 return why
         where = _only_last(got, case.expected, _CONV_AXES)
@@ -268,13 +270,14 @@ def _conv_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="conv2d_naive", description="a convolution layer by loops, x (N, C, H, W) → (N, F, OH, OW), with stride and padding",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_judge, run=_run_sizes)
+       cases=_conv_cases, reference=_conv_ref, hypotheses=_conv_hypotheses, judge=_conv_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # im2col and the convolution as one matrix product
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _im2col_ref(x: np.ndarray, kh: int, kw: int, stride: int, padding: int,
                 cols: str = "cpq", rows: str = "nij") -> np.ndarray:
     """(N·OH·OW, C·kh·kw); cols / rows give other (wrong) orders, to name them."""
@@ -323,14 +326,14 @@ def _im2col_judge(case: Case, got: Any) -> str | None:
         return _im2col_rows_problem(shape, expected_shape, x.shape, kh, kw, stride, padding)
     problem = compare_array("cols", got, case.expected, rtol=1e-12, atol=1e-12)
     if problem and "differs" in problem:
-        if same_values(got, _im2col_ref(x, kh, kw, stride, padding, cols="pqc")):
+        if same_values(got, case.hypotheses["channel last"]):
             return ("each row holds the right numbers in the wrong order: a window must be flattened "
                     "channel first, (c, p, q) — x[n, :, rows, cols].ravel() — to line up with "
                     "W.reshape(F, C·kh·kw)")
-        if n > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="ijn")):
+        if n > 1 and same_values(got, case.hypotheses["position first"]):
             return ("the rows are in the wrong order: image first, then position — row "
                     "n·OH·OW + i·OW + j holds window (i, j) of image n")
-        if oh > 1 and ow > 1 and same_values(got, _im2col_ref(x, kh, kw, stride, padding, rows="nji")):
+        if oh > 1 and ow > 1 and same_values(got, case.hypotheses["column by column"]):
             return "the window positions are walked column by column: go row by row (i outer, j inner)"
         where = _only_last(np.reshape(got, (n, oh, ow, -1)), case.expected.reshape(n, oh, ow, -1),
                            ("image", "output row", "output column", "column of cols"), rtol=1e-12, atol=1e-12)
@@ -355,8 +358,15 @@ def _im2col_rows_problem(got: tuple, expected: tuple, xshape: tuple, kh: int, kw
             f"OW = ({w} + 2·{padding} − {kw}) // {stride} + 1 = {ow}{cause}")
 
 
+@grader_side
+def _im2col_hypotheses(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> dict:
+    return {"channel last": _im2col_ref(x, kh, kw, stride, padding, cols="pqc"),
+            "position first": _im2col_ref(x, kh, kw, stride, padding, rows="ijn"),
+            "column by column": _im2col_ref(x, kh, kw, stride, padding, rows="nji")}
+
+
 define(name="im2col", description="every receptive field as one row: x (N, C, H, W) → cols (N·OH·OW, C·kh·kw)",
-       cases=_im2col_cases, reference=_im2col_ref, judge=_im2col_judge, run=_run_sizes)
+       cases=_im2col_cases, reference=_im2col_ref, hypotheses=_im2col_hypotheses, judge=_im2col_judge, run=_run_sizes)
 
 
 def _conv_im2col_judge(case: Case, got: Any) -> str | None:
@@ -377,9 +387,7 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
             return ("out has the right shape but scrambled values: the product's rows are (n, i, j) and "
                     "its columns are filters, so reshape to (N, OH, OW, F) first, then "
                     ".transpose(0, 3, 1, 2) — a reshape alone cannot move an axis")
-        cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
-        wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
-        if same_values(got, wrong_w):
+        if same_values(got, case.hypotheses["W reshaped (C·kh·kw, F)"]):
             return ("W.reshape(C·kh·kw, F) mixes the filters up (W's first axis is the filter): use "
                     "W.reshape(F, -1), one filter per row, and multiply by its transpose")
         if same_values(got, flat.T.reshape(n, f, oh, ow)):
@@ -388,14 +396,25 @@ def _conv_im2col_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _conv_im2col_hypotheses(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int) -> dict:
+    n, f = x.shape[0], W.shape[0]
+    oh, ow = _size(x.shape[2], W.shape[2], stride, padding), _size(x.shape[3], W.shape[3], stride, padding)
+    cols = _im2col_ref(x, W.shape[2], W.shape[3], stride, padding)
+    wrong_w = (cols @ W.reshape(-1, f) + b).reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+    return {**_conv_hypotheses(x, W, b, stride, padding), "W reshaped (C·kh·kw, F)": wrong_w}
+
+
 define(name="conv2d_im2col", description="the convolution as one matrix product, im2col(x) @ W.reshape(F, -1).T + b → (N, F, OH, OW)",
-       cases=_conv_cases, reference=_conv_ref, judge=_conv_im2col_judge, run=_run_sizes)
+       cases=_conv_cases, reference=_conv_ref, hypotheses=_conv_im2col_hypotheses, judge=_conv_im2col_judge,
+       run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # conv2d_backward
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int,
                        accumulate: bool = True, crop: bool = True) -> tuple:
     n, c, h, w = x.shape
@@ -418,9 +437,10 @@ def _conv_backward_ref(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: i
     return dx, dW, dout.sum(axis=(0, 2, 3))
 
 
-def _conv_backward_hypotheses(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int,
-                              padding: int) -> dict[str, np.ndarray]:
-    """What dx is under each classic mistake of the backward pass: message → dx."""
+@grader_side
+def _conv_backward_hypotheses(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> dict:
+    """dx under the classic mistakes of the backward pass: "overwritten dx", "padded dx" (not cropped)
+    and "named": message → dx."""
     n, f, oh, ow = dout.shape
     out = {}
     if oh > 1:
@@ -440,11 +460,12 @@ def _conv_backward_hypotheses(dout: np.ndarray, x: np.ndarray, W: np.ndarray, st
         out["dx equals the gradient for a scrambled dout: dout.reshape(-1, F) reads the memory in (F, OH, OW) "
             "order, so its rows are not positions and its columns are not filters — move F last first, "
             "dout.transpose(0, 2, 3, 1).reshape(-1, F)"] = _conv_backward_ref(scrambled, x, W, stride, padding)[0]
-    return out
+    return {"overwritten dx": _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0],
+            "padded dx": _conv_backward_ref(dout, x, W, stride, padding, crop=False)[0], "named": out}
 
 
-def _crop_problem(dx: Any, dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, padding: int) -> str | None:
-    """dx is a wrong crop of the padded input's gradient: which rows/columns it holds (else None)."""
+def _crop_problem(dx: Any, full: np.ndarray, x: np.ndarray, padding: int) -> str | None:
+    """dx is a wrong crop of the padded input's gradient ``full``: which rows/columns it holds (else None)."""
     h, w = x.shape[2:]
     try:
         got = np.asarray(dx, dtype=np.float64)
@@ -452,7 +473,6 @@ def _crop_problem(dx: Any, dout: np.ndarray, x: np.ndarray, W: np.ndarray, strid
         return None
     if got.ndim != 4 or got.shape[:2] != x.shape[:2]:
         return None
-    full = _conv_backward_ref(dout, x, W, stride, padding, crop=False)[0]
     if got.shape == x.shape and same_values(got, full[:, :, padding:padding + h, padding:padding + w]):
         return None
     gh, gw = got.shape[2:]
@@ -507,7 +527,7 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
         if padding and sx == (x.shape[0], x.shape[1], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding):
             return (f"dx has shape {sx}, expected {x.shape}: it still includes the padding — "
                     "crop it off, dx_padded[:, :, p:p + H, p:p + W]")
-        crop = _crop_problem(dx, dout, x, W, stride, padding)
+        crop = _crop_problem(dx, case.hypotheses["padded dx"], x, padding)
         if crop:
             return crop
         if sb in ((dout.shape[1], dout.shape[2], dout.shape[3]), (dout.shape[1], 1, 1), (1, dout.shape[1], 1, 1)):
@@ -521,14 +541,14 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
                                 "bias of filter f is added at every image and every position, so sum dout over "
                                 "axes (0, 2, 3)")
         if _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e):
-            for why, variant in _conv_backward_hypotheses(dout, x, W, stride, padding).items():
+            for why, variant in case.hypotheses["named"].items():
                 if same_values(dx, variant):
                     return why
             zero = _all_zero("dx", dx, dx_e)
             if zero:
                 return zero
         if _shape_of(dW) == dW_e.shape and _shape_of(dx) == dx_e.shape and not same_values(dx, dx_e) \
-                and same_values(dx, _conv_backward_ref(dout, x, W, stride, padding, accumulate=False)[0]):
+                and same_values(dx, case.hypotheses["overwritten dx"]):
             return ("dx is wrong where receptive fields overlap: a pixel of x is used by several output "
                     "positions, so its gradient is the sum of their contributions — accumulate with +=, "
                     "don't overwrite")
@@ -545,13 +565,15 @@ def _conv_backward_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="conv2d_backward", description="dx (N, C, H, W), dW (F, C, kh, kw) and db (F,) of a convolution with stride and padding",
-       cases=_conv_backward_cases, reference=_conv_backward_ref, judge=_conv_backward_judge, run=_run_sizes)
+       cases=_conv_backward_cases, reference=_conv_backward_ref, hypotheses=_conv_backward_hypotheses,
+       judge=_conv_backward_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------
 # Max pooling
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _windows(x: np.ndarray, size: int, stride: int, window_step: int | None = None):
     """(i, j, row slice, col slice) of every pooling window."""
     step = stride if window_step is None else window_step
@@ -561,6 +583,7 @@ def _windows(x: np.ndarray, size: int, stride: int, window_step: int | None = No
             yield i, j, slice(i * step, i * step + size), slice(j * step, j * step + size)
 
 
+@grader_side
 def _maxpool_ref(x: np.ndarray, size: int, stride: int, mode: str = "max",
                  window_step: int | None = None) -> np.ndarray:
     n, c, h, w = x.shape
@@ -600,20 +623,21 @@ def _maxpool_judge(case: Case, got: Any) -> str | None:
             return sizes
     problem = compare_array("out", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
-        if same_values(got, _maxpool_ref(x, size, stride, mode="mean")):
+        if same_values(got, case.hypotheses["mean"]):
             return "out averages each window: max pooling keeps the largest value of each window"
-        if stride > 1 and same_values(got, _maxpool_ref(x, size, stride, window_step=1)):
+        if stride > 1 and same_values(got, case.hypotheses["window step 1"]):
             return "window (i, j) starts at (i, j): it starts at (i·stride, j·stride)"
-        if same_values(got, np.maximum(_maxpool_ref(x, size, stride), 0)):
+        if same_values(got, np.maximum(case.expected, 0)):
             return "out is clipped at 0: max pooling takes the maximum of the window even when it is negative"
-        named = [why for why, variant in _maxpool_hypotheses(x, size, stride).items() if same_values(got, variant)]
+        named = [why for why, variant in case.hypotheses["named"].items() if same_values(got, variant)]
         if len(named) == 1:  # two mistakes that give the same output here: name neither
             return named[0]
         where = _only_last(got, case.expected, ("image", "channel", "output row", "output column"))
-        return (f"out: {where}" if where else None) or _not_the_max(got, x, size, stride) or problem
+        return (f"out: {where}" if where else None) or _not_the_max(got, case.expected, x, size, stride) or problem
     return problem
 
 
+@grader_side
 def _pool_windows(x: np.ndarray, oh: int, ow: int, rows: tuple, cols: tuple, reduce: Any) -> np.ndarray | None:
     """reduce over windows x[..., a·i + b : c·i + d, …] with rows = (a, b, c, d) (cols likewise)."""
     out = np.empty(x.shape[:2] + (oh, ow))
@@ -627,8 +651,10 @@ def _pool_windows(x: np.ndarray, oh: int, ow: int, rows: tuple, cols: tuple, red
     return out
 
 
-def _maxpool_hypotheses(x: np.ndarray, size: int, stride: int) -> dict[str, np.ndarray]:
-    """What max pooling outputs under each classic mistake: message → out."""
+@grader_side
+def _maxpool_hypotheses(x: np.ndarray, size: int, stride: int) -> dict:
+    """What max pooling outputs under each classic mistake: "mean", "window step 1", and "named":
+    message → out."""
     oh, ow = _size(x.shape[2], size, stride, 0), _size(x.shape[3], size, stride, 0)
     s = stride
     right = (s, 0, s, size)
@@ -654,16 +680,17 @@ def _maxpool_hypotheses(x: np.ndarray, size: int, stride: int) -> dict[str, np.n
             if variant is not None:
                 out[f"out is the max over windows whose {what}s {why.format(v=v, what=what)} — window (i, j) "
                     f"spans {what}s {v}·stride to {v}·stride + size − 1, x[..., {v}·stride:{v}·stride + size]"] = variant
-    return {why: v for why, v in out.items() if v is not None}
+    return {"mean": _maxpool_ref(x, size, stride, mode="mean"),
+            "window step 1": _maxpool_ref(x, size, stride, window_step=1),
+            "named": {why: v for why, v in out.items() if v is not None}}
 
 
-def _not_the_max(got: Any, x: np.ndarray, size: int, stride: int) -> str | None:
+def _not_the_max(got: Any, ref: np.ndarray, x: np.ndarray, size: int, stride: int) -> str | None:
     """A verified fact about the first wrong output: not a value of its window, or not its largest."""
     try:
         g = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    ref = _maxpool_ref(x, size, stride)
     if g.shape != ref.shape:
         return None
     bad = np.argwhere(~np.isclose(g, ref, rtol=1e-9, atol=1e-12))
@@ -681,9 +708,11 @@ def _not_the_max(got: Any, x: np.ndarray, size: int, stride: int) -> str | None:
 
 
 define(name="maxpool_forward", description="the maximum of every size×size window, x (N, C, H, W) → (N, C, OH, OW)",
-       cases=_maxpool_cases, reference=_maxpool_ref, judge=_maxpool_judge, run=_run_sizes)
+       cases=_maxpool_cases, reference=_maxpool_ref, hypotheses=_maxpool_hypotheses, judge=_maxpool_judge,
+       run=_run_sizes)
 
 
+@grader_side
 def _maxpool_backward_ref(dout: np.ndarray, x: np.ndarray, size: int, stride: int, route: str = "first",
                           accumulate: bool = True) -> np.ndarray:
     """route: "first" (argmax), "last", "all" (every tied max), "min", "spread" (whole window), "mean"."""
@@ -739,47 +768,60 @@ def _maxpool_backward_judge(case: Case, got: Any) -> str | None:
                 f"shape {x.shape}; route each dout value back to its window's maximum")
     problem = compare_array("dx", got, case.expected, rtol=1e-9, atol=1e-12)
     if problem and "differs" in problem:
-        ref = _maxpool_backward_ref
-        if same_values(got, ref(dout, x, size, stride, route="all")):
+        h = case.hypotheses
+        if same_values(got, h["all"]):
             return ("in a window with a tie, the gradient went to every position holding the maximum: "
                     "send it to one — the first in row-major order, the one np.argmax picks")
-        if same_values(got, ref(dout, x, size, stride, route="last")):
+        if same_values(got, h["last"]):
             return ("in a window with a tie, the gradient went to the last maximum: send it to the first, "
                     "the one np.argmax picks")
-        if same_values(got, ref(dout, x, size, stride, route="spread")):
+        if same_values(got, h["spread"]):
             return ("dout reached every position of its window: only the position of the maximum "
                     "influenced the output, so only it gets the gradient (the others get 0)")
-        if same_values(got, ref(dout, x, size, stride, route="mean")):
+        if same_values(got, h["mean"]):
             return ("dout is spread evenly over the window (that is average pooling's backward): max pooling "
                     "sends it all to the maximum")
-        if same_values(got, ref(dout, x, size, stride, accumulate=False)):
+        if same_values(got, h["overwritten"]):
             return ("where windows overlap (stride < size) one pixel can be the maximum of several windows: "
                     "add their gradients (+=) instead of overwriting")
-        if same_values(got, ref(dout, x, size, stride, route="min")):
+        if same_values(got, h["min"]):
             return "the gradient went to each window's minimum (argmin): max pooling sends it to the maximum"
-        if same_values(got, ref(dout, x, size, stride, route="spread") - ref(dout, x, size, stride)):
+        if same_values(got, h["inverted"]):
             return ("dout went to every position of its window except the maximum — the mask is inverted: "
                     "only the (first) maximum gets the gradient")
-        if not same_values(dout, 1.0) and same_values(got, ref(np.ones_like(dout), x, size, stride)):
+        if not same_values(dout, 1.0) and same_values(got, h["dout 1"]):
             return ("dx holds 1 at each window's maximum instead of that window's dout: multiply the mask by "
                     "dout[:, :, i, j] (chain rule)")
-        oh, ow = dout.shape[2:]
-        for axis, (what, last) in enumerate((("row", oh - 1), ("column", ow - 1))):
-            d = dout.copy()
-            (d[:, :, -1] if axis == 0 else d[:, :, :, -1])[...] = 0
-            if last > 0 and same_values(got, ref(d, x, size, stride)):
-                return (f"the windows of the last output {what} ({'i' if axis == 0 else 'j'} = {last}) sent no "
-                        f"gradient: dx equals the gradient with those dout values set to 0 — the loop must cover all "
-                        f"{last + 1} output {what}s")
+        for axis, what in enumerate(("row", "column")):
+            last = dout.shape[2 + axis] - 1
+            if last > 0 and same_values(got, h[f"last {what} dropped"]):
+                return (f"the windows of the last output {what} ({'ij'[axis]} = {last}) sent no gradient: dx equals "
+                        f"the gradient with those dout values set to 0 — the loop must cover all {last + 1} output "
+                        f"{what}s")
         zero = _all_zero("dx", got, case.expected)
         if zero:
             return zero
     return problem
 
 
+@grader_side
+def _maxpool_backward_hypotheses(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> dict:
+    ref = _maxpool_backward_ref
+    out = {**{r: ref(dout, x, size, stride, route=r) for r in ("all", "last", "spread", "mean", "min")},
+           "overwritten": ref(dout, x, size, stride, accumulate=False),
+           "inverted": ref(dout, x, size, stride, route="spread") - ref(dout, x, size, stride),
+           "dout 1": ref(np.ones_like(dout), x, size, stride)}
+    for axis, what in enumerate(("row", "column")):
+        d = dout.copy()
+        (d[:, :, -1] if axis == 0 else d[:, :, :, -1])[...] = 0
+        out[f"last {what} dropped"] = ref(d, x, size, stride)
+    return out
+
+
 define(name="maxpool_backward", description="dx (N, C, H, W): each window's gradient to the position of its maximum, summed where "
                    "windows overlap",
-       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, judge=_maxpool_backward_judge, run=_run_sizes)
+       cases=_maxpool_backward_cases, reference=_maxpool_backward_ref, hypotheses=_maxpool_backward_hypotheses,
+       judge=_maxpool_backward_judge, run=_run_sizes)
 
 
 # --------------------------------------------------------------------------------------

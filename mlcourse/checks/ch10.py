@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import as_array, compare_array
-from .core import Case, define
+from .core import Case, define, grader_side
 from .helpers import reproducibility_runs, same_values
 from .questions import number
 
@@ -43,6 +43,7 @@ def _r2(y: np.ndarray, p: np.ndarray) -> float:
 # tukey_mask
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _tukey(x: np.ndarray, k: float, lo_q: float = 25, hi_q: float = 75, strict: bool = False,
            centre: str = "quartiles") -> np.ndarray:
     q1, q3 = np.percentile(x, [lo_q, hi_q])
@@ -83,7 +84,7 @@ def _tukey_cases(rng: np.random.Generator) -> list[Case]:
 
 def _tukey_judge(case: Case, got: Any) -> str | None:
     x, k = case.args
-    expected = _tukey(x, k)
+    expected, h = case.expected, case.hypotheses
     arr, problem = as_array("the mask", got, expected)
     if problem:
         return problem
@@ -101,17 +102,17 @@ def _tukey_judge(case: Case, got: Any) -> str | None:
         return None
     if np.array_equal(arr, ~expected):
         return "the mask is inverted: True must mean *keep* (inside the fences), False an outlier"
-    if np.array_equal(arr, _tukey(x, k, strict=True)):
+    if np.array_equal(arr, h["strict"]):
         return ("only the points exactly on a fence are wrong: they are not outliers — keep "
                 "Q1 − k·IQR ≤ x ≤ Q3 + k·IQR (use <= and >=)")
-    if k != 1.5 and np.array_equal(arr, _tukey(x, 1.5)):
+    if k != 1.5 and np.array_equal(arr, h["k = 1.5"]):
         return f"the mask matches k = 1.5 although k = {k} was passed: use the argument k"
-    if np.array_equal(arr, _tukey(x, k, centre="std")):
+    if np.array_equal(arr, h["mean ± k·std"]):
         return ("the mask uses mean ± k·std; Tukey's fences use the quartiles, "
                 "Q1 − k·IQR and Q3 + k·IQR (robust: outliers barely move them)")
-    if np.array_equal(arr, _tukey(x, k, centre="median")):
+    if np.array_equal(arr, h["median-centred"]):
         return "the fences are centred on the median; they are Q1 − k·IQR and Q3 + k·IQR"
-    q1, q3 = np.percentile(x, [25, 75])
+    q1, q3 = h["quartiles"]
     if np.array_equal(arr, x <= q3 + k * (q3 - q1)):
         return "only the upper fence is applied: also drop values below Q1 − k·IQR"
     if np.array_equal(arr, x >= q1 - k * (q3 - q1)):
@@ -123,8 +124,20 @@ def _tukey_judge(case: Case, got: Any) -> str | None:
             f"{bool(expected[i])}, got {bool(arr[i])} — quartiles with np.percentile(x, [25, 75])")
 
 
+@grader_side
+def _tukey_ref(x: np.ndarray, k: float) -> np.ndarray:
+    return _tukey(x, k)
+
+
+@grader_side
+def _tukey_hypotheses(x: np.ndarray, k: float) -> dict:
+    return {"strict": _tukey(x, k, strict=True), "k = 1.5": _tukey(x, 1.5),
+            "mean ± k·std": _tukey(x, k, centre="std"), "median-centred": _tukey(x, k, centre="median"),
+            "quartiles": tuple(float(q) for q in np.percentile(x, [25, 75]))}
+
+
 define(name="tukey_mask", description="boolean keep-mask Q1 − k·IQR ≤ x ≤ Q3 + k·IQR",
-       cases=_tukey_cases, judge=_tukey_judge)
+       cases=_tukey_cases, reference=_tukey_ref, hypotheses=_tukey_hypotheses, judge=_tukey_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -428,6 +441,7 @@ define(name="cross_validate", description="per-fold validation R² and out-of-fo
 # permutation_importance
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _perm_reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, seed: int,
                     variant: str = "") -> np.ndarray:
     predict = lambda A: A @ w + b  # noqa: E731
@@ -528,7 +542,7 @@ def _perm_judge(case: Case, got: dict) -> str | None:
         return f"returned a {type(imp).__name__}, expected an array of {d} numbers"
     if arr.shape != (d,):
         return f"importances have shape {arr.shape}, expected ({d},): one number per feature (column of X)"
-    expected = _perm_reference(X, y, w, b, seed)
+    expected = case.expected
     if _same(arr, expected, rtol=1e-6, atol=1e-9):
         return None
     for variant, msg in (
@@ -541,7 +555,7 @@ def _perm_judge(case: Case, got: dict) -> str | None:
         ("mse", "measured the change in mean squared error; the chapter uses the drop in R², "
                 "r2(y, predict(X)) − r2(y, predict(X_perm))"),
     ):
-        if _same(arr, _perm_reference(X, y, w, b, seed, variant), rtol=1e-6, atol=1e-9):
+        if _same(arr, case.hypotheses[variant], rtol=1e-6, atol=1e-9):
             return msg
     if _same(arr, -expected, rtol=1e-6, atol=1e-9):
         return ("the sign is flipped: importance = baseline R² − permuted R² (shuffling a useful "
@@ -557,8 +571,13 @@ def _perm_judge(case: Case, got: dict) -> str | None:
             + " (use rng = np.random.default_rng(seed) and one rng.permutation(N) per column, in order)")
 
 
+@grader_side
+def _perm_hypotheses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, seed: int) -> dict:
+    return {v: _perm_reference(X, y, w, b, seed, v) for v in ("cumulative", "rows", "score", "mse")}
+
+
 define(name="permutation_importance", description="drop in R² when one column at a time is shuffled, for a known linear model",
-       cases=_perm_cases, run=_perm_run, judge=_perm_judge)
+       cases=_perm_cases, reference=_perm_reference, hypotheses=_perm_hypotheses, run=_perm_run, judge=_perm_judge)
 
 
 # --------------------------------------------------------------------------------------

@@ -30,11 +30,12 @@ import numpy as np
 
 from ..data import make_spiral
 from .compare import compare_array, compare_outputs
-from .core import Case, define, describe_exception
+from .core import Case, define, describe_exception, grader_side
 from .helpers import same_values
 from .questions import number
 
 
+@grader_side
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
@@ -77,7 +78,7 @@ def _unbroadcast_cases(rng: np.random.Generator) -> list[Case]:
 
 def _unbroadcast_judge(case: Case, got: Any) -> str | None:
     grad, shape = case.args
-    expected = _unbroadcast(grad, shape)
+    expected = case.expected
     problem = compare_array("the reduced gradient", got, expected, 1e-6, 1e-9)
     if not problem:
         return None
@@ -113,7 +114,7 @@ def _unbroadcast_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="unbroadcast", description="sums a gradient over the axes broadcasting added or stretched, back to the input's shape",
-       cases=_unbroadcast_cases, judge=_unbroadcast_judge)
+       cases=_unbroadcast_cases, reference=_unbroadcast, judge=_unbroadcast_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -132,39 +133,48 @@ def _mul_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+@grader_side
 def _mul_ref(dout: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
     return _unbroadcast(dout * b, a.shape), _unbroadcast(dout * a, b.shape)
 
 
 def _mul_judge(case: Case, got: Any) -> str | None:
     dout, a, b = case.args
-    expected = _mul_ref(dout, a, b)
+    expected = case.expected
     problem = compare_outputs(("da", "db"), got, expected, 1e-6, 1e-9)
     if not problem or not isinstance(got, (tuple, list)) or len(got) != 2:
         return problem
     da, db = got
-    if same_values(da, _unbroadcast(dout * a, a.shape)) and same_values(db, _unbroadcast(dout * b, b.shape)):
+    if all(same_values(g, h) for g, h in zip((da, db), case.hypotheses["swapped"])):
         return "da and db are swapped: ∂(a·b)/∂a = b, so da = dout * b and db = dout * a"
     full = np.broadcast_shapes(a.shape, b.shape)
     for name, g, own, other in (("da", da, a.shape, "b"), ("db", db, b.shape, "a")):
         if np.shape(g) == full and full != own:
             return (f"{name} has the broadcast shape {full}, expected {own}: reduce a broadcast input's "
                     f"gradient to its own shape, {name} = unbroadcast(dout * {other}, {name[1]}.shape)")
-    for name, g, own, other, want in (("da", da, a.shape, b, expected[0]), ("db", db, b.shape, a, expected[1])):
-        if same_values(g, want):
+    for i, (name, g, o) in enumerate((("da", da, "b"), ("db", db, "a"))):
+        if same_values(g, expected[i]):
             continue
-        o = "b" if name == "da" else "a"
-        if same_values(g, _unbroadcast(np.broadcast_to(dout, full), own)):
+        if same_values(g, case.hypotheses["dout alone"][i]):
             return (f"{name} is the upstream gradient alone, unbroadcast(dout): the local derivative is missing — "
                     f"∂(a·b)/∂{name[1]} = {o}, so {name} = unbroadcast(dout * {o}, {name[1]}.shape)")
-        if same_values(g, _unbroadcast(np.broadcast_to(other, full), own)):
+        if same_values(g, case.hypotheses["no dout"][i]):
             return (f"{name} is the local derivative {o} alone, without dout: the chain rule multiplies it by the "
                     f"upstream gradient, {name} = unbroadcast(dout * {o}, {name[1]}.shape)")
     return problem
 
 
+@grader_side
+def _mul_hypotheses(dout: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict:
+    full = np.broadcast_shapes(a.shape, b.shape)
+    return {"swapped": (_unbroadcast(dout * a, a.shape), _unbroadcast(dout * b, b.shape)),
+            "dout alone": (_unbroadcast(np.broadcast_to(dout, full), a.shape),
+                           _unbroadcast(np.broadcast_to(dout, full), b.shape)),
+            "no dout": (_unbroadcast(np.broadcast_to(b, full), a.shape), _unbroadcast(np.broadcast_to(a, full), b.shape))}
+
+
 define(name="mul_backward", description="da = unbroadcast(dout·b, a.shape), db = unbroadcast(dout·a, b.shape)",
-       cases=_mul_cases, reference=_mul_ref, outputs=("da", "db"), judge=_mul_judge)
+       cases=_mul_cases, reference=_mul_ref, hypotheses=_mul_hypotheses, outputs=("da", "db"), judge=_mul_judge)
 
 
 def _matmul_cases(rng: np.random.Generator) -> list[Case]:
@@ -177,7 +187,7 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
 
 def _matmul_judge(case: Case, got: Any) -> str | None:
     dout, a, b = case.args
-    expected = (dout @ b.T, a.T @ dout)
+    expected = case.expected
     problem = compare_outputs(("da", "db"), got, expected, 1e-6, 1e-9, case.batch)
     if not problem or not isinstance(got, (tuple, list)) or len(got) != 2:
         return problem
@@ -190,11 +200,17 @@ def _matmul_judge(case: Case, got: Any) -> str | None:
     return problem
 
 
+@grader_side
+def _matmul_ref(dout: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
+    return dout @ b.T, a.T @ dout
+
+
 define(name="matmul_backward", description="da = dout @ bᵀ (N, D) and db = aᵀ @ dout (D, M)",
-       cases=_matmul_cases, reference=lambda d, a, b: (d @ b.T, a.T @ d), outputs=("da", "db"),
+       cases=_matmul_cases, reference=_matmul_ref, outputs=("da", "db"),
        judge=_matmul_judge)
 
 
+@grader_side
 def _sum_ref(dout: np.ndarray, shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     g = np.asarray(dout)
     if axis is not None and not keepdims:
@@ -216,7 +232,7 @@ def _sum_cases(rng: np.random.Generator) -> list[Case]:
 
 def _sum_judge(case: Case, got: Any) -> str | None:
     dout, shape, axis, keepdims = case.args
-    expected = _sum_ref(dout, shape, axis, keepdims)
+    expected = case.expected
     problem = compare_array("dx", got, expected, 1e-6, 1e-9)
     if not problem:
         return None
@@ -385,6 +401,7 @@ def _graph_values(rng: np.random.Generator, spec: list[tuple]) -> dict:
     return {name: float(rng.uniform(-1.5, 1.5)) for name, op, _ in spec if op == "leaf"}
 
 
+@grader_side
 def _reference_grads(spec: list[tuple], values: dict, order: str = "reverse", seed: float | None = 1.0) -> dict:
     """Gradients by the reference engine; order="forward" / seed=None simulate common bugs."""
     nodes = _build(spec, values)
@@ -430,7 +447,7 @@ def _backward_run(fn: Callable, args: tuple) -> dict:
 def _backward_judge(case: Case, got: dict) -> str | None:
     spec, values = case.args
     grads, calls = got["grads"], got["calls"]
-    expected = _reference_grads(spec, values)
+    expected = case.expected
     reach = _reachable(spec)
     names = [n for n, _, _ in spec if n in reach]
     root = spec[-1][0]
@@ -450,7 +467,7 @@ def _backward_judge(case: Case, got: dict) -> str | None:
     if abs(grads[root] - 1.0) > 1e-9:
         return (f"root.grad is {grads[root]:.4g} after the pass, expected 1: seed it with "
                 "np.ones_like(root.data), not with its value or zeros")
-    forward = _reference_grads(spec, values, order="forward")
+    forward = case.hypotheses["inputs first"]
     if all(same_values(grads[n], forward[n]) for n in names):
         return ("the nodes were processed inputs-first: walk reversed(topological_order(root)), so a "
                 "node passes its gradient on only after everything that uses it has added to it")
@@ -461,9 +478,15 @@ def _backward_judge(case: Case, got: dict) -> str | None:
     return None
 
 
+@grader_side
+def _backward_hypotheses(spec: list[tuple], values: dict) -> dict:
+    return {"inputs first": _reference_grads(spec, values, order="forward")}
+
+
 define(name="backward_pass", description="seeds the root's gradient with ones and runs every node's _backward once, "
                    "outputs first",
-       cases=_backward_cases, run=_backward_run, judge=_backward_judge)
+       cases=_backward_cases, reference=_reference_grads, hypotheses=_backward_hypotheses, run=_backward_run,
+       judge=_backward_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -596,11 +619,13 @@ define(name="tensor_ops", function="Tensor",
 # mlp_grads: autograd against chapter 04's hand-written backprop
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _log_softmax(z: np.ndarray) -> np.ndarray:
     s = z - z.max(axis=1, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
 
 
+@grader_side
 def _mlp_reference(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
     """Chapter 04's forward and backward (dense_backward, relu mask), written out."""
     n_layers = len(params) // 2
@@ -661,7 +686,7 @@ def _mlp_run(fn: Callable, args: tuple) -> dict:
 
 def _mlp_judge(case: Case, got: dict) -> str | None:
     params, X, y = case.args
-    loss, expected = _mlp_reference(params, X, y)
+    loss, expected = case.expected
     if not np.isclose(got["loss"], loss, rtol=1e-7, atol=1e-10):
         return f"the loss is {got['loss']:.6g}, expected {loss:.6g} (mean softmax cross-entropy of the scores)"
     missing = [k for k in params if k not in got["grads"]]
@@ -683,7 +708,7 @@ def _mlp_judge(case: Case, got: dict) -> str | None:
 
 
 define(name="mlp_grads", description="a ReLU MLP's loss and gradients by autograd equal chapter 04's backprop formulas",
-       cases=_mlp_cases, run=_mlp_run, judge=_mlp_judge)
+       cases=_mlp_cases, reference=_mlp_reference, run=_mlp_run, judge=_mlp_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -737,6 +762,21 @@ def _spiral_run(fn: Callable, args: tuple) -> dict:
     return {"params": plain, "losses": losses, "steps": steps, "steps_lr": lr / 2}
 
 
+def _library_grads(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """The gradient of the mean cross-entropy of the 2 → hidden → 3 ReLU network at ``params``,
+    computed with the course library's layers (given code: the judge runs it in the edition too)."""
+    from ..layers import Dense, ReLU  # imported here: the checks load lazily
+    from ..losses import CrossEntropyLoss  # imported here: the checks load lazily
+
+    first, second = Dense(*np.shape(params["W1"])), Dense(*np.shape(params["W2"]))
+    first.params.update(W=params["W1"], b=params["b1"])
+    second.params.update(W=params["W2"], b=params["b2"])
+    relu, loss = ReLU(), CrossEntropyLoss()
+    loss.forward(second.forward(relu.forward(first.forward(X))), y)
+    first.backward(relu.backward(second.backward(loss.backward())))
+    return {"W1": first.grads["W"], "b1": first.grads["b"], "W2": second.grads["W"], "b2": second.grads["b"]}
+
+
 def _replay_problem(case: Case, steps: list, lr: float) -> str | None:
     """None when the first two epochs (run with step size ``lr``) are exact gradient-descent steps
     on the mean cross-entropy."""
@@ -750,9 +790,9 @@ def _replay_problem(case: Case, steps: list, lr: float) -> str | None:
                 "the generator inside: rng = np.random.default_rng(seed)")
     try:
         with np.errstate(all="ignore"):
-            g0 = _mlp_reference(p0, X, y)[1]
-            g1 = _mlp_reference(p1, X, y)[1]
-    except ValueError:
+            g0 = _library_grads(p0, X, y)
+            g1 = _library_grads(p1, X, y)
+    except (ValueError, TypeError):
         return None
     close = lambda a, b: all(same_values(a[k], b[k], 1e-6, 1e-9) for k in keys)  # noqa: E731
     if not close(p1, {k: p0[k] - lr * g0[k] for k in keys}):

@@ -24,10 +24,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..data import load_mnist
-from ..faults import FAULTS, broken_runs
+from ..faults import FAULTS, broken_runs, record_run
 from .compare import compare_array, tuple_problem
-from .core import Case, define
-from .helpers import same_values
+from .core import Case, define, grader_side
+from .helpers import reproducibility_runs, same_values
 from .questions import choice, number
 
 
@@ -64,16 +64,53 @@ def _loss_judge(case: Case, got: Any) -> str | None:
         for value, hint in ((np.log10(c), "log10(C): the cross-entropy uses the natural log, ln C = np.log(C)"),
                             (np.log(n), f"ln N with N = {n} samples: chance depends on the number of classes C = {c}"),
                             (np.log(c - 1), "ln(C − 1): with C classes a uniform guess gives each class 1/C, so −ln(1/C) = ln C"),
-                            (1.0 / c, "1/C is the chance *accuracy*; the chance *loss* is −ln(1/C) = ln C")):
+                            (1.0 / c, "1/C is the chance *accuracy*; the chance *loss* is −ln(1/C) = ln C"),
+                            (float(c), f"C = {c}, the number of classes: the chance loss is its logarithm, ln C")):
             if same_values(chance, value):
                 return f"chance is {hint}"
         return p
-    return compare_array("loss", loss, np.float64(_ce(scores, y)), rtol=1e-6, atol=1e-9, batch=n)
+    p = compare_array("loss", loss, np.float64(_ce(scores, y)), rtol=1e-6, atol=1e-9, batch=n)
+    if not p or "differs" not in p:
+        return p
+    for hint, variant in case.hypotheses.items():
+        if same_values(loss, variant):
+            return f"loss {hint}"
+    value = float(np.asarray(loss, dtype=np.float64))
+    if value < 0:
+        return f"loss is negative ({value:.4g}) although a cross-entropy is ≥ 0: −log p with p ≤ 1 cannot be below 0"
+    return p
+
+
+@grader_side
+def _ce_variants(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """What went wrong → the mean loss it gives, for the classic slips in the stable cross-entropy."""
+    rows = np.arange(len(y))
+    z = scores - scores.max(axis=1, keepdims=True)
+    out = []
+    with np.errstate(all="ignore"):
+        lse = np.log(np.exp(z).sum(axis=1, keepdims=True))
+        for zz, lse_v, hint in (
+            (z, 0.0, "is −mean(z_y) alone: the log-sum-exp term is missing, log p = z − log Σ exp(z)"),
+            (z, -lse, "adds the log-sum-exp: log p = z − log Σ exp(z), with a minus"),
+            (z, np.exp(z).sum(axis=1, keepdims=True), "subtracts Σ exp(z) without its log: log p = z − log Σ exp(z)"),
+            (z, np.log(np.exp(z).mean(axis=1, keepdims=True)),
+             "is ln C too small: it takes the log of the mean of exp(z), not of the sum"),
+            (z, np.log(np.exp(z).sum()), "sums exp(z) over the whole batch: the log-sum-exp is per row (axis=1)"),
+            (z, np.log(np.exp(z).sum(axis=0, keepdims=True)), "sums exp(z) over axis=0: the log-sum-exp is per row (axis=1)"),
+            (-z, np.log(np.exp(-z).sum(axis=1, keepdims=True)),
+             "is the cross-entropy of −scores: shift by subtracting the row max, z = scores − max, not max − scores"),
+        ):
+            out.append((float(-(zz - lse_v)[rows, y].mean()), hint))
+        z0 = scores - scores.max(axis=0, keepdims=True)
+        out.append((float(-(z0 - np.log(np.exp(z0).sum(axis=1, keepdims=True)))[rows, y].mean()),
+                    "subtracts each column's max (axis=0): the stabilising shift must be one number per row, "
+                    "scores.max(axis=1, keepdims=True)"))
+    return {h: v for v, h in out if np.isfinite(v)}
 
 
 define(name="loss_vs_chance",
        description="the mean softmax cross-entropy (stable) and the chance level ln C",
-       cases=_loss_cases, judge=_loss_judge)
+       cases=_loss_cases, hypotheses=_ce_variants, judge=_loss_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -84,12 +121,16 @@ def _overfit_cases(rng: np.random.Generator) -> list[Case]:
     X, y = load_mnist("train", n=2000, dtype=np.float64)
     idx = rng.choice(len(X), size=20, replace=False)
     seed = int(rng.integers(0, 1000))
-    return [Case(args=(X[idx], y[idx], (784, 32, 10), 200, 0.2, seed),
-                 label=f"20 digits, sizes (784, 32, 10), 200 epochs, lr 0.2, seed {seed}")]
+    # Two of every digit, two hidden layers (the last narrower than the 10 classes) and the
+    # default seed 0: the "..." of sizes, every class present, and a seed that must stay valid.
+    both = np.concatenate([rng.choice(np.flatnonzero(y == c), size=2, replace=False) for c in range(10)])
+    return [Case(args=(X[idx], y[idx], (784, 32, 10), 200, 0.2, seed), secret={"target": 0.02},
+                 label=f"20 digits, sizes (784, 32, 10), 200 epochs, lr 0.2, seed {seed}"),
+            Case(args=(X[both], y[both], (784, 32, 8, 10), 300, 0.2, 0), secret={"target": 0.1},
+                 label="two of every digit, sizes (784, 32, 8, 10), 300 epochs, lr 0.2, seed 0")]
 
 
-def _overfit_run(fn: Callable, args: tuple) -> Any:
-    out = fn(*args)
+def _losses(out: Any) -> dict:
     if out is None:
         return {"problem": "returned None — did you forget `return` the list of losses?"}
     try:
@@ -98,8 +139,19 @@ def _overfit_run(fn: Callable, args: tuple) -> Any:
         return {"problem": f"returned a {type(out).__name__}; expected the list of losses, one per epoch"}
 
 
+def _overfit_run(fn: Callable, args: tuple) -> Any:
+    X, y, sizes, epochs, lr, seed = args
+    if len(sizes) > 3:
+        return _losses(fn(*args))
+    # The one-hidden-layer case also runs again with the same seed and with seed + 1.
+    runs = reproducibility_runs(lambda s: _losses(fn(X.copy(), y.copy(), sizes, epochs, lr, s)), seed,
+                                stop_at_problem=True)
+    return runs if "problem" in runs else {"losses": runs["first"]["losses"], "again": runs["again"]["losses"],
+                                           "other": runs["other"]["losses"]}
+
+
 def _overfit_judge(case: Case, got: dict) -> str | None:
-    epochs = case.args[3]
+    epochs, seed, target = case.args[3], case.args[5], case.secret["target"]
     losses = np.asarray(got["losses"])
     if len(losses) != epochs:
         return (f"returned {len(losses)} loss{'es' if len(losses) != 1 else ''}, expected one per epoch ({epochs}): "
@@ -109,10 +161,17 @@ def _overfit_judge(case: Case, got: dict) -> str | None:
     if np.allclose(losses, losses[0], rtol=1e-6):
         return (f"the loss never changed ({losses[0]:.3f}): the model is not being updated — does every epoch "
                 "call the optimizer's step on the model you evaluate?")
-    if losses[-1] > 0.02:
-        return (f"the loss only fell from {losses[0]:.3f} to {losses[-1]:.3f}: a correct network memorises 20 digits "
-                "to below 0.02 in these 200 full-batch steps — use the lr given, one batch of all 20 digits per "
-                "epoch, and a ReLU between the layers")
+    if losses[-1] > target:
+        return (f"the loss only fell from {losses[0]:.3f} to {losses[-1]:.3f}: a correct network memorises these digits "
+                f"to below {target:g} in these {epochs} full-batch steps — use the lr given, one batch of all the digits "
+                "per epoch, and a ReLU between the layers")
+    if "again" in got:
+        again, other = np.asarray(got["again"]), np.asarray(got["other"])
+        if again.shape != losses.shape or not np.array_equal(again, losses):
+            return f"not reproducible: two calls with seed {seed} gave different loss curves — draw the weights from seed"
+        if other.shape == losses.shape and np.allclose(other, losses, rtol=1e-9, atol=0):
+            return (f"the seed is ignored: seeds {seed} and {seed + 1} give the same loss curve — the fresh network's "
+                    "weights must be drawn from seed")
     return None
 
 
@@ -236,6 +295,11 @@ def _stats_judge(case: Case, got: Any) -> str | None:
     ):
         if same_values(dead, value):
             return f"the dead column is {hint}"
+    for i, (h, got_dead) in enumerate(zip(hs, dead)):
+        n_dead = int(np.sum(np.all(h == 0, axis=0)))
+        if n_dead and got_dead == 0:
+            return (f"the dead fraction of layer {i + 1} is 0, but {n_dead} of its {h.shape[1]} units are 0 for every "
+                    "sample: a dead unit is a column of h that is all zeros, np.all(h == 0, axis=0)")
     return p
 
 
@@ -253,10 +317,24 @@ def _runs(seed: int) -> list:
     return broken_runs(seed)
 
 
+# Four more recorded runs, the same for every seed: in each, a statistic the fault shows sits where a
+# looser reading of it goes wrong — the growth of the smallest layer's gradient (no_zero_grad, 403),
+# the dead fraction of the less dead layer (dead_units, 405), a healthy run with a few dead units (ok,
+# 400), a learning rate too high whose second epoch already looks calm (lr_too_high, 301).
+EXTRA_RUNS = (("no_zero_grad", 403), ("dead_units", 405), ("ok", 400), ("lr_too_high", 301))
+
+
+@functools.lru_cache(maxsize=8)
+def _extra_run(fault: str, seed: int) -> dict:
+    return record_run(fault, seed=seed)
+
+
 def _diagnose_cases(rng: np.random.Generator) -> list[Case]:
     seed = int(rng.integers(0, 1000))
-    return [Case(args=(copy.deepcopy(run),), secret={"fault": fault}, label=f"run {i + 1} of {len(FAULTS)}")
-            for i, (fault, run) in enumerate(_runs(seed))]
+    cases = [Case(args=(copy.deepcopy(run),), secret={"fault": fault}, label=f"run {i + 1} of {len(FAULTS)}")
+             for i, (fault, run) in enumerate(_runs(seed))]
+    return cases + [Case(args=(copy.deepcopy(_extra_run(fault, s)),), secret={"fault": fault},
+                         label=f"extra run {i + 1} of {len(EXTRA_RUNS)}") for i, (fault, s) in enumerate(EXTRA_RUNS)]
 
 
 def _growth(run: dict) -> float:
@@ -325,7 +403,7 @@ def _contradiction(claim: str, run: dict) -> str:
 
 
 define(name="diagnose",
-       description="every recorded run named: a healthy one and six planted faults",
+       description="every recorded run named: a healthy one and six planted faults, and four more recorded runs",
        cases=_diagnose_cases, run=_diagnose_run, judge=_diagnose_judge)
 
 
@@ -370,6 +448,12 @@ def _lr_judge(case: Case, got: Any) -> str | None:
                 "before the argmin")
     if np.isclose(g, lrs[finite][int(np.argmax(losses[finite]))] / 10):
         return "lr belongs to the highest loss: take a tenth of the lowest finite loss's learning rate (argmin)"
+    best = exp * 10
+    if g != 0 and np.isclose(g, 10 / best, rtol=1e-9):
+        return f"lr is 10 / {best:.4g}, upside down: the suggestion is a tenth of the best learning rate, {best:.4g} / 10"
+    if g != 0 and np.isclose(best / g, round(best / g), rtol=1e-9) and round(best / g) > 1:
+        return (f"lr is the best learning rate {best:.4g} divided by {round(best / g)}: the rule takes a tenth of it "
+                "(÷ 10)")
     return p
 
 

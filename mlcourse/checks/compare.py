@@ -10,6 +10,7 @@ process, on plain data sent back from the student's process.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,14 @@ def compare_array(
     where = f" at index {idx}" if idx else ""
     return (f"{name} differs{where}: got {_fmt(float(arr64[idx]))}, expected {_fmt(float(exp64[idx]))} "
             f"(max relative error {rel:.1e}, {int(diff.sum())} of {diff.size} elements differ)")
+
+
+def plain_symptom(problem: str | None) -> bool:
+    """True when ``problem`` only says *what* differs — a first mismatching element or a bare
+    shape, no verified relation: then a judge's verified property may say more."""
+    if not problem:
+        return False
+    return "(max relative error" in problem or bool(re.fullmatch(r".* has shape \([^)]*\), expected \([^)]*\)", problem))
 
 
 def tuple_problem(names: tuple[str, ...], got: Any) -> str | None:

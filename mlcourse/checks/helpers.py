@@ -61,3 +61,23 @@ def reproducibility_runs(run_one: Callable[[int], Any], seed: int, stop_at_probl
         if stop_at_problem and isinstance(out[key], dict) and "problem" in out[key]:
             return out[key]
     return out
+
+
+def dense_output_slip(name: str, got: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str | None:
+    """The classic slips of ``x @ W + b``, each verified on the values: the bias missing or subtracted."""
+    if same_values(got, x @ W):
+        return f"{name} equals x @ W: the bias b is missing (x @ W + b)"
+    if same_values(got, x @ W - b):
+        return f"{name} equals x @ W − b: the bias is added, not subtracted"
+    if same_values(got, b) or same_values(got, np.broadcast_to(b, (len(x), len(b)))):
+        return f"{name} equals b alone: the x @ W term is missing (x @ W + b)"
+    return None
+
+
+def bias_gradient_slip(name: str, got: Any, dout: np.ndarray) -> str | None:
+    """The classic slip of ``db = dout.sum(axis=0)`` that no shape hint names, verified on the values:
+    the sum over the wrong axis (a mean over the batch is named by compare_array's factor hint)."""
+    if dout.ndim == 2 and same_values(got, dout.sum(axis=1)):
+        return (f"{name} sums dout over the units (axis=1), one number per sample: the bias gradient sums "
+                "over the batch axis, dout.sum(axis=0)")
+    return None

@@ -25,6 +25,10 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
@@ -69,7 +73,7 @@ def factor_hint(c: float, batch: int | None, single: bool = False) -> str | None
     if batch and batch > 1 and np.isclose(c, 1.0 / batch, rtol=1e-6):
         return f"is off by a factor of 1/{batch} (the batch size): looks like a mean where a sum is expected"
     if np.isclose(c, 2.0, rtol=1e-6) or np.isclose(c, 0.5, rtol=1e-6):
-        return f"is off by a factor of {fmt(c)}: check the factor 2 (e.g. from differentiating a square)"
+        return f"is off by a factor of {fmt(c)}: check every factor 2 in your formula"
     if single:
         return None
     return f"is off by a constant factor of {fmt(c)} in every element"
@@ -86,12 +90,19 @@ def constant_offset(got: np.ndarray, expected: np.ndarray) -> float | None:
     return d
 
 
-def _all_zero(name: str, got: np.ndarray, expected: np.ndarray) -> str | None:
-    if got.size < 2 or np.any(got != 0) or not np.any(expected != 0):
+def _one_value(name: str, got: np.ndarray, expected: np.ndarray) -> str | None:
+    """Every element of got is one value (0, or any c) where the expected values vary or are not c."""
+    if got.size < 2 or np.any(got != got.flat[0]):
         return None
-    idx = tuple(int(i) for i in np.argwhere(expected != 0)[0])
-    return (f"{name} differs: it is zero in every element, expected nonzero values (e.g. {fmt(float(expected[idx]))} "
-            f"at index {idx})")
+    c = float(got.flat[0])
+    if c == 0 and np.any(expected != 0):
+        idx = tuple(int(i) for i in np.argwhere(expected != 0)[0])
+        return (f"{name} differs: it is zero in every element, expected nonzero values (e.g. "
+                f"{fmt(float(expected[idx]))} at index {idx})")
+    if np.ptp(expected) > 0:
+        return (f"{name} differs: it is {fmt(c)} in every element, expected values from "
+                f"{fmt(float(expected.min()))} to {fmt(float(expected.max()))}")
+    return None
 
 
 def _transposed(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
@@ -136,7 +147,7 @@ def _clipped(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol
     if expected.size < 3:
         return None
     lo, hi = float(got.min()), float(got.max())
-    if not _close(got, np.clip(expected, lo, hi), rtol, atol):
+    if lo == hi or not _close(got, np.clip(expected, lo, hi), rtol, atol):
         return None
     above = expected > hi + atol + rtol * abs(hi)
     below = expected < lo - atol - rtol * abs(lo)
@@ -144,10 +155,10 @@ def _clipped(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol
         return None
     parts = []
     if above.any():
-        parts.append(f"stops at {fmt(hi)}: the {int(above.sum())} expected values above {fmt(hi)} "
+        parts.append(f"stops at {fmt(hi)}: the {_count(int(above.sum()), 'expected value')} above {fmt(hi)} "
                      f"(up to {fmt(float(expected.max()))}) come out as {fmt(hi)}")
     if below.any():
-        parts.append(f"stops at {fmt(lo)}: the {int(below.sum())} expected values below {fmt(lo)} "
+        parts.append(f"stops at {fmt(lo)}: the {_count(int(below.sum()), 'expected value')} below {fmt(lo)} "
                      f"(down to {fmt(float(expected.min()))}) come out as {fmt(lo)}")
     return f"{name} differs: it {' and '.join(parts)}; every other element is right — the output is clipped or saturates"
 
@@ -173,7 +184,7 @@ def _describe_indices(bad: list[int], n: int, noun: str, plural: str) -> str | N
     if bad == list(range(k)):
         return (f"in every {noun} but the last (the last is right)" if k == n - 1
                 else f"in {plural} 0 to {k - 1} (the rest are right)")
-    if k <= 4:
+    if k <= min(4, n // 2):
         return f"only in {plural} {', '.join(map(str, bad))} of {n}"
     return None
 
@@ -210,7 +221,7 @@ def same_shape(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, at
         c = single_factor(got, expected)
         hint = factor_hint(c, batch, single=True) if c is not None else None
         return f"{name} {hint}" if hint else None
-    said = _all_zero(name, got, expected)
+    said = _one_value(name, got, expected)
     if said:
         return said
     c = constant_factor(got, expected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcourse.checks import get_check
-from tests.support import fails_with, load_solution_functions
+from tests.support import fails_with, load_solution_functions, passes
 
 SOL = load_solution_functions("03")
 
@@ -43,7 +43,7 @@ def test_sigmoid_mistakes():
     both_branches = lambda x: np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))  # noqa: E731
     m = fails_with("sigmoid", both_branches)
     assert "overflow" in m and "np.where evaluates both of its branches" in m
-    assert "differs" in fails_with("sigmoid", lambda x: SOL["sigmoid"](-x))
+    assert "σ increases with x" in fails_with("sigmoid", lambda x: SOL["sigmoid"](-x))
 
 
 def test_sigmoid_derivative_mistakes():
@@ -234,3 +234,163 @@ def test_softmax_jacobian_mistakes():
 
     assert "overflow" in fails_with("softmax_jacobian", unstable)
     assert "raised" in fails_with("softmax_jacobian", lambda z: np.diag(_p(z)) - _p(z) @ _p(z).T @ np.eye(2))
+
+
+# --- verified properties and localisations (issue 14): each names a fact about the output ---------
+
+def _stable_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+def test_activation_properties_are_stated_at_the_input_that_breaks_them():
+    fails_with("relu", lambda x: np.minimum(x, 0), "ReLU(x) lies in [0, inf]", "at x =")
+    fails_with("relu", lambda x: np.where(x > 0, x ** 2, 0.1).astype(x.dtype), "ReLU(x) = x for x > 0")
+    fails_with("relu_derivative", lambda x: np.where(x > 0, 0.5 + 0.01 * x, 0.2).astype(x.dtype),
+               "ReLU′(x) = 1 for x > 0")
+    fails_with("leaky_relu", lambda x, alpha=0.01: np.where(x > 0, np.sqrt(np.abs(x)), 0.5 * alpha * x).astype(x.dtype),
+               "LeakyReLU(x) = x for x > 0")
+    fails_with("sigmoid", lambda x: np.exp(-np.abs(x)).astype(x.dtype), "σ(0) must be 0.5; yours gives 1")
+    fails_with("sigmoid", lambda x: _stable_sigmoid(-x), "σ increases with x")
+    fails_with("sigmoid_derivative", lambda x: (_stable_sigmoid(x) * (1 + _stable_sigmoid(x))).astype(x.dtype),
+               "σ′(0) must be 0.25; yours gives 0.75")
+    fails_with("tanh", lambda x: x.copy(), "tanh(x) lies in [-1, 1]")
+    fails_with("tanh_derivative", lambda x: (1 + np.tanh(x) ** 2).astype(x.dtype), "tanh′(x) lies in [0, 1]")
+
+
+def test_softmax_properties():
+    def no_division(z):
+        return np.exp(z - z.max(axis=1, keepdims=True))
+    fails_with("softmax", no_division, "row 0 of your probabilities sums to", "not 1")
+
+    def reversed_scores(z):  # exp(max − z): the order of the scores is turned around
+        e = np.exp(z.min(axis=1, keepdims=True) - z)
+        return e / e.sum(axis=1, keepdims=True)
+    fails_with("softmax", reversed_scores, "keeps the order of the scores")
+
+
+def test_mse_properties_on_probe_inputs():
+    fails_with("mse_with_grad", lambda p, t: (float(np.mean(p ** 2)), 2 * (p - t) / p.size),
+               "with pred equal to target the loss must be 0")
+    fails_with("mse_with_grad", lambda p, t: (float(np.mean((p - t) ** 3)), 2 * (p - t) / p.size),
+               "swapping pred and target changes your loss")
+    fails_with("mse_with_grad", lambda p, t: (float(np.mean((p - t) ** 2)), 2 * p / p.size),
+               "with pred equal to target the gradient must be 0")
+
+
+def _bce(loss_of, grad_of):
+    def bce_with_grad(p, y, eps=1e-7):
+        pc = np.clip(p, eps, 1 - eps)
+        return float(loss_of(pc, y)), grad_of(pc, y) / p.size
+    return bce_with_grad
+
+
+_BCE_LOSS = lambda pc, y: -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))  # noqa: E731
+_BCE_GRAD = lambda pc, y: (pc - y) / (pc * (1 - pc))  # noqa: E731
+
+
+def test_bce_properties_on_probe_inputs():
+    fails_with("bce_with_grad", _bce(lambda pc, y: -np.mean(y * np.log(pc) + np.log(1 - pc)), _BCE_GRAD),
+               "with p = 0.5 everywhere the loss must be log 2")
+    fails_with("bce_with_grad", _bce(lambda pc, y: -np.mean(y * np.log(pc) - (1 - y) * np.log(1 - pc)), _BCE_GRAD),
+               "loss is negative")
+    fails_with("bce_with_grad", _bce(_BCE_LOSS, lambda pc, y: (pc - y) / (1 - pc)),
+               "with p = 0.5 everywhere the gradient must be", "±2/N")
+    fails_with("bce_with_grad", _bce(_BCE_LOSS, lambda pc, y: pc / (pc * (1 - pc))),
+               "grad is right where y = 0 and wrong at every sample with y = 1")
+    fails_with("bce_with_grad", _bce(_BCE_LOSS, lambda pc, y: (pc - y) / (pc * (1 - pc)) - (1 - y) * 2),
+               "grad is right where y = 1 and wrong at every sample with y = 0")
+
+
+def _ce(loss_of, grad_of):
+    def softmax_cross_entropy(scores, y):
+        n = len(y)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(loss_of(log_p, shifted, y)), grad_of(np.exp(log_p), y) / n
+    return softmax_cross_entropy
+
+
+def _ce_loss(log_p, shifted, y):
+    return -log_p[np.arange(len(y)), y].mean()
+
+
+def _ce_grad(p, y, k=-1.0):
+    g = p.copy()
+    g[np.arange(len(y)), y] += k
+    return g
+
+
+def test_cross_entropy_properties_on_probe_inputs():
+    fails_with("softmax_cross_entropy", _ce(_ce_loss, lambda p, y: _ce_grad(p, y, +1.0)),
+               "grad is right except at each sample's own class (i, y_i)")
+    fails_with("softmax_cross_entropy", _ce(_ce_loss, lambda p, y: np.log(p) - (p == p.max(axis=1, keepdims=True))),
+               "row 0 of grad sums to")
+    fails_with("softmax_cross_entropy", _ce(lambda lp, sh, y: -sh[np.arange(len(y)), y].mean(), _ce_grad),
+               "with all scores equal", "log 4")
+    fails_with("softmax_cross_entropy",
+               _ce(lambda lp, sh, y: -(sh - np.log(np.exp(sh).sum(axis=0, keepdims=True)))[np.arange(len(y)), y].mean(),
+                   _ce_grad),
+               "with all scores equal")
+
+    def row_max_from_column(scores, y):  # subtracts each column's max: no longer a per-row constant
+        n = len(y)
+        shifted = scores - scores.max(axis=0, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = float(-np.mean(shifted[np.arange(n), y] - np.log(np.exp(shifted[:1]).sum())))
+        return loss, _ce_grad(np.exp(log_p), y) / n
+    fails_with("softmax_cross_entropy", row_max_from_column, "adding a constant to every score of a row changed your loss")
+
+    def reversed_scores(scores, y):
+        n = len(y)
+        shifted = scores.max(axis=1, keepdims=True) - scores
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(n), y].mean()), _ce_grad(np.exp(log_p), y) / n
+    fails_with("softmax_cross_entropy", reversed_scores, "raising the score of the right class")
+
+
+def test_softmax_jacobian_properties():
+    def plus_outer(z):
+        e = np.exp(z - z.max())
+        p = e / e.sum()
+        return np.diag(p) + np.outer(p, p)
+    fails_with("softmax_jacobian", plus_outer, "column 0 of J sums to", "must sum to 0")
+
+    def centred_extra(z):  # adds I − 1/C: columns still sum to 0 and J stays symmetric
+        e = np.exp(z - z.max())
+        p = e / e.sum()
+        return np.diag(p) - np.outer(p, p) + np.eye(len(z)) - 1 / len(z)
+    fails_with("softmax_jacobian", centred_extra, "the diagonal of J is p_k(1 − p_k)", "[0, ¼]")
+
+
+def test_numerical_gradient_probes_with_known_gradients():
+    def no_plus_step(f, x, h=1e-5):  # f(x) − f(x − h) over 2h
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            plus = f(x)
+            x[i] = old - h
+            minus = f(x)
+            x[i] = old
+            grad[i] = (plus - minus) / (2 * h)
+        return grad
+    fails_with("numerical_gradient", no_plus_step, "on the linear f(x) = Σ A·x (gradient A everywhere)")
+
+    def sum_of_values(f, x, h=1e-5):
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            plus = f(x)
+            x[i] = old - h
+            minus = f(x)
+            x[i] = old
+            grad[i] = (plus + minus) / (2 * h)
+        return grad
+    fails_with("numerical_gradient", sum_of_values, "on a constant f (gradient 0 everywhere)")
+
+
+def test_initial_loss_question_tells_ln_11_from_ln_10():
+    fails_with("answer_initial_loss", lambda: np.log(11))
+    fails_with("answer_initial_loss", lambda: np.log(9))
+    passes("answer_initial_loss", lambda: 2.3)

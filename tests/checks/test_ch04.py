@@ -273,3 +273,87 @@ def test_train_linear_softmax_mistakes():
 
     assert "start from W = 0 and b = 0" in fails_with("train_linear_softmax", random_start)
     assert "expected the triple" in fails_with("train_linear_softmax", lambda X, y, c, lr=1.0, epochs=300: None)
+
+
+def test_dense_backward_bias_summed_over_the_units_is_named():
+    """db = dout.sum(axis=1) used to get only "db has shape (5,), expected (4,)"."""
+    assert "sums dout over the units (axis=1)" in fails_with(
+        "dense_backward", lambda d, x, W: (d @ W.T, x.T @ d, d.sum(axis=1)))
+
+
+# --- issue 14: diagnoses for mistakes that used to get only "differs" or a bare shape -----------
+
+def test_activation_backward_impossible_derivative_is_named():
+    """dz / dout is the derivative the student used: outside f′'s range it is wrong, whatever the cause."""
+    def with_derivative(name, deriv):
+        correct = SOL["activation_backward"]
+
+        def activation_backward(dout, z, activation):
+            return dout * deriv(z) if activation == name else correct(dout, z, activation)
+        return activation_backward
+
+    m = fails_with("activation_backward", with_derivative("tanh", lambda z: 1 + np.tanh(z) ** 2))
+    assert "but tanh′(z) = 1 − tanh(z)² lies in (0, 1] for every z" in m
+    s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    m = fails_with("activation_backward", with_derivative("sigmoid", lambda z: s(z) * (1 + s(z))))
+    assert "σ′(z) = σ(z)(1 − σ(z)) lies in (0, 0.25]" in m
+    m = fails_with("activation_backward", with_derivative("relu", lambda z: (z > 1).astype(float)))
+    assert "ReLU's derivative is 1 for every z > 0" in m
+
+
+def test_mlp_forward_that_stops_early_is_named_by_the_width_it_returns():
+    def stops_early(params, x, activation="relu"):
+        n_layers = len(params) // 2
+        h, cache = x, []
+        for l in range(1, n_layers):  # one layer short
+            z = h @ params[f"W{l}"] + params[f"b{l}"]
+            cache.append((h, z))
+            h = np.maximum(z, 0) if activation == "relu" else np.tanh(z)
+        return h, cache
+
+    assert "the width of layer 1's output" in fails_with("mlp_forward", stops_early)
+
+
+def test_init_network_scalar_or_repeated_size_is_named():
+    m = fails_with("init_network", _init(lambda rng, i, o: np.float64(np.sqrt(2 / i))))
+    assert "is a single number" in m
+    m = fails_with("init_network", _init(lambda rng, i, o: rng.standard_normal((i, i)) * np.sqrt(2 / i)))
+    assert "one size of the pair (sizes[l − 1], sizes[l]) is repeated" in m
+
+
+def test_manual_backward_step_slips_are_named_without_the_symptom():
+    m = fails_with("manual_backward", _with(logp=lambda g, c, p, y: np.zeros_like(c["logp"])))
+    assert "grads['logp'] is 0 everywhere" in m and "differs" not in m
+    m = fails_with("manual_backward", _with(s=lambda g, c, p, y: -g["logp"].sum(axis=1, keepdims=True)))
+    assert "without dividing by s" in m
+    m = fails_with("manual_backward", _with(shifted=lambda g, c, p, y: g["logp"] - g["e"] * c["e"]))
+    assert "the gradients of the two paths add" in m
+    m = fails_with("manual_backward", _with(z1=lambda g, c, p, y: g["h1"] * (1 + c["h1"] ** 2)))
+    assert "grads['z1'] / grads['h1'] is" in m and "lies in (0, 1]" in m
+
+
+def test_train_linear_softmax_one_update_slipped_is_named():
+    ce = SOL["softmax_cross_entropy"]
+
+    def no_lr_on_b(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+        for _ in range(epochs):
+            loss, d = ce(X @ W + b, y)
+            W, b = W - lr * (X.T @ d), b - d.sum(axis=0)
+            losses.append(loss)
+        return W, b, losses
+
+    def bias_unused(X, y, num_classes, lr=1.0, epochs=300):
+        W, b, losses = np.zeros((X.shape[1], num_classes)), np.zeros(num_classes), []
+        for _ in range(epochs):
+            loss, d = ce(X @ W, y)
+            W, b = W - lr * (X.T @ d), b - lr * d.sum(axis=0)
+            losses.append(loss)
+        return W, b, losses
+
+    assert "b steps by the whole gradient db" in fails_with("train_linear_softmax", no_lr_on_b)
+    assert "the scores leave out b" in fails_with("train_linear_softmax", bias_unused)
+
+
+def test_dense_forward_bias_alone_is_named():
+    assert "equals b alone: the x @ W term is missing" in fails_with("dense_forward", lambda x, W, b: b)

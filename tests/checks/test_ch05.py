@@ -82,7 +82,7 @@ def make_train_epoch(kind: str):
         stop = n - n % batch_size if kind == "drop_last" else n
         total, correct, losses = 0.0, 0.0, []
         for start in range(0, stop, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start:start + batch_size - (1 if kind == "short" else 0)]
             logits = model.forward(X[idx], training=True)
             loss = loss_fn.forward(logits, y[idx])
             losses.append(loss)
@@ -92,16 +92,23 @@ def make_train_epoch(kind: str):
                     model.params[name] = model.params[name] - lr * model.grads[name]
                 elif kind == "ascent":
                     model.params[name] += lr * model.grads[name]
+                elif kind == "no_lr":
+                    model.params[name] -= model.grads[name]
                 else:
                     model.params[name] -= lr * model.grads[name]
             total += loss * len(idx)
-            correct += accuracy(y[idx], logits.argmax(axis=1)) * len(idx)
+            correct += (1.0 if kind == "sizes" else accuracy(y[idx], logits.argmax(axis=1))) * \
+                (1 if kind == "unweighted_acc" else len(idx))
         if kind == "unweighted":
             return float(np.mean(losses)), correct / n
         if kind == "last_batch":
             return losses[-1], correct / n
         if kind == "percent":
             return total / n, 100 * correct / n
+        if kind == "total":
+            return total, correct / n
+        if kind == "count":
+            return total / n, correct
         return total / n, correct / n
     return train_epoch
 
@@ -115,6 +122,13 @@ def make_train_epoch(kind: str):
     ("unweighted", "weight each batch's loss by its size"),
     ("last_batch", "last batch only"),
     ("percent", "percentage"),
+    # issue 14: these used to get only "differs at index (0,)"
+    ("no_lr", "the update ignores lr"),
+    ("short", "batches of batch_size − 1 samples"),
+    ("total", "is Σ loss_b·len_b without dividing by N"),
+    ("count", "is the number of right predictions, not the fraction"),
+    ("unweighted_acc", "is Σ accuracy_b / N"),
+    ("sizes", "adds the batch sizes, not the right predictions"),
 ])
 def test_train_epoch_wrong_versions(kind, words):
     assert words in fails("train_epoch", make_train_epoch(kind))
@@ -252,7 +266,7 @@ def test_my_dense_mistakes():
             return {"W": self.W.copy(), "b": self.b.copy()}
 
     assert "own arrays (not copies)" in fails("my_dense", Copies)
-    assert "forward(x) differs" in fails("my_dense", _dense_variant(
+    assert "forward(x) equals x @ W: the bias b is missing" in fails("my_dense", _dense_variant(
         forward=lambda self, x, training=False: (setattr(self, "x", x), x @ self.params["W"])[1]))
 
 
@@ -278,3 +292,32 @@ def test_my_sequential_mistakes():
     no_dx = _sequential_variant(backward=lambda self, dout: [dout := l.backward(dout) for l in reversed(self.layers)]
                                 and None)
     assert "backward returned None" in fails("my_sequential", no_dx)
+
+
+# --- issue 14: schedules, confusion matrix and MyDense slips that used to get only "differs" --
+
+def test_schedule_that_never_decays_or_ignores_decay_is_named():
+    assert "never decays" in fails("step_decay", lambda lr0, epoch, drop, every: lr0)
+    assert "never decays" in fails("exponential_decay", lambda lr0, epoch, rate: lr0)
+    assert "ignores decay" in fails("inverse_time_decay", lambda lr0, epoch, decay: lr0 / (1 + epoch))
+
+
+def test_confusion_matrix_that_miscounts_is_named():
+    def counts(add):
+        def confusion_matrix(y_true, y_pred, k):
+            m = np.zeros((k, k), dtype=int)
+            for t, p in zip(y_true[:add], y_pred[:add]):
+                m[t, p] += 1
+            return m
+        return confusion_matrix
+
+    assert "sum to 29, but there are 30 samples" in fails("confusion_matrix", counts(-1))
+    assert "counts every sample twice" in fails("confusion_matrix", lambda t, p, k: 2 * _cm(t, p, k))
+
+
+def test_my_dense_bias_slips_are_named():
+    def axis1(self, dout):
+        self.grads["W"], self.grads["b"] = self.x.T @ dout, dout.sum(axis=1)
+        return dout @ self.params["W"].T
+
+    assert "sums dout over the units (axis=1)" in fails("my_dense", _dense_variant(backward=axis1))

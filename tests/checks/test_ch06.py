@@ -188,3 +188,46 @@ def test_adam_exception_shows_the_students_line():
         return w - lr * m_hat, m, v
     result = evaluate(get_check("adam_step"), broken)
     assert result.status == "error" and "m.reshape(3, -1)" in result.message and "Traceback" not in result.message
+
+
+# --- a wrong update named by the exact formula it computes ----------------------------------
+
+def test_a_wrong_factor_in_a_moving_average_is_named_by_its_exact_formula():
+    """These used to get only "w_new after step 1 differs at index (0,)": the weights are reported,
+    although the state update is where the mistake is. The check now fits the returned state as
+    an exact linear formula of the old state and g and names the factor that differs."""
+    def adam_beta1_typo(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta1) * g ** 2          # 1 − β1 where 1 − β2 belongs
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+    def momentum_lr_in_velocity(w, g, v, lr, beta=0.9):
+        v = beta * v + lr * g
+        return w - v, v
+
+    def rmsprop_forgets_the_gradient(w, g, s, lr, rho=0.9, eps=1e-8):
+        s = rho * s + (1 - rho) * g ** 2
+        return w - lr / (np.sqrt(s) + eps), s
+
+    message = fails("adam_step", adam_beta1_typo)
+    assert "v_new = 0.999·v + 0.1·g² exactly" in message and "the factor of g² is 0.1, expected 1 − β2 = 0.001" in message
+    message = fails("momentum_step", momentum_lr_in_velocity)
+    assert "v_new = 0.9·v + 0.1·g exactly" in message and "the factor of g is 0.1, expected 1" in message
+    message = fails("rmsprop_step", rmsprop_forgets_the_gradient)
+    assert "w_new = w − 0.01·1/(√s_new + ε) exactly" in message
+    assert "the factor of g/(√s_new + ε) is 0, expected −lr = -0.01" in message
+
+
+def test_a_state_that_never_leaves_zero_is_named():
+    def adam_no_gradient_in_m(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m
+        v = beta2 * v + (1 - beta2) * g ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    assert "m_new = 0 exactly" in fails("adam_step", adam_no_gradient_in_m, "the factor of g is 0")
+
+
+def test_rmsprop_eps_subtracted_is_named():
+    def minus_eps(w, g, s, lr, rho=0.9, eps=1e-8):
+        s = rho * s + (1 - rho) * g ** 2
+        return w - lr * g / (np.sqrt(s) - eps), s
+    assert "√s − ε" in fails("rmsprop_step", minus_eps)

@@ -239,3 +239,71 @@ def test_train_with_early_stopping_mistakes():
     assert "trained all 10 epochs" in fails_with("train_with_early_stopping", _early(no_stop=True))
     assert "expected" in fails_with("train_with_early_stopping", _early(off_by_one=True))
     assert "count epochs from 1" in fails_with("train_with_early_stopping", _early(zero_based=True))
+
+
+# --- issue 14: cases and diagnoses for mistakes that used to pass or get only "differs" ------
+
+def test_augment_shift_that_never_reaches_plus_max_shift_is_caught():
+    """rng.integers(-m, m) excludes m: every shift lies in [−m, m − 1]. With 40 and 25 images this
+    passed; the cases now draw 240 and 200 shifts, and the message says which side is never reached."""
+    exclusive = lambda n, rng, m: tuple(rng.integers(-m, m, 2))  # noqa: E731
+    message = fails_with("augment_shift", _shifted(exclusive), "no shift is +2", "rng.integers(low, high) never returns high")
+    assert "lie in [-2, 1]" in message
+    only_left = lambda n, rng, m: tuple(rng.integers(-m, 1, 2))  # noqa: E731
+    assert "no shift is +2" in fails_with("augment_shift", _shifted(only_left))
+
+
+def test_l2_penalty_wrong_sums_are_named():
+    def penalty(reduce, start=0.0):
+        def l2(params, lam):
+            total = start
+            for k, v in params.items():
+                if k.endswith("W"):
+                    total += 0.5 * lam * float(reduce(v))
+            return total, {k: (lam * v if k.endswith("W") else np.zeros_like(v)) for k, v in params.items()}
+        return l2
+
+    assert "averages the squared weights" in fails_with("l2_penalty", penalty(lambda v: np.mean(v * v)))
+    assert "sums the weights W, not their squares" in fails_with("l2_penalty", penalty(np.sum))
+    assert "starts at 1 instead of 0" in fails_with("l2_penalty", penalty(lambda v: np.sum(v * v), start=1.0))
+    assert "penalty is 0" in fails_with("l2_penalty", penalty(lambda v: 0.0))
+
+
+def test_dropout_that_forgets_the_input_is_named():
+    def forward(x, p, training, rng_or_mask):
+        if not training:
+            return x, None
+        mask = rng_or_mask if isinstance(rng_or_mask, np.ndarray) else rng_or_mask.random(x.shape) >= p
+        return mask / (1 - p), mask
+
+    assert "without x" in fails_with("dropout_forward", forward)
+    assert "without dout" in fails_with("dropout_backward", lambda dout, mask, p: mask / (1 - p))
+
+
+def test_a_single_number_where_an_array_belongs_is_named():
+    def l2_lam_only(params, lam):
+        penalty = sum(0.5 * lam * float(np.sum(v * v)) for k, v in params.items() if k.endswith("W"))
+        return penalty, {k: (lam if k.endswith("W") else np.zeros_like(v)) for k, v in params.items()}
+
+    stds = {"small": lambda i, o: 0.01, "large": lambda i, o: 1.0, "glorot": lambda i, o: np.sqrt(2 / (i + o)),
+            "he": lambda i, o: np.sqrt(2 / i)}
+
+    def std_only(fan_in, fan_out, scheme, rng):
+        if scheme not in stds:
+            raise ValueError(f"scheme must be one of {', '.join(stds)}")
+        return stds[scheme](fan_in, fan_out)
+
+    assert "is λ alone" in fails_with("l2_penalty", l2_lam_only)
+    assert "the standard deviation 0.01 of scheme 'small' itself" in fails_with("initialize_weights", std_only)
+
+
+def test_dropout_forward_in_place_is_rejected():
+    """The check's own run used to hand x over unwatched, so `x *= mask / (1 - p)` passed."""
+    def in_place(x, p, training, rng_or_mask):
+        if not training:
+            return x, None
+        mask = rng_or_mask if isinstance(rng_or_mask, np.ndarray) else rng_or_mask.random(x.shape) >= p
+        x *= mask / x.dtype.type(1 - p)
+        return x, mask
+
+    assert "changed your input `x` in place" in fails_with("dropout_forward", in_place)

@@ -24,8 +24,9 @@ def _generic(msg: str) -> bool:
 
 
 @pytest.mark.parametrize("got, expected, batch, said, near_miss", [
-    # zero everywhere
+    # one value everywhere (zero, or any constant)
     (np.zeros_like(E), E, None, "zero in every element", np.where(E == 7, 1e-3, 0.0)),
+    (np.ones_like(E), E, None, "1 in every element, expected values from 1 to 12", np.where(E == 7, 2.0, 1.0)),
     # sign flipped
     (-E, E, None, "sign flipped", -E + np.eye(3, 4) * 0.1),
     # one factor for all elements; the batch size named
@@ -96,3 +97,14 @@ def test_a_relation_leaves_differs_in_the_message_for_the_judges():
     permutation relation keeps the word, so a judge's sharper diagnosis still comes first."""
     for got in (E[::-1], E + (E == 6), np.clip(E, None, 9.0)):
         assert "g differs" in compare_array("g", got, E)
+
+
+def test_a_constant_output_is_not_called_clipped():
+    msg = compare_array("std", np.ones(4), np.array([7.0, 476.4, 1.0, 0.0057]))
+    assert "clipped" not in msg and "1 in every element" in msg
+
+
+def test_a_slice_is_named_only_when_it_is_a_minority_or_a_prefix_or_suffix():
+    e = np.arange(1.0, 9.0)
+    assert "only in elements 3, 5 of 8" in compare_array("g", e + np.isin(np.arange(8), [3, 5]), e)
+    assert "max relative error" in compare_array("g", e + np.isin(np.arange(8), [1, 3, 5, 6, 7]) * e, e)

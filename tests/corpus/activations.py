@@ -114,7 +114,7 @@ def sigmoid_masks(x):
     return out
 
 
-@entry("sigmoid", "buggy", ADOBYY, says="differs", note="sign slip: 1 / (1 + exp(x))")
+@entry("sigmoid", "buggy", ADOBYY, says="σ increases with x", note="sign slip: 1 / (1 + exp(x))")
 def sigmoid_sign_slip(x):
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, e / (1 + e), 1 / (1 + e))
