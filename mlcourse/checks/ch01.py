@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array, compare_outputs
-from .core import Case, define
-from .helpers import same_values
+from .compare import compare_array, compare_outputs, plain_symptom
+from .core import Case, define, grader_side
+from .helpers import probe_run, same_values
 from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-9
@@ -33,6 +33,7 @@ def _ones(X: np.ndarray) -> np.ndarray:
 # predict
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _predict_ref(X, w, b):
     return X @ w + b
 
@@ -72,6 +73,7 @@ define(name="predict", description="ŷ = X @ w + b, shape (N,), for one and for 
 # mse_loss
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _mse_ref(y_pred, y):
     return float(np.mean((y_pred - y) ** 2))
 
@@ -84,9 +86,35 @@ def _mse_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(y2 - 1.5 * rng.uniform(0.2, 1, 5), y2), batch=5, label="5 predictions")]
 
 
-def _mse_judge(case: Case, out: Any) -> str | None:
+def _mse_probes(y_pred: np.ndarray, y: np.ndarray) -> dict:
+    return {"equal": (y.copy(), y.copy()), "swapped": (y.copy(), y_pred.copy())}
+
+
+def _mse_properties(loss: float, probes: dict) -> str | None:
+    """Facts every MSE satisfies: ≥ 0, 0 when y_pred equals y, the same with the two swapped."""
+    if loss < 0:
+        return f"loss is negative ({loss:.4g}) although a mean of squares is ≥ 0"
+    equal, swapped = (_number(probes.get(k)) for k in ("equal", "swapped"))
+    if equal is not None and not np.isclose(equal, 0, atol=1e-12):
+        return f"with y_pred equal to y the loss must be 0; yours gives {equal:.4g}"
+    if swapped is not None and not np.isclose(swapped, loss, rtol=1e-9, atol=1e-12):
+        return (f"swapping y_pred and y changes your loss from {loss:.4g} to {swapped:.4g}, but "
+                "(ŷ − y)² does not change")
+    return None
+
+
+def _number(v: Any) -> float | None:
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return float(arr) if arr.size == 1 else None
+
+
+def _mse_judge(case: Case, got: Any) -> str | None:
     y_pred, y = case.args
     expected = case.expected
+    out = got["out"]
     if out is not None and np.ndim(out) == 1 and np.shape(out) == y.shape:
         return (f"loss has shape {np.shape(out)}: one value per sample — average the squared errors "
                 "(np.mean) to get one number")
@@ -104,17 +132,21 @@ def _mse_judge(case: Case, out: Any) -> str | None:
         return "loss squares the mean error: average the squared errors, mean((ŷ − y)**2), not mean(ŷ − y)**2"
     if _close(out, np.mean(e)) or _close(out, -np.mean(e)):
         return "loss is the mean error, not squared: square the differences before averaging"
+    loss = _number(out)
+    if plain_symptom(problem) and loss is not None:
+        return _mse_properties(loss, got["probes"]) or problem
     return problem
 
 
 define(name="mse_loss", description="the mean squared error, one number",
-       cases=_mse_cases, reference=_mse_ref, judge=_mse_judge)
+       cases=_mse_cases, reference=_mse_ref, run=probe_run(_mse_probes), judge=_mse_judge)
 
 
 # --------------------------------------------------------------------------------------
 # mse_gradient
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _grad_ref(X, y, w, b):
     err = X @ w + b - y
     return 2.0 / len(y) * (X.T @ err), float(2.0 * err.mean())
@@ -129,9 +161,30 @@ def _grad_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(X1, y1, w1, b1), batch=6, label="6 samples with 1 feature")]
 
 
-def _grad_judge(case: Case, out: Any) -> str | None:
+def _grad_probes(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> dict:
+    """A perfect fit: w = 0 and every y equal to b, so ŷ = y and both gradients are 0."""
+    return {"perfect fit": (X.copy(), np.full(len(y), b), np.zeros_like(w), b)}
+
+
+def _grad_properties(case: Case, perfect: Any) -> str | None:
+    b = case.args[3]
+    if not (isinstance(perfect, (tuple, list)) and len(perfect) == 2):
+        return None
+    for name, v in zip(("grad_w", "grad_b"), perfect):
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if not np.allclose(arr, 0, atol=1e-12):
+            return (f"at a perfect fit (w = 0, b = {b:.3g} and every y = {b:.3g}, so ŷ = y) both gradients must "
+                    f"be 0; your {name} is {float(arr.ravel()[np.argmax(np.abs(arr.ravel()))]):.4g}")
+    return None
+
+
+def _grad_judge(case: Case, got: Any) -> str | None:
     X, y, w, b = case.args
     n, d = X.shape
+    out = got["out"]
     problem = compare_outputs(("grad_w", "grad_b"), out, case.expected, _RTOL, _ATOL, case.batch)
     if problem is None:
         return None
@@ -146,31 +199,39 @@ def _grad_judge(case: Case, out: Any) -> str | None:
         e0 = X @ w - y  # the error without the bias
         if _close(gw, 2.0 / n * (X.T @ e0)) and not _close(gw, case.expected[0]):
             return "your error ignores b: compute ŷ = X @ w + b inside the gradient, then ŷ − y"
+    if plain_symptom(problem):
+        return _grad_properties(case, got["probes"]["perfect fit"]) or problem
     return problem
 
 
 define(name="mse_gradient", description="grad_w = (2/N)·Xᵀ(ŷ − y) of shape (D,) and grad_b = 2·mean(ŷ − y)",
-       cases=_grad_cases, reference=_grad_ref, outputs=("grad_w", "grad_b"), judge=_grad_judge)
+       cases=_grad_cases, reference=_grad_ref, outputs=("grad_w", "grad_b"), run=probe_run(_grad_probes),
+       judge=_grad_judge)
 
 
 # --------------------------------------------------------------------------------------
 # Gradient descent, full batch and minibatch (reference with the classic variants)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _descend(X, y, lr, epochs, batch_size=None, seed=0, variant=""):
     """Reference gradient descent from w = 0, b = 0.
 
     Returns {"w", "b", "losses" (after each epoch), "before" (before each epoch)}.
     variant: "" or one wrong version: "ascent", "frozen_b", "no_shuffle", "reseed"
-    (the same order every epoch), "drop_last", "misaligned" (X shuffled, y not).
+    (the same order every epoch), "drop_last", "misaligned" (X shuffled, y not), "b_ascent"
+    (only b moves up), "w_no_lr"/"b_no_lr" (a step without lr), "b_starts_at_1",
+    "one_epoch_short".
     """
     n, d = X.shape
-    w, b = np.zeros(d), 0.0
+    w, b = np.zeros(d), (1.0 if variant == "b_starts_at_1" else 0.0)
     rng = np.random.default_rng(seed)
     losses, before = [], []
     sign = -1.0 if variant == "ascent" else 1.0
+    sign_b = -1.0 if variant in ("ascent", "b_ascent") else 1.0
+    lr_w, lr_b = (1.0 if variant == "w_no_lr" else lr), (1.0 if variant == "b_no_lr" else lr)
     with np.errstate(all="ignore"):
-        for _ in range(epochs):
+        for _ in range(epochs - 1 if variant == "one_epoch_short" else epochs):
             before.append(float(np.mean((X @ w + b - y) ** 2)))
             if batch_size is None:
                 batches = [(X, y)]
@@ -187,9 +248,9 @@ def _descend(X, y, lr, epochs, batch_size=None, seed=0, variant=""):
                     batches.append((X[idx], yb))
             for Xb, yb in batches:
                 err = Xb @ w + b - yb
-                w = w - sign * lr * 2.0 / len(yb) * (Xb.T @ err)
+                w = w - sign * lr_w * 2.0 / len(yb) * (Xb.T @ err)
                 if variant != "frozen_b":
-                    b = b - sign * lr * 2.0 * float(err.mean())
+                    b = b - sign_b * lr_b * 2.0 * float(err.mean())
             losses.append(float(np.mean((X @ w + b - y) ** 2)))
     return {"w": w, "b": float(b), "losses": np.array(losses), "before": np.array(before)}
 
@@ -225,15 +286,14 @@ def _judge_descent(variants: list[tuple[str, dict]], plausible_hint: str) -> Cal
         if np.shape(b) != ():
             return f"b has shape {np.shape(b)}, expected a single number"
         if problem or not _close(b, exp["b"]):
-            for message, kwargs in variants:
-                alt = _descend(*case.args[:4], **{**_extra_kwargs(case), **kwargs})
+            for message, _ in variants:
+                alt = case.hypotheses[message]
                 if _close(w, alt["w"]) and _close(b, alt["b"]):
                     return message
             lr = case.args[2]
             n = len(y)
-            for factor, size in ((0.5, "half"), (2.0, "twice"), (float(n), f"{n} times (N ×)"),
-                                 (1.0 / n, f"1/{n} of (1/N ×)")):
-                alt = _descend(X, y, lr * factor, epochs, **_extra_kwargs(case))
+            for factor, size in _step_factors(n):
+                alt = case.hypotheses[size]
                 if _close(w, alt["w"]) and _close(b, alt["b"]):
                     return (f"your steps are {size} the expected size: the step is lr · gradient, with the "
                             "gradient (2/N)·Xᵀ(ŷ − y) — check the factor 2 and the 1/N (and that "
@@ -268,6 +328,20 @@ def _extra_kwargs(case: Case) -> dict:
     return {} if len(args) == 4 else {"batch_size": args[4], "seed": args[5]}
 
 
+def _step_factors(n: int) -> tuple:
+    """(factor, name) of the step sizes a wrong gradient scale gives: half, twice, N×, 1/N×."""
+    return ((0.5, "half"), (2.0, "twice"), (float(n), f"{n} times (N ×)"), (1.0 / n, f"1/{n} of (1/N ×)"))
+
+
+@grader_side
+def _descent_hypotheses(variants: list, X, y, lr, epochs, batch_size=None, seed=0) -> dict:
+    """What each wrong version of the loop gives: every named variant, every wrong step size."""
+    extra = {} if batch_size is None else {"batch_size": batch_size, "seed": seed}
+    out = {message: _descend(X, y, lr, epochs, **extra, **kwargs) for message, kwargs in variants}
+    out.update({size: _descend(X, y, lr * factor, epochs, **extra) for factor, size in _step_factors(len(y))})
+    return out
+
+
 def _descent_data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     X = rng.standard_normal((n, d))
     y = X @ rng.uniform(-2, 2, d) + rng.uniform(-1, 1) + 0.3 * rng.standard_normal(n)
@@ -282,13 +356,32 @@ def _gd_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(X1, y1, 0.05, 40), label="15 samples, 1 feature, lr=0.05, 40 epochs")]
 
 
-_GD_VARIANTS = [
+_COMMON_VARIANTS = [
     ("w and b move *up* the gradient (the loss grows): subtract lr·grad to go downhill", {"variant": "ascent"}),
     ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
+    ("b moves *up* its gradient (w is updated right): b = b − lr·grad_b", {"variant": "b_ascent"}),
+    ("w is updated without the learning rate: w = w − lr·grad_w", {"variant": "w_no_lr"}),
+    ("b is updated without the learning rate: b = b − lr·grad_b", {"variant": "b_no_lr"}),
+    ("b starts at 1: start from w = 0 and b = 0", {"variant": "b_starts_at_1"}),
+    ("your w and b are what one epoch fewer gives: the loop must run `epochs` times (range(epochs))",
+     {"variant": "one_epoch_short"}),
 ]
 
+_GD_VARIANTS = _COMMON_VARIANTS
+
+
+@grader_side
+def _gd_ref(X, y, lr, epochs):
+    return _descend(X, y, lr, epochs)
+
+
+@grader_side
+def _gd_hypotheses(X, y, lr, epochs):
+    return _descent_hypotheses(_GD_VARIANTS, X, y, lr, epochs)
+
+
 define(name="gradient_descent", description="full-batch gradient descent from w = 0, b = 0: final w, b and the loss after every epoch",
-       cases=_gd_cases, reference=lambda X, y, lr, epochs: _descend(X, y, lr, epochs),
+       cases=_gd_cases, reference=_gd_ref, hypotheses=_gd_hypotheses,
        run=_run_descent, judge=_judge_descent(_GD_VARIANTS, ""))
 
 
@@ -310,18 +403,27 @@ _MB_VARIANTS = [
      "than batch_size at the end)", {"variant": "drop_last"}),
     ("X and y are not shuffled together: index both with the same idx, X[idx] and y[idx]",
      {"variant": "misaligned"}),
-    ("w and b move *up* the gradient (the loss grows): subtract lr·grad to go downhill", {"variant": "ascent"}),
-    ("b never changes: update the bias too, b = b − lr·grad_b", {"variant": "frozen_b"}),
+    *_COMMON_VARIANTS,
 ]
 
-_MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but w and b differ from it: use "
-                 "exactly rng = np.random.default_rng(seed) once before the loop, order = rng.permutation(N) "
-                 "at the start of each epoch, and the batches order[start:start + batch_size] in turn")
+@grader_side
+def _mb_ref(X, y, lr, epochs, batch_size, seed):
+    return _descend(X, y, lr, epochs, batch_size, seed)
+
+
+@grader_side
+def _mb_hypotheses(X, y, lr, epochs, batch_size, seed):
+    return _descent_hypotheses(_MB_VARIANTS, X, y, lr, epochs, batch_size, seed)
+
+
+_MB_PLAUSIBLE = ("your minibatch steps reach a loss as low as the reference, but w and b differ from it, so the "
+                 "steps are not the same ones: the check expects rng = np.random.default_rng(seed) once before "
+                 "the loop, order = rng.permutation(N) at the start of each epoch, and the batches "
+                 "order[start:start + batch_size] for start = 0, batch_size, 2·batch_size, … in turn")
 
 define(name="minibatch_gd", description="minibatch gradient descent with a seeded shuffle every epoch: final w, b and the "
                    "loss after every epoch",
-       cases=_mb_cases,
-       reference=lambda X, y, lr, epochs, batch_size, seed: _descend(X, y, lr, epochs, batch_size, seed),
+       cases=_mb_cases, reference=_mb_ref, hypotheses=_mb_hypotheses,
        run=_run_descent, judge=_judge_descent(_MB_VARIANTS, _MB_PLAUSIBLE))
 
 
@@ -329,6 +431,7 @@ define(name="minibatch_gd", description="minibatch gradient descent with a seede
 # least_squares
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _lstsq_ref(X, y):
     theta = np.linalg.lstsq(_ones(X), y, rcond=None)[0]
     return theta[:-1], float(theta[-1])

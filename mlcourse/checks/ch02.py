@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .compare import compare_array, compare_outputs
-from .core import Case, define
-from .helpers import reproducibility_runs, same_values
+from .compare import compare_array, compare_outputs, plain_symptom
+from .core import Case, define, grader_side
+from .helpers import probe_run, reproducibility_runs, same_values
 from .questions import choice
 
 _RTOL, _ATOL = 1e-6, 1e-9
@@ -31,11 +31,13 @@ _close = functools.partial(same_values, rtol=_RTOL, atol=_ATOL, equal_nan=True)
 # Standardisation
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _fit_ref(X):
     mean, std = X.mean(axis=0), X.std(axis=0)
     return mean, np.where(X.max(axis=0) == X.min(axis=0), 1.0, std)
 
 
+@grader_side
 def _apply_ref(X, mean, std):
     return (X - mean) / std
 
@@ -77,6 +79,12 @@ def _fit_judge(case: Case, out: Any) -> str | None:
                     "the population standard deviation (ddof=0)")
         if _close(std[~const], X.var(axis=0)[~const]):
             return "std is the variance: take its square root (or use X.std(axis=0))"
+        if (~const).sum() > 1 and _close(std[~const], np.full((~const).sum(), X.std())):
+            return (f"std is {X.std():.4g} for every column that varies — the std of the whole array: compute it "
+                    "per feature, over the samples (axis=0)")
+    if const.any() and _close(std, case.hypotheses.get("constant test inverted")):
+        return ("std is 1 for every column that varies and the raw std for the constant one: the test for a "
+                "constant column is the wrong way round")
     if const.any() and _close(std[~const], exp_std[~const]):
         j = int(np.flatnonzero(const)[0])
         v = float(std[j])
@@ -84,17 +92,23 @@ def _fit_judge(case: Case, out: Any) -> str | None:
             return (f"std of column {j} (a constant column) is {v:g}: set it to 1, so that "
                     "standardize_apply divides by 1 and the column becomes 0 instead of NaN")
         if abs(v) < 1e-6:
-            return (f"std of column {j} is {v:.1e} but the column is constant: rounding in the mean leaves a "
-                    "tiny non-zero std, so `std == 0` misses it — test the column itself, "
-                    "X.max(axis=0) == X.min(axis=0), and set std to 1 there")
+            return (f"std of column {j} is {v:.1e} but the column is constant: set its std to 1 (rounding in "
+                    "the mean leaves a tiny non-zero std for a constant column, so test the column itself, "
+                    "X.max(axis=0) == X.min(axis=0), rather than std == 0)")
         return f"std of column {j} (a constant column) is {v:g}, expected 1"
     return problem
 
 
+@grader_side
+def _fit_hypotheses(X: np.ndarray) -> dict:
+    return {"constant test inverted": np.where(X.max(axis=0) != X.min(axis=0), 1.0, X.std(axis=0))}
+
+
 define(name="standardize_fit", description="per-feature mean and std (ddof=0) of the training data, std 1 for a constant column",
-       cases=_fit_cases, reference=_fit_ref, outputs=("mean", "std"), judge=_fit_judge)
+       cases=_fit_cases, reference=_fit_ref, hypotheses=_fit_hypotheses, outputs=("mean", "std"), judge=_fit_judge)
 
 
+@grader_side
 def _apply_cases(rng: np.random.Generator) -> list[Case]:
     mean, std = _fit_ref(_train_like(rng, 20))
     X_test = _train_like(rng, 7) + np.array([8.0, -300.0, 0.0, 0.02])  # a shifted split
@@ -103,13 +117,32 @@ def _apply_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(rng.normal(0, 4, (5, 2)), mean2, std2), label="5 samples, 2 features")]
 
 
-def _apply_judge(case: Case, out: Any) -> str | None:
+def _apply_probes(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> dict:
+    """The mean itself (must become 0) and the mean plus one std (must become 1)."""
+    return {"mean": (mean[None, :].copy(), mean.copy(), std.copy()),
+            "mean + std": ((mean + std)[None, :], mean.copy(), std.copy())}
+
+
+def _apply_properties(probes: dict) -> str | None:
+    for name, want in (("mean", 0.0), ("mean + std", 1.0)):
+        try:
+            got = np.asarray(probes.get(name), dtype=float).ravel()
+        except (TypeError, ValueError):
+            continue
+        if got.size and not np.allclose(got, want, rtol=1e-6, atol=1e-9):
+            j = int(np.flatnonzero(~np.isclose(got, want, rtol=1e-6, atol=1e-9))[0])
+            return (f"a sample equal to the {name} must become {want:g} in every column; yours gives "
+                    f"{got[j]:.4g} in column {j}")
+    return None
+
+
+def _apply_judge(case: Case, got: Any) -> str | None:
+    out = got["out"]
     problem = compare_array("X_scaled", out, case.expected, _RTOL, _ATOL)
     if problem is None:
         return None
     X, mean, std = case.args
-    own = _apply_ref(X, *_fit_ref(X))
-    if _close(out, own):
+    if _close(out, case.hypotheses["own statistics"]):
         return ("X_scaled uses X's own mean and std: use the mean and std passed in (the training "
                 "split's) — recomputing them from the test split is the leak this chapter warns about")
     if _close(out, (X - mean) * std):
@@ -118,17 +151,30 @@ def _apply_judge(case: Case, out: Any) -> str | None:
         return "X_scaled divides before subtracting: z = (x − mean) / std, the parentheses matter"
     if _close(out, (X - mean) / std ** 2):
         return "X_scaled divides by the variance std²: divide by std"
+    if _close(out, X / std):
+        return "X_scaled is X / std: subtract the mean first, z = (x − mean) / std"
+    if _close(out, (X + mean) / std):
+        return "X_scaled adds the mean: subtract it, z = (x − mean) / std"
+    if plain_symptom(problem):
+        return _apply_properties(got["probes"]) or problem
     return problem
 
 
+@grader_side
+def _apply_hypotheses(X, mean, std) -> dict:
+    return {"own statistics": _apply_ref(X, *_fit_ref(X))}
+
+
 define(name="standardize_apply", description="(X − mean) / std with the statistics given (the training split's)",
-       cases=_apply_cases, reference=_apply_ref, judge=_apply_judge)
+       cases=_apply_cases, reference=_apply_ref, hypotheses=_apply_hypotheses, judge=_apply_judge,
+       run=probe_run(_apply_probes))
 
 
 # --------------------------------------------------------------------------------------
 # Min-max scaling
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _minmax_ref(X, x_min, x_max):
     span = x_max - x_min
     return (X - x_min) / np.where(span == 0, 1.0, span)
@@ -145,7 +191,30 @@ def _minmax_cases(rng: np.random.Generator) -> list[Case]:
             Case(args=(rng.uniform(-3, 3, (5, 2)), lo2, lo2 + rng.uniform(1, 4, 2)), label="5 samples, 2 features")]
 
 
-def _minmax_judge(case: Case, out: Any) -> str | None:
+def _minmax_probes(X: np.ndarray, x_min: np.ndarray, x_max: np.ndarray) -> dict:
+    return {"range": (np.vstack([x_min, x_max]), x_min.copy(), x_max.copy())}
+
+
+def _minmax_properties(case: Case, probes: dict) -> str | None:
+    """x_min becomes 0 and x_max becomes 1 in every column that varies (0 and 0 if constant)."""
+    _, x_min, x_max = case.args
+    try:
+        got = np.asarray(probes.get("range"), dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != (2, len(x_min)):
+        return None
+    varies = x_max != x_min
+    for row, name, want in ((0, "x_min", 0.0), (1, "x_max", 1.0)):
+        bad = varies & ~np.isclose(got[row], want, atol=1e-9)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            return f"{name} itself must become {want:g}; yours gives {got[row, j]:.4g} in column {j}"
+    return None
+
+
+def _minmax_judge(case: Case, got: Any) -> str | None:
+    out = got["out"]
     X, x_min, x_max = case.args
     const = x_max == x_min
     arr = None
@@ -164,7 +233,7 @@ def _minmax_judge(case: Case, out: Any) -> str | None:
     if problem is None:
         return None
     with np.errstate(all="ignore"):
-        if _close(out, _minmax_ref(X, X.min(axis=0), X.max(axis=0))):
+        if _close(out, case.hypotheses["own range"]):
             return ("X_scaled uses X's own min and max: use x_min and x_max passed in (the training "
                     "split's) — recomputing them from the test split is the leak this chapter warns about")
         if _close(out, np.clip(case.expected, 0, 1)):
@@ -174,11 +243,20 @@ def _minmax_judge(case: Case, out: Any) -> str | None:
             return "X_scaled is X / x_max: subtract x_min first and divide by the range x_max − x_min"
         if _close(out, (X - x_min) / x_max):
             return "X_scaled divides by x_max: divide by the range x_max − x_min"
+    if plain_symptom(problem):
+        return _minmax_properties(case, got["probes"]) or problem
     return problem
 
 
+@grader_side
+def _minmax_hypotheses(X, x_min, x_max) -> dict:
+    with np.errstate(all="ignore"):
+        return {"own range": _minmax_ref(X, X.min(axis=0), X.max(axis=0))}
+
+
 define(name="min_max_scale", description="(X − x_min) / (x_max − x_min) with the training range, 0 for a constant column",
-       cases=_minmax_cases, reference=_minmax_ref, judge=_minmax_judge)
+       cases=_minmax_cases, reference=_minmax_ref, hypotheses=_minmax_hypotheses, judge=_minmax_judge,
+       run=probe_run(_minmax_probes))
 
 
 # --------------------------------------------------------------------------------------
@@ -387,6 +465,7 @@ define(name="iterate_minibatches", description="one shuffled epoch: every sample
 # One-hot encoding
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _one_hot_ref(y, num_classes):
     out = np.zeros((len(y), num_classes))
     out[np.arange(len(y)), y] = 1.0

@@ -13,8 +13,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, compare_outputs, plain_symptom
-from .core import Case, changed_inputs, define
-from .helpers import same_values, stable_sigmoid
+from .core import Case, changed_inputs, define, grader_side
+from ..losses import log_softmax as _library_log_softmax  # given code: judges may use it, the reference may not
+from ..losses import softmax as _library_softmax
+from .helpers import probe_run, same_values, stable_sigmoid
 from .questions import number
 
 EXTREMES = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
@@ -40,29 +42,6 @@ def _watch(fn: Callable, args: tuple) -> dict:
         return {"problem": changed}
     msgs = sorted({str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {"out": out, "warnings": msgs}
-
-
-def _probing(probes: Callable[..., dict]) -> Callable:
-    """A ``run`` that also calls the function on the probe inputs ``probes(*args)`` names.
-
-    The probes are inputs where the right output has a known property (pred = target gives a
-    loss of 0, equal scores give log C, …). Runs in the student's process: a probe that raises
-    gives None, its warnings are ignored (the main call's are what the verdict reports).
-    """
-    def run(fn: Callable, args: tuple) -> dict:
-        got = _watch(fn, args)
-        if "problem" in got:
-            return got
-        outputs = {}
-        for name, probe_args in probes(*args).items():
-            try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    outputs[name] = fn(*probe_args)
-            except Exception:  # the main call worked; a probe that raises only tells us less
-                outputs[name] = None
-        return {**got, "probes": outputs}
-    return run
 
 
 def _as_float(value: Any) -> np.ndarray | None:
@@ -261,19 +240,41 @@ def _kink_hint(case: Case, out: Any) -> str | None:
 # Activations and their derivatives
 # --------------------------------------------------------------------------------------
 
+@grader_side
+def _relu_ref(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+@grader_side
+def _relu_derivative_ref(x: np.ndarray) -> np.ndarray:
+    return (x > 0).astype(x.dtype)
+
+
+@grader_side
+def _sigmoid_derivative_ref(x: np.ndarray) -> np.ndarray:
+    return stable_sigmoid(x) * (1 - stable_sigmoid(x))
+
+
+@grader_side
+def _tanh_derivative_ref(x: np.ndarray) -> np.ndarray:
+    return 1 - np.tanh(x) ** 2
+
+
 define(name="relu", description="max(0, x) elementwise, same shape and dtype as x",
-       cases=_activation_cases, reference=lambda x: np.maximum(x, 0), run=_watch,
+       cases=_activation_cases, reference=_relu_ref, run=_watch,
        judge=_elementwise_judge(properties=_all_of(_within("ReLU", 0, np.inf), _identity_for_positive("ReLU"))))
 
 define(name="relu_derivative", description="1 where x > 0, else 0 (also at x = 0), same shape and dtype as x",
-       cases=_activation_cases, reference=lambda x: (x > 0).astype(x.dtype), run=_watch,
+       cases=_activation_cases, reference=_relu_derivative_ref, run=_watch,
        judge=_elementwise_judge(_kink_hint, _all_of(_within("ReLU′", 0, 1), _constant_for_positive("ReLU′", 1))))
 
 
+@grader_side
 def _leaky(x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, x, x * x.dtype.type(alpha))
 
 
+@grader_side
 def _leaky_derivative(x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, 1, alpha).astype(x.dtype)
 
@@ -313,7 +314,7 @@ def _sigmoid_derivative_hint(case: Case, out: Any) -> str | None:
 
 
 define(name="sigmoid_derivative", description="σ(x)(1 − σ(x)) without overflow at ±1000, dtype kept",
-       cases=_activation_cases, reference=lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)), run=_watch,
+       cases=_activation_cases, reference=_sigmoid_derivative_ref, run=_watch,
        judge=_elementwise_judge(_sigmoid_derivative_hint, _all_of(_value_at_zero("σ′", 0.25), _within("σ′", 0, 0.25))))
 
 define(name="tanh", description="tanh(x) without overflow at ±1000, dtype kept",
@@ -331,7 +332,7 @@ def _tanh_derivative_hint(case: Case, out: Any) -> str | None:
 
 
 define(name="tanh_derivative", description="1 − tanh(x)², dtype kept",
-       cases=_activation_cases, reference=lambda x: 1 - np.tanh(x) ** 2, run=_watch,
+       cases=_activation_cases, reference=_tanh_derivative_ref, run=_watch,
        judge=_elementwise_judge(_tanh_derivative_hint, _all_of(_value_at_zero("tanh′", 1), _within("tanh′", 0, 1))))
 
 
@@ -339,6 +340,7 @@ define(name="tanh_derivative", description="1 − tanh(x)², dtype kept",
 # Softmax
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -405,6 +407,7 @@ define(name="softmax", description="row-wise softmax (N, C) → (N, C), stable a
 # Losses: (loss, gradient) pairs
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _mse_ref(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     diff = pred - target
     return float(np.mean(diff ** 2)), 2 * diff / diff.size
@@ -452,11 +455,12 @@ def _mse_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="mse_with_grad", description="mean of (pred − target)² and its gradient 2(pred − target)/size",
-       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=_probing(_mse_probes), judge=_mse_judge)
+       cases=_mse_cases, reference=_mse_ref, outputs=("loss", "grad"), run=probe_run(_mse_probes, _watch), judge=_mse_judge)
 
 BCE_EPS = 1e-7
 
 
+@grader_side
 def _bce_ref(p: np.ndarray, y: np.ndarray, eps: float = BCE_EPS) -> tuple[float, np.ndarray]:
     pc = np.clip(p, eps, 1 - eps)
     loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
@@ -536,9 +540,10 @@ def _bce_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="bce_with_grad", description="binary cross-entropy (mean) and its gradient, with p clipped to [eps, 1 − eps]",
-       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=_probing(_bce_probes), judge=_bce_judge)
+       cases=_bce_cases, reference=_bce_ref, outputs=("loss", "grad"), run=probe_run(_bce_probes, _watch), judge=_bce_judge)
 
 
+@grader_side
 def _ce_ref(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     n = len(y)
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -568,8 +573,7 @@ def _saturation(scores: np.ndarray, y: np.ndarray, loss: Any) -> str | None:
     except (TypeError, ValueError):
         return None
     n = len(y)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))[np.arange(n), y]
+    log_p = _library_log_softmax(scores)[np.arange(n), y]
     p_y = np.exp(log_p)
     with np.errstate(all="ignore"):
         for eps in _SATURATION_EPS:
@@ -636,7 +640,7 @@ def _ce_judge(case: Case, got: Any) -> str | None:
     if problem and problem.startswith("grad differs") and isinstance(out, (tuple, list)) and len(out) == 2:
         scores, y = case.args
         n = len(y)
-        p = _softmax(scores)
+        p = _library_softmax(scores)
         onehot = np.zeros_like(p)
         onehot[np.arange(n), y] = 1
         if _same(out[1], p / n):
@@ -655,7 +659,7 @@ def _ce_judge(case: Case, got: Any) -> str | None:
 
 
 define(name="softmax_cross_entropy", description="softmax cross-entropy from raw scores (mean, stable at ±1000) and its gradient (p − y)/N",
-       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=_probing(_ce_probes), judge=_ce_judge)
+       cases=_ce_cases, reference=_ce_ref, outputs=("loss", "grad"), run=probe_run(_ce_probes, _watch), judge=_ce_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -675,6 +679,7 @@ def _test_function(kind: str, A: np.ndarray) -> Callable[[np.ndarray], float]:
     raise ValueError(f"unknown test function {kind!r}")
 
 
+@grader_side
 def _central(kind: str, A: np.ndarray, x: np.ndarray, h: float, one_sided: bool = False,
              restore: bool = True) -> np.ndarray:
     f = _test_function(kind, A)
@@ -743,27 +748,42 @@ def _numgrad_judge(case: Case, got: dict) -> str | None:
                     "after evaluating f(x + h) and f(x − h)")
         return None
     if grad is not None and np.shape(grad) == np.shape(x):
-        if _same(grad, _central(kind, A, x, h, one_sided=True), rtol=1e-6, atol=1e-9):
+        if _same(grad, case.hypotheses["one-sided"], rtol=1e-6, atol=1e-9):
             return ("looks like a one-sided difference (f(x + h) − f(x)) / h: use the central difference "
                     "(f(x + h) − f(x − h)) / (2h), whose error shrinks like h² instead of h")
         if _same(grad, 2 * case.expected, rtol=1e-6, atol=1e-9):
             return "grad is twice the expected gradient: the central difference divides by 2h, not h"
         if _same(grad, case.expected / 2, rtol=1e-6, atol=1e-9):
             return "grad is half the expected gradient: divide by 2h (not 4h, and not h twice)"
-        for other in (1e-4, 1e-5, 1e-6, 1e-3, 1e-7, 1e-8):
-            if other != h and _same(grad, _central(kind, A, x, other), rtol=1e-7, atol=1e-10) \
-                    and not _same(case.expected, _central(kind, A, x, other), rtol=1e-7, atol=1e-10):
+        for other in _OTHER_H:
+            if other != h and _same(grad, case.hypotheses[f"h = {other:g}"], rtol=1e-7, atol=1e-10) \
+                    and not _same(case.expected, case.hypotheses[f"h = {other:g}"], rtol=1e-7, atol=1e-10):
                 return (f"grad is the central difference with h = {other:g}, not with the h = {h:g} that was "
                         "passed: use the h argument instead of a constant")
-        if _same(grad, _central(kind, A, x, h, restore=False), rtol=1e-6, atol=1e-9):
+        if _same(grad, case.hypotheses["not restored"], rtol=1e-6, atol=1e-9):
             return ("x[i] is not restored before moving on to the next entry, so later entries are "
                     "evaluated at the wrong point: set x[i] back to its old value")
     problem = compare_array("grad", grad, case.expected, rtol=1e-6, atol=1e-9)
     return (_numgrad_properties(case, got) if plain_symptom(problem) else None) or problem
 
 
+_OTHER_H = (1e-4, 1e-5, 1e-6, 1e-3, 1e-7, 1e-8)  # a constant h instead of the argument
+
+
+@grader_side
+def _numgrad_ref(kind: str, A: np.ndarray, x: np.ndarray, h: float) -> np.ndarray:
+    return _central(kind, A, x, h)
+
+
+@grader_side
+def _numgrad_hypotheses(kind: str, A: np.ndarray, x: np.ndarray, h: float) -> dict:
+    return {"one-sided": _central(kind, A, x, h, one_sided=True),
+            "not restored": _central(kind, A, x, h, restore=False),
+            **{f"h = {other:g}": _central(kind, A, x, other) for other in _OTHER_H if other != h}}
+
+
 define(name="numerical_gradient", description="central differences (f(x+h) − f(x−h)) / 2h for every entry of x, x restored",
-       cases=_numgrad_cases, reference=lambda kind, A, x, h: _central(kind, A, x, h),
+       cases=_numgrad_cases, reference=_numgrad_ref, hypotheses=_numgrad_hypotheses,
        run=_numgrad_run, judge=_numgrad_judge)
 
 
@@ -793,6 +813,7 @@ number("answer_sigmoid_slope", answer=0.25,
 # The softmax Jacobian, derived by the student (graded in the "derivations" item)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _jacobian_ref(z: np.ndarray) -> np.ndarray:
     p = _softmax(z[None, :])[0]
     return np.diag(p) - np.outer(p, p)
@@ -813,7 +834,7 @@ def _jacobian_judge(case: Case, got: Any) -> str | None:
     if not problem or "differs" not in problem:
         return problem
     (z,) = case.args
-    p = _softmax(z[None, :])[0]
+    p = _library_softmax(z)
     if _same(out, np.diag(p)):
         return ("J is diag(p): the off-diagonal entries are missing — p_j depends on every z_k through "
                 "the denominator Σ exp(z_i), so ∂p_j/∂z_k is not 0 for j ≠ k")

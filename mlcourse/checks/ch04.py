@@ -114,8 +114,10 @@ define(name="dense_forward", description="out = x @ W + b, (N, D) → (N, M)",
 def _dense_backward_cases(rng: np.random.Generator) -> list[Case]:
     x, W, d = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
     x2, W2, d2 = rng.standard_normal((7, 6)), rng.standard_normal((6, 2)), rng.standard_normal((7, 2))
+    x3, W3, d3 = rng.standard_normal((1, 6)), rng.standard_normal((6, 3)), rng.standard_normal((1, 3))
     return [Case(args=(d, x, W), batch=5, label="a batch of 5 inputs with 3 features, 4 units"),
-            Case(args=(d2, x2, W2), batch=7, label="a batch of 7 inputs with 6 features, 2 units")]
+            Case(args=(d2, x2, W2), batch=7, label="a batch of 7 inputs with 6 features, 2 units"),
+            Case(args=(d3, x3, W3), batch=1, label="a batch of 1 input with 6 features, 3 units")]
 
 
 @grader_side
@@ -310,11 +312,12 @@ define(name="init_network", description="params dict W1, b1, …, WL, bL with th
 @grader_side
 def _mlp_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for sizes, name, n in [((4, 5, 3), "relu", 6), ((3, 6, 5, 2), "tanh", 4), ((2, 4, 4, 3), "sigmoid", 5)]:
+    for sizes, name, n in [((4, 5, 3), "relu", 6), ((3, 6, 5, 2), "tanh", 4), ((2, 4, 4, 3), "sigmoid", 5),
+                           ((5, 4, 3), "relu", 1)]:  # a batch of one input: no axis may be squeezed away
         params = _random_params(rng, sizes)
         x = rng.standard_normal((n, sizes[0]))
         cases.append(Case(args=(params, x, name), batch=n,
-                          label=f"sizes={sizes}, activation={name!r}, {n} samples"))
+                          label=f"sizes={sizes}, activation={name!r}, {n} sample{'s' if n != 1 else ''}"))
     return cases
 
 

@@ -21,7 +21,7 @@ from ..layers import Dense, ReLU
 from ..losses import CrossEntropyLoss
 from ..model import Sequential
 from .compare import as_array, compare_array
-from .core import Case, define, describe_exception
+from .core import Case, define, describe_exception, grader_side
 from .helpers import bias_gradient_slip, dense_output_slip, held_out_accuracy, same_values
 from .questions import number
 
@@ -82,6 +82,7 @@ def _schedule_judge(variants: list[tuple[str, Callable]]) -> Callable:
     return judge
 
 
+@grader_side
 def _step_cases(rng: np.random.Generator) -> list[Case]:
     lr0 = float(rng.choice([0.1, 0.2, 0.05]))
     specs = [(lr0, 12, (0.5, 3)), (float(rng.uniform(0.01, 1)), 14, (0.1, 4))]
@@ -89,6 +90,7 @@ def _step_cases(rng: np.random.Generator) -> list[Case]:
                  label=f"lr0={lr0_:.3g}, drop={p[0]}, every={p[1]}") for lr0_, n, p in specs]
 
 
+@grader_side
 def _step(lr0: float, epoch: int, drop: float, every: int) -> float:
     return lr0 * drop ** (epoch // every)
 
@@ -106,6 +108,7 @@ define(name="step_decay", description="lr0 · drop^⌊epoch / every⌋ for epoch
        ]))
 
 
+@grader_side
 def _exp_cases(rng: np.random.Generator) -> list[Case]:
     specs = [(float(rng.choice([0.1, 0.3, 0.05])), 10, 0.9), (float(rng.uniform(0.01, 1)), 8, 0.5)]
     return [Case(args=s, expected={"lr": np.array([s[0] * s[2] ** e for e in range(s[1])])},
@@ -124,6 +127,7 @@ define(name="exponential_decay", description="lr0 · rate^epoch for epochs 0, 1,
        ]))
 
 
+@grader_side
 def _inv_cases(rng: np.random.Generator) -> list[Case]:
     specs = [(float(rng.choice([0.1, 0.5, 0.2])), 10, 0.5), (float(rng.uniform(0.01, 1)), 12, 0.05)]
     return [Case(args=s, expected={"lr": np.array([s[0] / (1 + s[2] * e) for e in range(s[1])])},
@@ -184,10 +188,16 @@ def _accuracy_judge(case: Case, output: Any) -> str | None:
     return compare_array("accuracy", got, np.float64(expected), _RTOL, _ATOL, case.batch)
 
 
+@grader_side
+def _accuracy_ref(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_true == y_pred))
+
+
 define(name="accuracy", description="the fraction of labels predicted correctly",
-       cases=_accuracy_cases, reference=lambda t, p: float(np.mean(t == p)), judge=_accuracy_judge)
+       cases=_accuracy_cases, reference=_accuracy_ref, judge=_accuracy_judge)
 
 
+@grader_side
 def _confusion_ref(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
@@ -247,11 +257,9 @@ def _make_model(sizes: tuple[int, ...], seed: int) -> Any:
     """Dense → ReLU → … → Dense (logits), He-initialised from ``seed`` (float64)."""
     rng = np.random.default_rng(seed)
     layers: list = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(a, b, rng=rng))
-        if i < len(sizes) - 2:
-            layers.append(ReLU())
-    return Sequential(layers)
+    for i in range(len(sizes) - 1):
+        layers += [Dense(sizes[i], sizes[i + 1], rng=rng), ReLU()]
+    return Sequential(layers[:-1])
 
 
 def _make_schedule(spec: tuple | None) -> Callable[[int], float] | None:
@@ -285,6 +293,7 @@ def _blobs(rng: np.random.Generator, n: int, d: int, k: int) -> tuple[np.ndarray
     return centres[y] + rng.standard_normal((n, d)), y.astype(np.int64)
 
 
+@grader_side
 def _reference_loop(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
                     lr: float, rng: np.random.Generator, schedule: Callable | None = None,
                     X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
@@ -362,6 +371,7 @@ def _reference_loop(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, batch
 # train_epoch
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _train_epoch_cases(rng: np.random.Generator) -> list[Case]:
     X1, y1 = _blobs(rng, 23, 4, 3)
     X2, y2 = _blobs(rng, 16, 3, 2)
@@ -377,6 +387,7 @@ def _train_epoch_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+@grader_side
 def _train_epoch_expected(args: tuple, variant: str = "") -> dict:
     sizes, mseed, X, y, batch_size, lr, seed = args
     model = _make_model(sizes, mseed)
@@ -436,8 +447,8 @@ def _judge_params(got: dict, expected: dict, variant_params: Callable[[str], dic
     if all(_close(got[k], initial[k]) for k in expected):
         return dict(_PARAM_VARIANTS)["no_update"]
     for v in variants:
-        ref = variant_params(v)
-        if all(_close(got[k], ref[k]) for k in expected):
+        ref = variant_params(v)  # None: that mistake cannot even run on this case
+        if ref is not None and all(_close(got[k], ref[k]) for k in expected):
             return dict(_PARAM_VARIANTS)[v]
     for k in expected:
         problem = compare_array(f"the weight array {k!r} after training", got[k], expected[k], _RTOL, _ATOL)
@@ -526,9 +537,8 @@ def _train_epoch_judge(case: Case, output: Any) -> str | None:
     expected = case.expected
     sizes, mseed = case.args[:2]
     initial = _params_of(_make_model(sizes, mseed))
-    problem = _judge_params(output["params"], expected["params"],
-                            lambda v: _train_epoch_expected(case.args, v)["params"],
-                            ["ascent", "no_shuffle", "x_y_apart", "drop_last", *_SLICE_VARIANTS], initial)
+    problem = _judge_params(output["params"], expected["params"], case.hypotheses.__getitem__,
+                            _EPOCH_VARIANTS, initial)
     if problem:
         return problem
     for name in ("loss", "accuracy"):
@@ -538,8 +548,27 @@ def _train_epoch_judge(case: Case, output: Any) -> str | None:
     return None
 
 
+@grader_side
+def _variant_params(expected: Callable, args: tuple, variant: str) -> dict | None:
+    """The weights the wrong loop ``variant`` ends with, None when it cannot run here (an empty batch)."""
+    try:
+        with np.errstate(all="ignore"):
+            return expected(args, variant)["params"]
+    except ValueError:
+        return None
+
+
+_EPOCH_VARIANTS = ["ascent", "no_shuffle", "x_y_apart", "drop_last", *_SLICE_VARIANTS]
+
+
+@grader_side
+def _train_epoch_hypotheses(*args: Any) -> dict:
+    """The weights after one epoch of each wrong loop in _EPOCH_VARIANTS."""
+    return {v: _variant_params(_train_epoch_expected, args, v) for v in _EPOCH_VARIANTS}
+
+
 define(name="train_epoch", description="one shuffled pass of minibatch SGD: weights after the epoch, its mean loss and accuracy",
-       cases=_train_epoch_cases, run=_run_train_epoch, judge=_train_epoch_judge)
+       cases=_train_epoch_cases, hypotheses=_train_epoch_hypotheses, run=_run_train_epoch, judge=_train_epoch_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -568,6 +597,7 @@ def _train_args(rng: np.random.Generator, validation: bool) -> list[Case]:
     ]
 
 
+@grader_side
 def _train_expected(args: tuple, variant: str = "") -> dict:
     sizes, mseed, X, y, epochs, batch_size, lr, seed, X_val, y_val, spec = args
     model = _make_model(sizes, mseed)
@@ -576,21 +606,35 @@ def _train_expected(args: tuple, variant: str = "") -> dict:
     return {"params": _params_of(model), "history": h}
 
 
-def _train_cases(validation: bool) -> Callable:
-    def cases(rng: np.random.Generator) -> list[Case]:
-        out = _train_args(rng, validation)
-        for c in out:
-            c.expected = _train_expected(c.args)
-        return out
-    return cases
+@grader_side
+def _train_ref(*args: Any) -> dict:
+    return _train_expected(args)
+
+
+_TRAIN_VARIANTS = ["ascent", "no_shuffle", "x_y_apart", "drop_last", "once", *_SLICE_VARIANTS]
+_SCHEDULE_VARIANTS = ["no_schedule", "schedule_late"]
+
+
+@grader_side
+def _train_hypotheses(*args: Any) -> dict:
+    """The weights after training with each wrong loop the judge names (schedule ones if a schedule is given)."""
+    variants = _TRAIN_VARIANTS + (_SCHEDULE_VARIANTS if args[10] is not None else [])
+    return {v: _variant_params(_train_expected, args, v) for v in variants}
+
+
+def _train_cases(rng: np.random.Generator) -> list[Case]:
+    return _train_args(rng, validation=False)
+
+
+def _learning_curve_cases(rng: np.random.Generator) -> list[Case]:
+    return _train_args(rng, validation=True)
 
 
 def _run_train(fn: Callable, args: tuple) -> dict:
     sizes, mseed, X, y, epochs, batch_size, lr, seed, X_val, y_val, spec = args
     model = _make_model(sizes, mseed)
     kwargs: dict[str, Any] = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
-    if X_val is not None:
-        kwargs.update(X_val=X_val, y_val=y_val)
+    kwargs.update({} if X_val is None else {"X_val": X_val, "y_val": y_val})
     if spec is not None:
         kwargs["schedule"] = _make_schedule(spec)
     out = fn(model, X, y, **kwargs)
@@ -636,11 +680,8 @@ def _train_judge(case: Case, output: Any) -> str | None:
         return problem
     sizes, mseed = case.args[:2]
     initial = _params_of(_make_model(sizes, mseed))
-    variants = ["ascent", "no_shuffle", "x_y_apart", "drop_last", "once", *_SLICE_VARIANTS]
-    if case.args[10] is not None:
-        variants += ["no_schedule", "schedule_late"]
-    problem = _judge_params(output["params"], expected["params"],
-                            lambda v: _train_expected(case.args, v)["params"], variants, initial)
+    variants = _TRAIN_VARIANTS + (_SCHEDULE_VARIANTS if case.args[10] is not None else [])
+    problem = _judge_params(output["params"], expected["params"], case.hypotheses.__getitem__, variants, initial)
     if problem:
         return problem
     ref = expected["history"]
@@ -656,7 +697,7 @@ def _train_judge(case: Case, output: Any) -> str | None:
 
 define(name="train", description="epochs of shuffled minibatch SGD with a schedule: final weights and the per-epoch "
                    "loss, accuracy and lr",
-       cases=_train_cases(validation=False), run=_run_train, judge=_train_judge)
+       cases=_train_cases, reference=_train_ref, hypotheses=_train_hypotheses, run=_run_train, judge=_train_judge)
 
 
 def _learning_curve_judge(case: Case, output: Any) -> str | None:
@@ -693,7 +734,7 @@ def _learning_curve_judge(case: Case, output: Any) -> str | None:
 
 define(name="learning_curve", function="train",
        description="with validation data, history also records val_loss and val_accuracy after every epoch",
-       cases=_train_cases(validation=True), run=_run_train, judge=_learning_curve_judge)
+       cases=_learning_curve_cases, reference=_train_ref, run=_run_train, judge=_learning_curve_judge)
 
 
 # --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array, tuple_problem
-from .core import Case, changed_inputs, define
+from .core import Case, changed_inputs, define, grader_side
 from .questions import number
 
 _RTOL, _ATOL = 1e-6, 1e-10
@@ -24,20 +24,24 @@ _FIXED_EPS = (1e-8, 1e-7, 1e-6, 0.0)  # the constants students hard-code instead
 # Reference update rules (and the wrong versions students actually write)
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _sgd(w, g, lr):
     return w - lr * g
 
 
+@grader_side
 def _momentum(w, g, v, lr, beta):
     v = beta * v + g
     return w - lr * v, v
 
 
+@grader_side
 def _rmsprop(w, g, s, lr, rho, eps):
     s = rho * s + (1 - rho) * g ** 2
     return w - lr * g / (np.sqrt(s) + eps), s
 
 
+@grader_side
 def _adam(w, g, m, v, t, lr, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g ** 2
@@ -46,6 +50,7 @@ def _adam(w, g, m, v, t, lr, beta1, beta2, eps):
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+@grader_side
 def _adam_variant(kind: str, fixed_eps: float | None = None) -> Callable:
     def step(w, g, m, v, t, lr, beta1, beta2, eps):
         if fixed_eps is not None:
@@ -299,8 +304,8 @@ def _judge_factory(kind: str, variants: list[tuple[str, Callable]],
         expected = case.expected
         if _same(output, expected):
             return None
-        for message, fn in variants:
-            if _same(output, _trajectory(fn, case.args, kind)):
+        for message, fn in variants:  # fn None: a grader-side variant, its trajectory is in case.hypotheses
+            if _same(output, case.hypotheses[message] if fn is None else _trajectory(fn, case.args, kind)):
                 return message
         if extra is not None:
             message = extra(output, expected, case.args)
@@ -321,7 +326,7 @@ def _positive(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return rng.uniform(0.05, 1.0, shape)
 
 
-def _cases_for(kind: str, fn: Callable) -> Callable:
+def _cases_for(kind: str) -> Callable:
     def cases(rng: np.random.Generator) -> list[Case]:
         w1, g1 = rng.standard_normal((3, 4)), rng.standard_normal((1, 3, 4))
         w2, G2 = rng.standard_normal(5), rng.standard_normal((6, 5))
@@ -342,13 +347,44 @@ def _cases_for(kind: str, fn: Callable) -> Callable:
         out = []
         for spec in specs:
             args = tuple(spec)
-            out.append(Case(args=args, expected=_trajectory(fn, args, kind), label=labels[len(spec[1])]))
+            out.append(Case(args=args, label=labels[len(spec[1])]))
         return out
     return cases
 
 
 def _run(kind: str) -> Callable:
     return lambda fn, args: _trajectory(fn, args, kind)
+
+
+@grader_side
+def _sgd_ref(*args: Any) -> dict:
+    return _trajectory(_sgd, args, "sgd")
+
+
+@grader_side
+def _momentum_ref(*args: Any) -> dict:
+    return _trajectory(_momentum, args, "momentum")
+
+
+@grader_side
+def _rmsprop_ref(*args: Any) -> dict:
+    return _trajectory(_rmsprop, args, "rmsprop")
+
+
+@grader_side
+def _adam_ref(*args: Any) -> dict:
+    return _trajectory(_adam, args, "adam")
+
+
+def _fixed_eps_message(e: float) -> str:
+    return f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps"
+
+
+@grader_side
+def _rmsprop_hypotheses(*args: Any) -> dict:
+    """RMSProp with a hard-coded ε instead of the argument, for each constant students use."""
+    return {_fixed_eps_message(e): _trajectory(lambda w, g, s, lr, rho, eps, e=e: _rmsprop(w, g, s, lr, rho, e),
+                                               args, "rmsprop") for e in _FIXED_EPS}
 
 
 # --- SGD -------------------------------------------------------------------------------
@@ -366,7 +402,7 @@ def _sgd_extra(got: dict, expected: dict, args: tuple) -> str | None:
 
 
 define(name="sgd_step", description="w_new = w − lr·g, step after step",
-       cases=_cases_for("sgd", _sgd), run=_run("sgd"),
+       cases=_cases_for("sgd"), reference=_sgd_ref, run=_run("sgd"),
        judge=_judge_factory("sgd", [
            ("w_new moves *up* the gradient (w + lr·g): subtract the gradient to go downhill",
             lambda w, g, lr: w + lr * g),
@@ -389,7 +425,7 @@ def _momentum_extra(got: dict, expected: dict, args: tuple) -> str | None:
 
 
 define(name="momentum_step", description="v_new = β·v + g and w_new = w − lr·v_new, over several steps",
-       cases=_cases_for("momentum", _momentum), run=_run("momentum"),
+       cases=_cases_for("momentum"), reference=_momentum_ref, run=_run("momentum"),
        judge=_judge_factory("momentum", [
            ("v_new is an average (β·v + (1−β)·g): this chapter's momentum adds the full gradient, "
             "v ← β·v + g", lambda w, g, v, lr, beta: (w - lr * (beta * v + (1 - beta) * g),
@@ -411,7 +447,7 @@ define(name="momentum_step", description="v_new = β·v + g and w_new = w − lr
 # --- RMSProp ---------------------------------------------------------------------------
 
 define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new = w − lr·g / (√s_new + ε), over several steps",
-       cases=_cases_for("rmsprop", _rmsprop), run=_run("rmsprop"),
+       cases=_cases_for("rmsprop"), reference=_rmsprop_ref, hypotheses=_rmsprop_hypotheses, run=_run("rmsprop"),
        judge=_judge_factory("rmsprop", [
            ("s_new averages g instead of its square g² (then √s is NaN for negative values): "
             "s ← ρ·s + (1−ρ)·g**2",
@@ -431,8 +467,7 @@ define(name="rmsprop_step", description="s_new = ρ·s + (1−ρ)·g² and w_new
            ("w_new moves *up* the gradient: subtract lr·g / (√s + ε)",
             lambda w, g, s, lr, rho, eps: (w + lr * g / (np.sqrt(rho * s + (1 - rho) * g ** 2) + eps),
                                            rho * s + (1 - rho) * g ** 2)),
-           *[(f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps",
-              lambda w, g, s, lr, rho, eps, e=e: _rmsprop(w, g, s, lr, rho, e)) for e in _FIXED_EPS],
+           *[(_fixed_eps_message(e), None) for e in _FIXED_EPS],
            ("w_new subtracts eps from the root, √s − ε: the docstring adds it, √s + ε",
             lambda w, g, s, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + (1 - rho) * g ** 2) - eps),
                                            rho * s + (1 - rho) * g ** 2)),
@@ -458,33 +493,36 @@ def _adam_extra(got: dict, expected: dict, args: tuple) -> str | None:
     return "m_new and v_new are right but w_new is not: check the bias correction and the update"
 
 
+# (message, kind, hard-coded ε) of each wrong Adam students write (_adam_variant makes it)
+_ADAM_VARIANTS = [
+    ("w_new has no bias correction: divide m by (1 − β1**t) and v by (1 − β2**t) before "
+     "the update (without it the first steps are far too large)", "no_bias_correction", None),
+    ("m_new and v_new are the bias-corrected m̂, v̂: keep the raw averages as the state and "
+     "correct only the copies used in the update", "stores_corrected", None),
+    ("the bias correction uses t + 1: t is the step number itself, 1 at the first update", "t_plus_1", None),
+    ("the bias correction uses t − 1: t is the step number itself, 1 at the first update", "t_minus_1", None),
+    ("v_new averages g instead of its square g²: v ← β2·v + (1−β2)·g**2", "g_not_squared", None),
+    ("m_new = β1·m + g is missing the (1−β1) factor on g", "no_1m_beta1", None),
+    ("β1 and β2 are swapped: β1 (0.9) averages the gradient m, β2 (0.999) its square v", "swapped_betas", None),
+    ("w_new divides by v̂ instead of its square root √v̂", "no_sqrt", None),
+    ("w_new moves *up* the gradient: subtract lr·m̂ / (√v̂ + ε)", "sign", None),
+    *[(_fixed_eps_message(e), "", e) for e in _FIXED_EPS],
+    ("w_new adds eps inside the square root, √(v̂ + ε): the docstring adds it outside, √v̂ + ε", "eps_inside", None),
+    *[(("w_new uses the 'efficient' form lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε), which adds ε to √v "
+        "instead of √v̂" + ("" if e is None else f", and ignores the eps argument (uses ε = {e:g})")
+        + ": this chapter's Adam adds the eps argument to √v̂ = √(v / (1 − β2ᵗ))"), "eps_on_raw_v", e)
+      for e in (None, *_FIXED_EPS)],
+]
+
+
+@grader_side
+def _adam_hypotheses(*args: Any) -> dict:
+    return {message: _trajectory(_adam_variant(kind, e), args, "adam") for message, kind, e in _ADAM_VARIANTS}
+
+
 define(name="adam_step", description="Adam moments m, v and the bias-corrected update of w, step t after step t",
-       cases=_cases_for("adam", _adam), run=_run("adam"),
-       judge=_judge_factory("adam", [
-           ("w_new has no bias correction: divide m by (1 − β1**t) and v by (1 − β2**t) before "
-            "the update (without it the first steps are far too large)", _adam_variant("no_bias_correction")),
-           ("m_new and v_new are the bias-corrected m̂, v̂: keep the raw averages as the state and "
-            "correct only the copies used in the update", _adam_variant("stores_corrected")),
-           ("the bias correction uses t + 1: t is the step number itself, 1 at the first update",
-            _adam_variant("t_plus_1")),
-           ("the bias correction uses t − 1: t is the step number itself, 1 at the first update",
-            _adam_variant("t_minus_1")),
-           ("v_new averages g instead of its square g²: v ← β2·v + (1−β2)·g**2",
-            _adam_variant("g_not_squared")),
-           ("m_new = β1·m + g is missing the (1−β1) factor on g", _adam_variant("no_1m_beta1")),
-           ("β1 and β2 are swapped: β1 (0.9) averages the gradient m, β2 (0.999) its square v",
-            _adam_variant("swapped_betas")),
-           ("w_new divides by v̂ instead of its square root √v̂", _adam_variant("no_sqrt")),
-           ("w_new moves *up* the gradient: subtract lr·m̂ / (√v̂ + ε)", _adam_variant("sign")),
-           *[(f"w_new ignores the eps argument (it uses ε = {e:g} whatever eps is passed): use eps",
-              _adam_variant("", e)) for e in _FIXED_EPS],
-           ("w_new adds eps inside the square root, √(v̂ + ε): the docstring adds it outside, √v̂ + ε",
-            _adam_variant("eps_inside")),
-           *[(("w_new uses the 'efficient' form lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε), which adds ε to √v "
-               "instead of √v̂" + ("" if e is None else f", and ignores the eps argument (uses ε = {e:g})")
-               + ": this chapter's Adam adds the eps argument to √v̂ = √(v / (1 − β2ᵗ))"),
-              _adam_variant("eps_on_raw_v", e)) for e in (None, *_FIXED_EPS)],
-       ], _adam_extra))
+       cases=_cases_for("adam"), reference=_adam_ref, hypotheses=_adam_hypotheses, run=_run("adam"),
+       judge=_judge_factory("adam", [(message, None) for message, _, _ in _ADAM_VARIANTS], _adam_extra))
 
 
 # --------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .compare import compare_array
-from .core import Case, define, describe_exception
+from .core import Case, define, describe_exception, grader_side
 from .helpers import same_values
 from .questions import choice, number
 
@@ -45,12 +45,14 @@ def _is_weight(name: str) -> bool:
     return name.endswith("W")
 
 
+@grader_side
 def _l2_ref(params: dict, lam: float) -> tuple[float, dict]:
     penalty = 0.5 * lam * sum(float(np.sum(p.astype(np.float64) ** 2)) for k, p in params.items() if _is_weight(k))
     grads = {k: (lam * p if _is_weight(k) else np.zeros_like(p)) for k, p in params.items()}
     return penalty, grads
 
 
+@grader_side
 def _l2_params(rng: np.random.Generator, sizes: tuple[int, ...], dtype: Any = np.float64) -> dict:
     params = {}
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -59,6 +61,7 @@ def _l2_params(rng: np.random.Generator, sizes: tuple[int, ...], dtype: Any = np
     return params
 
 
+@grader_side
 def _l2_cases(rng: np.random.Generator) -> list[Case]:
     lam1, lam2 = float(rng.choice([0.1, 0.03, 0.2])), float(rng.choice([1e-3, 5e-3, 0.05]))
     return [Case(args=(_l2_params(rng, (4, 5, 3)), lam1), label=f"two Dense layers 4→5→3, λ={lam1}"),
@@ -144,6 +147,7 @@ define(name="l2_penalty", description="penalty (λ/2)·Σ W² over the weights a
 # Inverted dropout
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _dropout_forward_ref(x: np.ndarray, p: float, training: bool, mask_or_seed: Any) -> Any:
     if not training or p == 0:
         return x, None
@@ -315,6 +319,7 @@ define(name="dropout_forward", description="inverted dropout: zero with probabil
        judge=_dropout_forward_judge)
 
 
+@grader_side
 def _dropout_backward_ref(dout: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray:
     return dout * mask / dout.dtype.type(1 - p)
 
@@ -596,6 +601,7 @@ _SCRIPTS = [([1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9, 0.95, 0.99, 1.2], 3, 10),
             ([1.0, 0.9, 0.8, 0.7, 0.6, 0.5], 3, 6)]
 
 
+@grader_side
 def _es_reference(val_losses: list[float], patience: int, max_epochs: int) -> tuple[int, int]:
     best, best_epoch = np.inf, 0
     for epoch in range(1, max_epochs + 1):
@@ -625,7 +631,7 @@ def _es_run(fn: Callable, args: tuple) -> Any:
 
 def _es_judge(case: Case, got: dict) -> str | None:
     val_losses, patience, max_epochs = case.args
-    best, stop = _es_reference(val_losses, patience, max_epochs)
+    best, stop = case.expected
     ran, restored = got["epochs_run"], got["restored"]
     if ran == max_epochs and stop < max_epochs:
         return (f"trained all {max_epochs} epochs: stop once {patience} epochs in a row brought no new best "
@@ -659,4 +665,4 @@ def _es_judge(case: Case, got: dict) -> str | None:
 define(name="train_with_early_stopping",
        description="stops after `patience` epochs without a new best validation loss and restores the best "
                    "epoch's weights",
-       cases=_es_cases, run=_es_run, judge=_es_judge)
+       cases=_es_cases, reference=_es_reference, run=_es_run, judge=_es_judge)

@@ -54,7 +54,7 @@ def _read_idx_cases(rng: np.random.Generator) -> list[Case]:
         arr = _idx_array(rng, code, shape)
         cases.append(Case(args=(idx_bytes(arr, code), "ok"), expected=arr, label=f"{what}, shape {shape}"))
     arr = _idx_array(rng, 0x08, (2, 4, 4))
-    cases.append(Case(args=(gzip.compress(idx_bytes(arr, 0x08), mtime=0), "ok"), expected=arr,
+    cases.append(Case(args=(gzip.compress(idx_bytes(arr, 0x08), mtime=0), "ok"), expected=arr, secret={"gzip": True},
                       label="gzip-compressed bytes (like the .gz files), shape (2, 4, 4)"))
 
     good = idx_bytes(_idx_array(rng, 0x08, (3, 4)), 0x08)
@@ -97,7 +97,7 @@ def _read_idx_judge(case: Case, output: Any) -> str | None:
         return f"returned {shape} for a broken file; it should raise ValueError (validate the header and the size)"
     if tag != "array":
         hint = ""
-        if data[:2] == b"\x1f\x8b":
+        if case.secret.get("gzip"):
             hint = " — gzip data starts with the bytes 1f 8b: decompress it first (gzip.decompress)"
         elif "reshape" in value or "size" in value or "smaller" in value:
             hint = " — are the dimension sizes read as big-endian 4-byte integers ('>u4'), and the data type from the type byte?"
@@ -135,6 +135,7 @@ define(name="read_idx", description="IDX bytes (plain or gzip) → array of the 
 # The forward pass, per sample and batched
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def forward_reference(X: np.ndarray, params: dict) -> np.ndarray:
     """relu(X W1 + b1) W2 + b2: X (N, D) → logits (N, C), in the dtype of X."""
     H = np.maximum(X @ params["W1"] + params["b1"], 0)
@@ -378,6 +379,7 @@ number("answer_mnist_megabytes", answer=172.48, rtol=0.02,
 # input_gradient: what the network looks at (saliency), by the student's own backprop
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def input_gradient_reference(params: dict, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """∂ logit[n, y_n] / ∂ X[n] for relu(X W1 + b1) W2 + b2: X (N, D), y (N,) → (N, D)."""
     z = X @ params["W1"] + params["b1"]
@@ -403,7 +405,12 @@ def _saliency_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> dict[str
     W1, b1, W2 = params["W1"], params["b1"], params["W2"]
     dh = W2[:, y].T
     z = X @ W1 + b1
-    return {"wrong only where z = X W1 + b1 is exactly 0 (the blank input 0, whose biases are 0): ReLU's "
+    onehot = np.eye(W2.shape[1])[y]
+    probs = np.exp(forward_reference(X, params) - forward_reference(X, params).max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return {"it is the gradient of the cross-entropy loss; the saliency asks how the *score* of the label "
+            "changes: seed with the one-hot row, not with P − Y": (((probs - onehot) @ W2.T) * (z > 0)) @ W1.T,
+            "wrong only where z = X W1 + b1 is exactly 0 (the blank input 0, whose biases are 0): ReLU's "
             "derivative at 0 is 0 in this course, as in activation_backward — mask with (z > 0)":
                 (dh * (z >= 0)) @ W1.T,
             "the ReLU mask is taken from X W1 without + b1: z = X W1 + b1": (dh * (X @ W1 > 0)) @ W1.T,
@@ -412,7 +419,7 @@ def _saliency_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> dict[str
 
 def _saliency_judge(case: Case, got: Any) -> str | None:
     params, X, y = case.args
-    expected = input_gradient_reference(params, X, y)
+    expected = case.expected
     problem = compare_array("the input gradient", got, expected, rtol=1e-6, atol=1e-9)
     if not problem or "differs" not in problem:
         return problem
@@ -432,11 +439,6 @@ def _saliency_judge(case: Case, got: Any) -> str | None:
     if same_values(got, (params["W2"].sum(axis=1)[None, :] * (z > 0)) @ params["W1"].T):
         return ("it is the gradient of the sum of all ten scores: seed the backward pass with the one-hot "
                 "row of each image's own label y_n")
-    probs = np.exp(forward_reference(X, params) - forward_reference(X, params).max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    if same_values(got, (((probs - onehot) @ params["W2"].T) * (z > 0)) @ params["W1"].T):
-        return ("it is the gradient of the cross-entropy loss; the saliency asks how the *score* of the "
-                "label changes: seed with the one-hot row, not with P − Y")
     return problem
 
 

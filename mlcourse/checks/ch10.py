@@ -24,8 +24,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..data import load_house_prices
+from ..linear import least_squares
 from .compare import as_array, compare_array
-from .core import Case, define, grader_side
+from .core import Case, define, describe_exception, grader_side
 from .helpers import reproducibility_runs, same_values
 from .questions import number
 
@@ -600,3 +602,152 @@ number("answer_r2_shuffled", answer=-1.0, rtol=0.05, atol=0.03,
                    "and that variation adds its own error.",
               -2.0: "SS_res ≈ 2·SS_tot, so R² = 1 − 2 = −1 (not −2).",
               0.5: "no information cannot explain any variance: R² can only be ≤ 0 here."})
+
+
+# --------------------------------------------------------------------------------------
+# train_house_regressor: the student's own regressor, judged on held-out houses (extension)
+# --------------------------------------------------------------------------------------
+# A specification, not a recipe: the student picks the model, the loss, the optimiser, the
+# learning rate, the epochs and any transformation of the features. The check trains it on
+# development houses and scores its predictions of other development houses, whose prices
+# never reach the student's process (Case.secret). The chapter's test rows are never used: the
+# chapter looks at them once, in its final evaluation.
+
+HOUSE_CHECK = dict(n_train=12_000, min_r2=0.87)
+_DOWNTOWN, _KM_PER_DEGREE, _FIRST_SALE = (47.6062, -122.3321), 111.2, "2014-05-02"
+
+
+def house_features(df: Any) -> np.ndarray:
+    """The chapter's ``make_features`` (given code, section 2): sales table → (N, 23) float64."""
+    north = (df["lat"].to_numpy() - _DOWNTOWN[0]) * _KM_PER_DEGREE
+    east = (df["long"].to_numpy() - _DOWNTOWN[1]) * _KM_PER_DEGREE * np.cos(np.radians(_DOWNTOWN[0]))
+    date = df["date"]
+    columns = [np.log(df["sqft_living"]), np.log(df["sqft_above"]), df["sqft_basement"] > 0,
+               np.log(df["sqft_lot"]), np.log(df["sqft_living15"]), np.log(df["sqft_lot15"]),
+               df["bedrooms"], df["bathrooms"], df["floors"], df["waterfront"], df["view"], df["condition"],
+               df["grade"], df["grade"] ** 2, date.dt.year - df["yr_built"], df["yr_renovated"] > 0,
+               north, east, north ** 2, east ** 2, np.hypot(north, east), date.dt.month,
+               (date - np.datetime64(_FIRST_SALE)).dt.days]
+    return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+
+
+def _explained_variance(y: np.ndarray, p: np.ndarray) -> float:
+    """R² as 1 − MSE / Var(y) (the chapter's section 4); not grader-side: the judge ships with the edition."""
+    return 1.0 - float(np.mean((y - p) ** 2) / np.var(y))
+
+
+def development_rows(n: int) -> np.ndarray:
+    """The chapter's development rows (section 2): all but the first fifth of permutation(n), seed 0."""
+    return np.sort(np.random.default_rng(0).permutation(n)[n // 5:])
+
+
+def _house_cases(rng: np.random.Generator) -> list[Case]:
+    df = load_house_prices()
+    X, y = house_features(df), np.log(df["price"].to_numpy(dtype=np.float64))
+    rows = rng.permutation(development_rows(len(df)))
+    train, held_out = rows[:HOUSE_CHECK["n_train"]], rows[HOUSE_CHECK["n_train"]:]
+    return [Case(args=(X[train], y[train], X[held_out], int(rng.integers(2**31))), secret={"y_test": y[held_out]},
+                 label=f"trained on {len(train):,} development houses, {len(held_out):,} held-out houses")]
+
+
+def _house_run(fn: Callable, args: tuple) -> Any:
+    X_train, y_train, X_test, seed = args
+    predict = fn(X_train.copy(), y_train.copy(), seed=seed)
+    if predict is None:
+        return {"problem": "train_house_regressor returned None — return the function predict(X) it built"}
+    if not callable(predict):
+        return {"problem": f"train_house_regressor returned a {type(predict).__name__}; return a function "
+                           "predict(X) → (N,) predicted log prices"}
+
+    def call(X: np.ndarray) -> np.ndarray | str:
+        out = predict(X.copy())
+        try:
+            out = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError):
+            return f"predict returned a {type(out).__name__}, not an array of numbers"
+        if out.shape == (len(X), 1):
+            out = out.reshape(-1)
+        if out.shape != (len(X),):
+            return f"predict returned shape {out.shape} for {len(X)} houses, expected ({len(X)},)"
+        return out
+
+    # Every column shifted and stretched: a fitted model's predictions move; predictions that
+    # stay put come from inputs standardised with the statistics of the rows being predicted.
+    stretch = 1.5 + np.arange(X_test.shape[1]) % 3
+    shift = np.abs(X_test).mean(axis=0) + 1.0
+    outputs = {"test": call(X_test), "affine": call(X_test * stretch + shift), "train": call(X_train)}
+    for value in outputs.values():
+        if isinstance(value, str):
+            return {"problem": value}
+    for key, rows in (("again", X_test[:50]), ("alone", X_test[:1])):
+        try:
+            outputs[key] = call(rows)
+        except Exception as exc:  # noqa: BLE001 — the judge reports it after the scale checks
+            outputs[key] = f"predict raised {describe_exception(exc)} for {len(rows)} house(s)"
+    return outputs
+
+
+def _house_judge(case: Case, output: Any) -> str | None:
+    if isinstance(output, dict) and "problem" in output:
+        return output["problem"]
+    X_train, y_train, X_test, _ = case.args
+    y_test, p = case.secret["y_test"], output["test"]
+    goal, n_train = HOUSE_CHECK["min_r2"], f"{len(X_train):,}"
+    if not np.all(np.isfinite(p)):
+        return (f"{int(np.sum(~np.isfinite(p)))} of {len(p)} predictions are NaN or inf: the training diverged "
+                "(a learning rate too large for the scale of the inputs and the target?)")
+    if np.ptp(p) <= 1e-9 * max(1.0, abs(float(p[0]))):
+        m, s = float(np.mean(y_train)), float(np.std(y_train))
+        if abs(p[0] - m) > 10 * s:
+            return (f"every house gets the same prediction {p[0]:.6g}, more than 10 standard deviations away from "
+                    f"the training log prices ({m:.2f} ± {s:.2f}): the training diverged and left the network "
+                    "constant — a smaller learning rate, standardised inputs and target")
+        return (f"every house gets the same prediction {p[0]:.4f}, so R² is {_explained_variance(y_test, p):.3f}: the model learned nothing "
+                "about the inputs (is the loss going down?)")
+    if same_values(output["affine"], p, rtol=1e-6, atol=1e-6):
+        return ("the predictions do not change when every input column is shifted and rescaled: predict "
+                "standardises X with the statistics of the rows it predicts — fit the scaler on the training "
+                "rows once and apply those numbers to every new house")
+    for key, n in (("again", 50), ("alone", 1)):
+        if isinstance(output[key], str):
+            return f"{output[key]}: a house must be priced alone as well as among others"
+        if not same_values(output[key], p[:n], rtol=1e-5, atol=1e-5):
+            return (f"house 0 is predicted {p[0]:.4f} among all {len(p):,} held-out houses but {output[key][0]:.4f} "
+                    f"among {n}: a house's prediction must not depend on the other rows of X — nothing in predict "
+                    "may be computed from the rows it predicts, and no random layer may stay active")
+    score = _explained_variance(y_test, p)
+    if score >= goal:
+        return None
+    m, s = float(np.mean(y_train)), float(np.std(y_train))
+    back = _explained_variance(y_test, m + s * p)
+    if back > max(score + 0.5, 0.5):
+        return (f"held-out R² {score:.3f}: the predictions have mean {p.mean():.3f} and standard deviation "
+                f"{p.std():.3f}, the training log prices {m:.3f} and {s:.3f}. Mapped back with ȳ + s·ẑ they "
+                f"would score R² {back:.3f}: predict returns the standardised target — transform it back to log prices")
+    if np.all(p > 0):
+        logged = _explained_variance(y_test, np.log(p))
+        if logged > max(score + 0.5, 0.5):
+            return (f"held-out R² {score:.3f}: the predictions look like prices in dollars (median {np.median(p):,.0f}); "
+                    f"their logarithm would score R² {logged:.3f} — the target is the log price, return log prices")
+    w, b = least_squares(X_train, y_train)
+    if same_values(p, X_test @ w + b, rtol=1e-6, atol=1e-6):
+        return (f"held-out R² {score:.3f} < {goal}: these are the predictions of the linear least-squares baseline. "
+                "Prices are not a sum of per-feature effects — the goal needs a model that learns interactions "
+                "(hidden layers with a non-linearity)")
+    fit_score = _explained_variance(y_train, output["train"])
+    if fit_score < goal + 0.02:
+        return (f"held-out R² {score:.3f} < {goal}, and R² on its own {n_train} training houses only {fit_score:.3f}: "
+                "the model does not even fit the data it was trained on — it has not converged (more epochs, "
+                "another learning rate, standardised inputs and target) or it is too small")
+    if fit_score - score > 0.05:
+        return (f"held-out R² {score:.3f} < {goal}, but R² {fit_score:.3f} on its own {n_train} training houses: it "
+                "fits the training houses far better than new ones (overfitting) — a smaller network, fewer "
+                "epochs, weight decay or dropout")
+    return (f"held-out R² {score:.3f} is below the goal {goal} (R² {fit_score:.3f} on its training houses): "
+            "compare your design with the chapter's cross-validation scores")
+
+
+define(name="train_house_regressor",
+       description=f"your regressor, trained on {HOUSE_CHECK['n_train']:,} development houses, predicts held-out "
+                   f"houses' log prices with R² ≥ {HOUSE_CHECK['min_r2']}",
+       cases=_house_cases, run=_house_run, judge=_house_judge)

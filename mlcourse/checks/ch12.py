@@ -543,6 +543,7 @@ def _backward_judge(axis: int, layer: str) -> Callable[[Case, Any], str | None]:
     return judge
 
 
+@grader_side
 def _bn_ref(dout, cache):
     x, x_hat, mean, var, gamma, eps = cache
     return _norm_backward(dout, x_hat, gamma, var, eps, 0)

@@ -36,6 +36,7 @@ from .questions import choice, number
 # loss_vs_chance
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _ce(scores: np.ndarray, y: np.ndarray) -> float:
     z = scores - scores.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -69,7 +70,7 @@ def _loss_judge(case: Case, got: Any) -> str | None:
             if same_values(chance, value):
                 return f"chance is {hint}"
         return p
-    p = compare_array("loss", loss, np.float64(_ce(scores, y)), rtol=1e-6, atol=1e-9, batch=n)
+    p = compare_array("loss", loss, np.float64(case.expected), rtol=1e-6, atol=1e-9, batch=n)
     if not p or "differs" not in p:
         return p
     for hint, variant in case.hypotheses.items():
@@ -110,7 +111,7 @@ def _ce_variants(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 define(name="loss_vs_chance",
        description="the mean softmax cross-entropy (stable) and the chance level ln C",
-       cases=_loss_cases, hypotheses=_ce_variants, judge=_loss_judge)
+       cases=_loss_cases, reference=_ce, hypotheses=_ce_variants, judge=_loss_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -250,6 +251,7 @@ define(name="update_ratios",
 # layer_stats
 # --------------------------------------------------------------------------------------
 
+@grader_side
 def _stats_ref(hs: list) -> np.ndarray:
     return np.array([[h.mean(), h.std(), np.mean(np.all(h == 0, axis=0))] for h in hs])
 
@@ -274,7 +276,7 @@ def _stats_run(fn: Callable, args: tuple) -> Any:
 
 def _stats_judge(case: Case, got: Any) -> str | None:
     (hs,) = case.args
-    exp = _stats_ref(hs)
+    exp = case.expected
     p = compare_array("stats", got, exp, rtol=1e-6, atol=1e-9)
     if not p:
         return None
@@ -305,7 +307,7 @@ def _stats_judge(case: Case, got: Any) -> str | None:
 
 define(name="layer_stats",
        description="mean, std and dead-unit fraction of every hidden layer",
-       cases=_stats_cases, run=_stats_run, judge=_stats_judge)
+       cases=_stats_cases, reference=_stats_ref, run=_stats_run, judge=_stats_judge)
 
 
 # --------------------------------------------------------------------------------------
@@ -424,6 +426,7 @@ def _lr_cases(rng: np.random.Generator) -> list[Case]:
     return out
 
 
+@grader_side
 def _lr_ref(lrs: np.ndarray, losses: np.ndarray) -> float:
     finite = np.isfinite(losses)
     return float(lrs[finite][np.argmin(losses[finite])] / 10)
@@ -431,7 +434,7 @@ def _lr_ref(lrs: np.ndarray, losses: np.ndarray) -> float:
 
 def _lr_judge(case: Case, got: Any) -> str | None:
     lrs, losses = case.args
-    exp = _lr_ref(lrs, losses)
+    exp = case.expected
     p = compare_array("lr", got, np.float64(exp), rtol=1e-9, atol=0)
     if not p:
         return None
@@ -459,7 +462,7 @@ def _lr_judge(case: Case, got: Any) -> str | None:
 
 define(name="suggest_lr",
        description="a tenth of the learning rate with the lowest finite loss of the range test",
-       cases=_lr_cases, judge=_lr_judge)
+       cases=_lr_cases, reference=_lr_ref, judge=_lr_judge)
 
 
 # --------------------------------------------------------------------------------------

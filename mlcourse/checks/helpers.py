@@ -5,9 +5,12 @@ auto-discovered by :func:`mlcourse.checks.core.get_check`.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import numpy as np
+
+from .student_code import changed_inputs
 
 
 def same_values(got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9,
@@ -61,6 +64,39 @@ def reproducibility_runs(run_one: Callable[[int], Any], seed: int, stop_at_probl
         if stop_at_problem and isinstance(out[key], dict) and "problem" in out[key]:
             return out[key]
     return out
+
+
+def probe_run(probes: Callable[..., dict], main: Callable[[Callable, tuple], dict] | None = None) -> Callable:
+    """A check's ``run``: the student's function on the case, then on the probe inputs.
+
+    ``probes(*args)`` names inputs where the right output has a known property (pred equal to
+    target gives a loss of 0, equal scores give log C, …) so that a judge can state a verified
+    fact about the student's output there. ``main(fn, args)`` makes the case's call (default:
+    ``fn(*args)``, refusing an argument changed in place) and returns {"out": …} or
+    {"problem": …}. Runs in the student's process; a probe that raises gives None and its
+    NumPy warnings are ignored (the case's own call is what the verdict reports).
+    """
+    def run(fn: Callable, args: tuple) -> dict:
+        if main is not None:
+            got = main(fn, args)
+        else:
+            before = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+            got = {"out": fn(*args)}
+            changed = changed_inputs(fn, before, args)
+            if changed:
+                got = {"problem": changed}
+        if "problem" in got:
+            return got
+        outputs = {}
+        for name, probe_args in probes(*args).items():
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    outputs[name] = fn(*probe_args)
+            except Exception:  # the case itself worked; a probe that raises only tells us less
+                outputs[name] = None
+        return {**got, "probes": outputs}
+    return run
 
 
 def dense_output_slip(name: str, got: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str | None:

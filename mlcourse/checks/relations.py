@@ -271,6 +271,15 @@ def other_shape(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, a
                     f"differs — make it {expected.shape}")
         if g.size > 1 and np.allclose(np.sort(g, axis=None), np.sort(e, axis=None), rtol=rtol, atol=atol):
             return f"{name} {shapes}: it holds the expected values, arranged differently — check the order of the axes"
+    if g.ndim == e.ndim == 1 and min(g.size, e.size) >= 2:
+        k = min(g.size, e.size)
+        extra = (f"the last {e.size - k} expected value{'s are' if e.size - k > 1 else ' is'} missing"
+                 if g.size < e.size else f"followed by {g.size - k} more")
+        if _close(g[:k], e[:k], rtol, atol):
+            return f"{name} {shapes}: its first {k} values are the expected ones, {extra} — check a slice bound"
+        if g.size < e.size and _close(g, e[-k:], rtol, atol):
+            return (f"{name} {shapes}: its {k} values are the last {k} expected ones, the first "
+                    f"{e.size - k} missing — check a slice bound")
     if g.ndim == e.ndim + 1:
         for axis in range(g.ndim):
             if _drop_axis(got.shape, axis) != expected.shape or got.shape[axis] < 2:

@@ -162,3 +162,48 @@ def test_a_diverging_student_gets_a_sentence_not_warnings():
     with np.errstate(all="raise"):  # the check itself must not trip over the overflow
         message = fails_with("gradient_descent", exploding)
     assert "diverged" in message
+
+
+# --- verified properties and variants (issue 14) ---------------------------------------------
+
+def test_mse_loss_properties_on_probe_inputs():
+    fails_with("mse_loss", lambda p, y: float(np.mean(p ** 2)), "with y_pred equal to y the loss must be 0")
+    fails_with("mse_loss", lambda p, y: float(np.mean((p + y) ** 2)), "with y_pred equal to y the loss must be 0")
+    fails_with("mse_loss", lambda p, y: float(np.mean((p - y) ** 3)), "loss is negative")
+
+
+def test_mse_gradient_at_a_perfect_fit():
+    def no_y(X, y, w, b):  # err = ŷ, not ŷ − y
+        err = X @ w + b
+        return 2 / len(y) * X.T @ err, 2 * float(err.mean())
+    fails_with("mse_gradient", no_y, "at a perfect fit", "both gradients must be 0")
+
+
+def _gd_variant(X, y, lr, epochs, *, short=False, b0=0.0, b_up=False, w_lr=None, b_lr=None):
+    w, b = np.zeros(X.shape[1]), b0
+    losses = []
+    for _ in range(epochs - 1 if short else epochs):
+        err = X @ w + b - y
+        w = w - (lr if w_lr is None else w_lr) * 2 / len(y) * (X.T @ err)
+        b = b + (-1 if not b_up else 1) * (lr if b_lr is None else b_lr) * 2 * float(err.mean())
+        losses.append(float(np.mean((X @ w + b - y) ** 2)))
+    return w, b, losses
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"short": True}, ["one epoch fewer", "range(epochs)"]),
+    ({"b0": 1.0}, ["b starts at 1"]),
+    ({"b_up": True}, ["b moves *up* its gradient"]),
+    ({"w_lr": 1.0}, ["w is updated without the learning rate"]),
+    ({"b_lr": 1.0}, ["b is updated without the learning rate"]),
+])
+def test_gradient_descent_loop_variants(kwargs, words):
+    fails_with("gradient_descent", lambda *a: _gd_variant(*a, **kwargs), *words)
+
+
+def test_least_squares_slice_off_by_one_is_named_as_the_values_it_holds():
+    def one_short(X, y):
+        A = np.hstack([X, np.ones((len(X), 1))])
+        theta = np.linalg.lstsq(A, y, rcond=None)[0]
+        return theta[:-2], float(theta[-1])
+    fails_with("least_squares", one_short, "its first 2 values are the expected ones", "missing")

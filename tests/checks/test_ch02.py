@@ -148,3 +148,35 @@ def test_one_hot_wrong_versions():
     fails_with("one_hot", lambda y, c: np.eye(c)[y].T, "transpose")
     fails_with("one_hot", lambda y, c: 1 - np.eye(c)[y], "inverted")
     fails_with("one_hot", lambda y, c: np.eye(c)[np.sort(y)], "differs")
+
+
+# --- verified properties and variants (issue 14) ---------------------------------------------
+
+def test_standardize_fit_global_std_and_inverted_constant_test():
+    def global_std(X):
+        const = X.max(axis=0) == X.min(axis=0)
+        return X.mean(axis=0), np.where(const, 1.0, X.std())
+    fails_with("standardize_fit", global_std, "the std of the whole array", "axis=0")
+
+    def inverted(X):
+        const = X.max(axis=0) == X.min(axis=0)
+        return X.mean(axis=0), np.where(~const, 1.0, X.std(axis=0))
+    fails_with("standardize_fit", inverted, "wrong way round")
+
+
+def test_standardize_apply_properties_on_probe_inputs():
+    fails_with("standardize_apply", lambda X, m, s: X / s, "X_scaled is X / std")
+    fails_with("standardize_apply", lambda X, m, s: (X + m) / s, "adds the mean")
+    fails_with("standardize_apply", lambda X, m, s: X - m, "a sample equal to the mean + std must become 1")
+
+
+def test_min_max_properties_on_probe_inputs():
+    def no_shift(X, lo, hi):
+        span = hi - lo
+        return X / np.where(span == 0, 1.0, span)
+    fails_with("min_max_scale", no_shift, "x_min itself must become 0")
+
+    def plus_span(X, lo, hi):
+        span = hi + lo
+        return (X - lo) / np.where(hi == lo, 1.0, span)
+    fails_with("min_max_scale", plus_span, "x_max itself must become 1")

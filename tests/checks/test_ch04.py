@@ -357,3 +357,15 @@ def test_train_linear_softmax_one_update_slipped_is_named():
 
 def test_dense_forward_bias_alone_is_named():
     assert "equals b alone: the x @ W term is missing" in fails_with("dense_forward", lambda x, W, b: b)
+
+
+def test_a_batch_of_one_input_is_checked():
+    """Every case had several inputs, so squeezing the batch axis away passed."""
+    m = fails_with("dense_backward", lambda d, x, W: ((d @ W.T).squeeze(), x.T @ d, d.sum(axis=0)))
+    assert "dx has shape (6,), expected (1, 6)" in m and "batch of 1" in m
+
+    def mlp_forward_squeezed(params, x, activation="relu"):
+        scores, cache = SOL["mlp_forward"](params, x, activation)
+        return scores.squeeze(), cache
+
+    assert "scores has shape (3,), expected (1, 3)" in fails_with("mlp_forward", mlp_forward_squeezed)

@@ -2,16 +2,22 @@
 
 The project goal (mean 5-fold R² ≥ 0.88 on log price) is asserted by the solution notebook
 itself under nbval (a `# NBVAL_CHECK_OUTPUT` cell and an assert), so the five MLPs are not
-trained a second time here.
+trained a second time here. ``train_house_regressor``'s wrong versions mostly reuse one training
+of the solution (the wrong part is in how they predict).
 """
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 
 from mlcourse.checks import evaluate, get_check
 from tests.support import fails_with, load_solution_functions, solution_variant
 
 SOL = load_solution_functions("10")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_library_kfold_passes_the_kfold_check():
@@ -230,6 +236,108 @@ def test_permutation_importance_accepts_other_permutation_draws():
     for seed in range(4):
         result = evaluate(get_check("permutation_importance"), fresh_rng_per_column, seed=seed)
         assert result.passed, result.message
+
+
+# --- train_house_regressor (a specification: the check judges held-out R²) -----------------
+# One training of the solution serves every wrong version built on top of it.
+
+@functools.lru_cache(maxsize=None)
+def _trained(n: int, seed: int):
+    return SOL["train_house_regressor"](_TRAIN[n][0], _TRAIN[n][1], seed=seed)
+
+
+_TRAIN: dict = {}
+
+
+def _on_solution(wrap):
+    """A wrong train_house_regressor: the solution's model, its predictions passed through ``wrap``."""
+    def train_house_regressor(X_train, y_train, seed=0, progress=False):
+        _TRAIN.setdefault(len(X_train), (X_train, y_train))
+        predict = _trained(len(X_train), seed)
+        return lambda X: wrap(predict, X, X_train, y_train)
+    return train_house_regressor
+
+
+def test_the_checks_features_and_rows_are_the_chapters():
+    import nbformat
+
+    from mlcourse.checks.ch10 import development_rows, house_features
+    from mlcourse.data import load_house_prices
+
+    nb = nbformat.read(next(ROOT.glob("solutions/10_*.ipynb")), as_version=4)
+    ns = {"np": np, "pd": pd}
+    exec(next(c.source for c in nb.cells if "def make_features" in c.source), ns)
+    df = load_house_prices()
+    X, _ = ns["make_features"](df)
+    np.testing.assert_array_equal(house_features(df), X)
+    split = next(c.source for c in nb.cells if "dev_rows = " in c.source)
+    exec(split, {"np": np, "df": df, "print": lambda *a: None}, ns)
+    np.testing.assert_array_equal(development_rows(len(df)), ns["dev_rows"])
+    assert not set(development_rows(len(df))) & set(ns["test_rows"])  # the check never sees a test row
+
+
+def test_house_regressor_mistakes():
+    fails = lambda wrap, *words: fails_with("train_house_regressor", _on_solution(wrap), *words)  # noqa: E731
+    # forgot to transform the standardised target back
+    fails(lambda f, X, Xt, yt: (f(X) - yt.mean()) / yt.std(), "standardised target", "transform it back")
+    # exponentiated: prices in dollars, not log prices
+    fails(lambda f, X, Xt, yt: np.exp(f(X)), "prices in dollars", "log prices")
+    # the inputs standardised with the statistics of the rows being predicted
+    from mlcourse.data import StandardScaler
+
+    fails(lambda f, X, Xt, yt: f(StandardScaler().fit(X).transform(X) * Xt.std(0) + Xt.mean(0)),
+          "statistics of the rows it predicts")
+    # a random layer (dropout) left active at prediction time
+    # (the noise is seeded by the batch size, so both runs of fails_with see the same numbers)
+    fails(lambda f, X, Xt, yt: f(X) + np.random.default_rng(len(X)).normal(0, 0.01, len(X)),
+          "must not depend on the other rows")
+    # NaN predictions (a run that diverged)
+    fails(lambda f, X, Xt, yt: f(X) * np.nan, "NaN", "diverged")
+    # a constant prediction
+    fails(lambda f, X, Xt, yt: np.full(len(X), yt.mean()), "same prediction")
+    # a model that memorises its training houses: the nearest training house's price
+    def nearest(f, X, Xt, yt):
+        mu, sd = Xt.mean(0), Xt.std(0)
+        A, B = (X - mu) / sd, (Xt - mu) / sd
+        out = np.empty(len(X))
+        for i in range(0, len(X), 1000):
+            d = (A[i:i + 1000] ** 2).sum(1)[:, None] - 2 * A[i:i + 1000] @ B.T + (B ** 2).sum(1)[None, :]
+            out[i:i + 1000] = yt[d.argmin(axis=1)]
+        return out
+    fails(nearest, "overfitting")
+
+
+def test_house_regressor_mistakes_that_train_differently():
+    from mlcourse import nn, optim
+    from mlcourse.data import StandardScaler
+    from mlcourse.linear import least_squares
+    from mlcourse.train import fit
+
+    def linear(X_train, y_train, seed=0, progress=False):
+        scaler = StandardScaler().fit(X_train)
+        w, b = least_squares(scaler.transform(X_train), y_train)
+        return lambda X: scaler.transform(X) @ w + b
+
+    fails_with("train_house_regressor", linear, "linear least-squares baseline")
+
+    def too_short(X_train, y_train, seed=0, progress=False):  # one epoch at a tiny learning rate
+        scaler = StandardScaler().fit(X_train)
+        m, s = y_train.mean(), y_train.std()
+        model = nn.Sequential([nn.Dense(X_train.shape[1], 32, rng=seed), nn.ReLU(), nn.Dense(32, 1, rng=seed + 1)])
+        fit(model, nn.MSELoss(), optim.SGD(1e-4), scaler.transform(X_train), ((y_train - m) / s).reshape(-1, 1),
+            epochs=1, batch_size=128, seed=seed, metrics=())
+        return lambda X: model.predict(scaler.transform(X)).reshape(-1) * s + m
+
+    fails_with("train_house_regressor", too_short, "has not converged")
+
+    def unscaled(X_train, y_train, seed=0, progress=False):  # raw inputs (days ≈ 400, grade² ≈ 50)
+        model = nn.Sequential([nn.Dense(X_train.shape[1], 32, rng=seed), nn.ReLU(), nn.Dense(32, 1, rng=seed + 1)])
+        with np.errstate(all="ignore"):
+            fit(model, nn.MSELoss(), optim.SGD(0.1), X_train, y_train.reshape(-1, 1), epochs=1, batch_size=128,
+                seed=seed, metrics=())
+        return lambda X: model.predict(X).reshape(-1)
+
+    fails_with("train_house_regressor", unscaled, "diverged")
 
 
 # --- verified diagnoses added for issue 14 (each wrong version is a planted student bug) -----
