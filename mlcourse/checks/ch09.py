@@ -21,13 +21,13 @@ name the symptom.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .compare import compare_array, compare_outputs
 from .core import Case, changed_inputs, define, grader_side
-from .helpers import same_values
+from .helpers import held_out_accuracy, same_values
 from .questions import choice, number
 
 
@@ -855,3 +855,344 @@ choice("answer_shifted_digits", answer="a",
                    "never saw it, so it loses far more than the CNN.",
               "d": "3 pixels is a large move for a 28×28 digit whose strokes are 2–3 pixels wide: most ink "
                    "lands on different pixels."})
+
+
+# --------------------------------------------------------------------------------------
+# layer_shapes: every layer's output shape and parameter count, from an architecture spec
+# --------------------------------------------------------------------------------------
+
+def _describe_layer(layer: tuple) -> str:
+    op = layer[0]
+    if op == "conv":
+        return f"('conv', {layer[1]} filters, {layer[2]}×{layer[2]}, stride {layer[3]}, padding {layer[4]})"
+    if op == "pool":
+        return f"('pool', size {layer[1]}, stride {layer[2]})"
+    if op == "dense":
+        return f"('dense', {layer[1]} units)"
+    return f"({op!r},)"
+
+
+@grader_side
+def _layer_shapes_ref(spec: list, input_shape: tuple) -> list:
+    """[(output shape without the batch axis, number of parameters), …], one per layer (grader side)."""
+    shape, out = tuple(input_shape), []
+    for layer in list(spec):
+        params = 0
+        if layer[0] == "conv":
+            _, f, k, s, p = layer
+            params = f * (shape[0] * k * k + 1)
+            shape = (f, _size(shape[1], k, s, p), _size(shape[2], k, s, p))
+        elif layer[0] == "pool":
+            _, k, s = layer
+            shape = (shape[0], _size(shape[1], k, s, 0), _size(shape[2], k, s, 0))
+        elif layer[0] == "flatten":
+            shape = (int(np.prod(shape, dtype=np.int64)),)
+        elif layer[0] == "dense":
+            params = (shape[0] + 1) * layer[1]
+            shape = (int(layer[1]),)
+        out.append((shape, params))
+    return out
+
+
+def _layer_shapes_cases(rng: np.random.Generator) -> list[Case]:
+    f1, f2 = int(rng.integers(4, 17)), int(rng.integers(8, 33))
+    mnist = [("conv", f1, 3, 1, 1), ("relu",), ("pool", 2, 2), ("flatten",), ("dense", 10)]
+    # colour, not square, sizes that do not divide evenly ((32 − 5)/2 = 13.5), a second block,
+    # overlapping pooling and a hidden dense layer
+    colour = [("conv", f1, 5, 2, 0), ("relu",), ("pool", 2, 2), ("conv", f2, 3, 1, 1), ("relu",),
+              ("pool", 3, 2), ("flatten",), ("dense", int(rng.integers(16, 65))), ("relu",), ("dense", 10)]
+    padded = [("conv", f2, 3, 1, 2), ("relu",), ("pool", 2, 2), ("conv", f1, 3, 2, 1), ("flatten",), ("dense", 5)]
+    return [Case(args=(mnist, (1, 28, 28)), label=f"the chapter's CNN on MNIST, input (1, 28, 28): {mnist}"),
+            Case(args=(colour, (3, 32, 39)), label=f"colour images (3, 32, 39): {colour}"),
+            Case(args=(padded, (2, 17, 20)), label=f"input (2, 17, 20): {padded}")]
+
+
+def _layer_shapes_run(fn: Callable, args: tuple) -> Any:
+    spec, input_shape = args
+    got = fn([tuple(layer) for layer in spec], tuple(input_shape))
+    try:
+        rows = [(tuple(float(v) for v in shape), float(params)) for shape, params in got]
+    except (TypeError, ValueError):
+        return {"problem": f"layer_shapes returned {type(got).__name__} {str(got)[:80]}: expected a list of "
+                           "(shape, parameter count) pairs, one per layer, e.g. [((8, 28, 28), 80), …]"}
+    return [(tuple(int(v) if v.is_integer() else v for v in shape), int(p) if p.is_integer() else p)
+            for shape, p in rows]
+
+
+def _layer_shape_hint(layer: tuple, shape_in: tuple, got: tuple, expected: tuple) -> str | None:
+    """Why a layer's output shape is wrong, when a tested mistake reproduces it (else None)."""
+    if len(got) == 3 and got == (expected[1], expected[2], expected[0]) and expected[0] != expected[1]:
+        return ("it is channels-last (H, W, C): the course stores images channels-first, (C, H, W) — "
+                "the number of feature maps comes first")
+    if any(isinstance(v, float) for v in got):
+        return ("its sizes are not whole numbers: a window must fit entirely inside the (padded) input, "
+                "so the division is rounded down (//)")
+    op, (c, h, w) = layer[0], (shape_in + (0, 0, 0))[:3]
+    if op == "conv":
+        _, f, k, s, p = layer
+        variants = {"the padding was ignored: add 2·padding to H and W before the window slides":
+                        (f, _size(h, k, s, 0), _size(w, k, s, 0)),
+                    "the stride was ignored: the window moves `stride` pixels at a time, so divide by it":
+                        (f, _size(h, k, 1, p), _size(w, k, 1, p)),
+                    "the + 1 is missing: the window at offset 0 is an output position too":
+                        (f, (h + 2 * p - k) // s, (w + 2 * p - k) // s),
+                    "the division was rounded up; the window must fit entirely, so round down (//)":
+                        (f, -(-(h + 2 * p - k) // s) + 1, -(-(w + 2 * p - k) // s) + 1),
+                    "the channel count is the input's: a convolution outputs one map per filter":
+                        (c, expected[1], expected[2])}
+    elif op == "pool":
+        _, k, s = layer
+        variants = {"the stride was ignored: the window moves `stride` pixels at a time":
+                        (c, _size(h, k, 1, 0), _size(w, k, 1, 0)),
+                    "the windows moved by `size` instead of `stride`": (c, _size(h, k, k, 0), _size(w, k, k, 0)),
+                    "the division was rounded up; a window must fit entirely, so round down (//)":
+                        (c, -(-(h - k) // s) + 1, -(-(w - k) // s) + 1)}
+    elif op == "flatten":
+        variants = {"it is the input's shape: Flatten makes one vector of C·H·W numbers per image": tuple(shape_in)}
+    else:
+        variants = {"an element-wise layer keeps its input's shape": tuple(shape_in)} if op == "relu" else {}
+    for cause, variant in variants.items():
+        if variant != tuple(expected) and got == variant:
+            return cause
+    return None
+
+
+def _layer_params_hint(layer: tuple, shape_in: tuple, got: Any, expected: int) -> str | None:
+    """Why a layer's parameter count is wrong, when a tested mistake reproduces it (else None)."""
+    op = layer[0]
+    if op in ("relu", "pool", "flatten"):
+        what = {"relu": "it applies max(0, x) to each value", "pool": "it only takes the maximum of each window",
+                "flatten": "it only reshapes"}[op]
+        return f"a {op} layer has no parameters — {what}"
+    if op == "conv":
+        _, f, k, _, _ = layer
+        c = shape_in[0]
+        variants = {f * c * k * k: "the biases are missing: every filter has one bias (+F)",
+                    f * (k * k + 1): "each filter spans all C input channels: C·k·k weights, not k·k"}
+        out_positions = _size(shape_in[1], k, layer[3], layer[4]) * _size(shape_in[2], k, layer[3], layer[4])
+        variants[expected * out_positions] = ("the same filter is used at every output position (weight "
+                                              "sharing): the count does not depend on the image size")
+    elif op == "dense":
+        units, d = layer[1], shape_in[0] if len(shape_in) == 1 else int(np.prod(shape_in))
+        variants = {d * units: "the biases are missing: every unit has one bias (+units)",
+                    d * units + d: "there is one bias per output unit, not per input"}
+    else:
+        variants = {}
+    return variants.get(got) if got != expected else None
+
+
+def _layer_shapes_judge(case: Case, got: Any) -> str | None:
+    spec, input_shape = case.args
+    expected = case.expected
+    if not isinstance(got, list) or len(got) != len(spec):
+        n = len(got) if isinstance(got, list) else "no"
+        return f"got {n} (shape, parameters) pairs for a spec of {len(spec)} layers: one pair per layer"
+    shape_in = tuple(input_shape)
+    for i, (layer, (shape, params), (e_shape, e_params)) in enumerate(zip(spec, got, expected)):
+        where = f"layer {i} {_describe_layer(layer)}, input {shape_in}"
+        if tuple(shape) != tuple(e_shape):
+            hint = _layer_shape_hint(layer, shape_in, tuple(shape), tuple(e_shape))
+            return f"{where}: output shape {tuple(shape)}, expected {tuple(e_shape)}" + (f" — {hint}" if hint else "")
+        if params != e_params:
+            hint = _layer_params_hint(layer, shape_in, params, e_params)
+            return f"{where}: {params} parameters, expected {e_params}" + (f" — {hint}" if hint else "")
+        shape_in = tuple(e_shape)
+    return None
+
+
+define(name="layer_shapes",
+       description="each layer's output shape (C, H, W) or (D,) and parameter count, for any conv/relu/pool/"
+                   "flatten/dense spec",
+       cases=_layer_shapes_cases, reference=_layer_shapes_ref, run=_layer_shapes_run, judge=_layer_shapes_judge)
+
+
+# --------------------------------------------------------------------------------------
+# cnn_loss: the student's own CNN, conv → ReLU → max-pool → flatten → dense → softmax
+# cross-entropy, forward and backward, every intermediate gradient
+# --------------------------------------------------------------------------------------
+
+# The gradients cnn_loss returns, in backward order, and the layer each one's step belongs to:
+# the first wrong one names the layer to look at.
+CNN_ORDER = ("scores", "W2", "b2", "p1", "a1", "z1", "W1", "b1")
+CNN_STEP = {"scores": "the softmax cross-entropy (loss from scores)",
+            "W2": "the dense layer (scores = flat @ W2 + b2)", "b2": "the dense layer (scores = flat @ W2 + b2)",
+            "p1": "the dense layer and the flatten (flat = p1.reshape(N, -1))",
+            "a1": "the max-pooling layer (p1 = maxpool(a1, 2, 2), your maxpool_backward)",
+            "z1": "the ReLU (a1 = max(0, z1))",
+            "W1": "the convolution (z1 = conv(X, W1, b1), stride 1, padding 1, your conv2d_backward)",
+            "b1": "the convolution (z1 = conv(X, W1, b1), stride 1, padding 1, your conv2d_backward)"}
+
+
+@grader_side
+def _cnn_loss_ref(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """{"scores", "loss", "grads": {name: array}} by the plain-loop references (grader side)."""
+    n = len(y)
+    z1 = _conv_ref(X, params["W1"], params["b1"], 1, 1)
+    a1 = z1 * (z1 > 0)
+    p1 = _maxpool_ref(a1, 2, 2)
+    scores = p1.reshape(n, -1) @ params["W2"] + params["b2"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    loss = float(-np.mean(np.log(probs[np.arange(n), y])))
+    g = {"scores": (probs - np.eye(scores.shape[1])[y]) / n}
+    g["W2"], g["b2"] = p1.reshape(n, -1).T @ g["scores"], g["scores"].sum(axis=0)
+    g["p1"] = (g["scores"] @ params["W2"].T).reshape(p1.shape)
+    g["a1"] = _maxpool_backward_ref(g["p1"], a1, 2, 2)
+    g["z1"] = g["a1"] * (z1 > 0)
+    _, g["W1"], g["b1"] = _conv_backward_ref(g["z1"], X, params["W1"], 1, 1)
+    return {"scores": scores, "loss": loss, "grads": g}
+
+
+@grader_side
+def _cnn_loss_hypotheses(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
+    """{"a1 routed by z1": d_a1 with the pooling gradient routed by z1 instead of a1}: in a window the
+    ReLU made all zeros the two pick different positions, but the ReLU's mask then zeroes both —
+    an equally valid d_a1, not a mistake."""
+    z1 = _conv_ref(X, params["W1"], params["b1"], 1, 1)
+    d_p1 = _cnn_loss_ref(params, X, y)["grads"]["p1"]
+    return {"a1 routed by z1": _maxpool_backward_ref(d_p1, z1, 2, 2)}
+
+
+def _cnn_loss_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, c, h, w, f, k in [(4, 1, 6, 6, 3, 4), (3, 2, 6, 8, 2, 3)]:
+        params = {"W1": rng.standard_normal((f, c, 3, 3)) / 3, "b1": rng.standard_normal(f) * 0.1,
+                  "W2": rng.standard_normal((f * (h // 2) * (w // 2), k)) / 3, "b2": rng.standard_normal(k) * 0.1}
+        X, y = rng.standard_normal((n, c, h, w)), rng.integers(0, k, n)
+        cases.append(Case(args=(params, X, y), batch=n,
+                          label=f"X {X.shape}, {f} filters 3×3, {k} classes"))
+    return cases
+
+
+def _cnn_loss_run(fn: Callable, args: tuple) -> Any:
+    params, X, y = args
+    mine = {k: np.array(v, copy=True) for k, v in params.items()}
+    scores = fn(mine, X.copy())
+    if not isinstance(scores, np.ndarray) or scores.shape != (len(y), params["b2"].size):
+        return {"problem": f"cnn_loss(params, X) without labels returned {type(scores).__name__} of shape "
+                           f"{np.shape(scores)}: expected the scores, an array ({len(y)}, {params['b2'].size})"}
+    out = fn(mine, X.copy(), y.copy())
+    if not (isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], dict)):
+        return {"problem": f"cnn_loss returned {type(out).__name__}: expected (loss, grads), grads a dict "
+                           f"with the keys {list(CNN_ORDER)}"}
+    loss, grads = out
+    if any(not np.array_equal(mine[k], params[k]) for k in params):
+        return {"problem": "cnn_loss changed the params it was given: compute the gradients, leave the "
+                           "update to the training loop"}
+    try:
+        loss = float(loss)
+    except (TypeError, ValueError):
+        return {"problem": f"the loss is a {type(loss).__name__} of shape {np.shape(loss)}: it must be one number, "
+                           "the mean over the batch"}
+    return {"scores": scores, "loss": loss, "grads": {str(k): np.asarray(v) for k, v in grads.items()}}
+
+
+def _cnn_loss_judge(case: Case, got: dict) -> str | None:
+    params, X, y = case.args
+    n, expected = len(y), case.expected
+    problem = compare_array("the scores cnn_loss(params, X) returns", got["scores"], expected["scores"],
+                            rtol=1e-6, atol=1e-9, batch=n)
+    if problem:
+        return f"{problem} (the forward pass: conv → ReLU → max-pool → flatten → dense)"
+    loss, e_loss = got["loss"], expected["loss"]
+    if not np.isclose(loss, e_loss, rtol=1e-6, atol=1e-9):
+        if np.isclose(loss, n * e_loss, rtol=1e-6):
+            return f"the loss is {loss:.6g}, expected {e_loss:.6g}: it is the sum over the {n} images; the loss is their mean"
+        if loss < 0:
+            return f"the loss is negative ({loss:.6g}) although a cross-entropy is ≥ 0; expected {e_loss:.6g}"
+        return f"the loss is {loss:.6g}, expected {e_loss:.6g}; the scores are right, so look at the softmax cross-entropy"
+    grads = got["grads"]
+    missing = [k for k in CNN_ORDER if k not in grads]
+    if missing:
+        return f"grads has no {', '.join(repr(k) for k in missing)}; expected one gradient per name: {list(CNN_ORDER)}"
+    for i, key in enumerate(CNN_ORDER):
+        g, e = grads[key], expected["grads"][key]
+        if key == "a1" and np.shape(g) == e.shape and same_values(g, case.hypotheses["a1 routed by z1"]):
+            continue  # routed by z1: the same subgradient once the ReLU has zeroed the dead windows
+        problem = compare_array(f"grads[{key!r}]", g, e, rtol=1e-6, atol=1e-9, batch=n)
+        if problem is None:
+            continue
+        known = None
+        if key == "scores" and same_values(g, e * n):
+            known = "it is N times too large: the loss is a mean over the batch, so its gradient carries 1/N"
+        elif key == "p1" and np.shape(g) == (n, e[0].size):
+            known = f"it is still flat: reshape it back to p1's shape {e.shape} before the pooling's backward pass"
+        elif key == "z1" and same_values(g, grads["a1"]):
+            known = "it equals d_a1: the ReLU passes the gradient only where z1 > 0"
+        elif key == "z1" and same_values(g, grads["a1"] * (np.asarray(grads["a1"]) > 0)):
+            known = ("it is max(0, d_a1): the ReLU's backward pass keeps the gradient where its *input* z1 > 0, "
+                     "whatever the gradient's sign")
+        elif key in ("W1", "b1") and same_values(g, e * n):
+            known = "it is N times too large: d_z1 already carries the 1/N of the mean loss"
+        above = (f" (d_{CNN_ORDER[i - 1]} and everything above it are right)" if i else "")
+        return f"{problem}{' — ' + known if known else ''}. The first wrong layer is {CNN_STEP[key]}{above}"
+    return None
+
+
+define(name="cnn_loss",
+       description="your CNN's loss and the gradient of every intermediate and parameter (conv → ReLU → "
+                   "max-pool → dense → softmax cross-entropy), each matching the reference",
+       cases=_cnn_loss_cases, reference=_cnn_loss_ref, hypotheses=_cnn_loss_hypotheses, run=_cnn_loss_run,
+       judge=_cnn_loss_judge)
+
+
+# --------------------------------------------------------------------------------------
+# train_my_cnn: the student's CNN, trained by their own cnn_loss, judged on held-out digits
+# --------------------------------------------------------------------------------------
+
+MY_CNN_MIN_ACCURACY = 0.87
+MY_CNN_CHECK = dict(n_train=3000, n_held_out=1000)
+
+
+def _my_cnn_cases(rng: np.random.Generator) -> list[Case]:
+    from ..data import load_mnist  # noqa: PLC0415 — the MNIST parse is cached; import only when needed
+
+    X, y = load_mnist("train", flatten=False)
+    picked = rng.choice(len(X), MY_CNN_CHECK["n_train"] + MY_CNN_CHECK["n_held_out"], replace=False)
+    tr, held = picked[:MY_CNN_CHECK["n_train"]], picked[MY_CNN_CHECK["n_train"]:]
+    as_u8 = lambda a: np.round(a * 255).astype(np.uint8)  # noqa: E731 — 4× smaller to send
+    return [Case(args=(as_u8(X[tr]), y[tr], as_u8(X[held]), int(rng.integers(2**31))), secret={"y_test": y[held]},
+                 label=f"{MY_CNN_CHECK['n_train']} training digits, {MY_CNN_CHECK['n_held_out']} held-out digits")]
+
+
+def _my_cnn_run(fn: Callable, args: tuple) -> Any:
+    from .. import nn  # noqa: PLC0415
+
+    X8, y, held8, seed = args
+    X, held = X8.astype(np.float32) / 255, held8.astype(np.float32) / 255
+    params = fn(X, y, seed=seed)
+    if not isinstance(params, dict) or not {"W1", "b1", "W2", "b2"} <= set(params):
+        return {"problem": f"train_my_cnn returned {type(params).__name__}: expected the trained params, a dict "
+                           "with 'W1', 'b1', 'W2' and 'b2'"}
+    W1, W2 = np.asarray(params["W1"]), np.asarray(params["W2"])
+    if W1.ndim != 4 or W1.shape[1:] != (1, 3, 3) or W2.shape != (W1.shape[0] * 14 * 14, 10):
+        return {"problem": f"params['W1'] has shape {W1.shape} and params['W2'] {W2.shape}: expected (F, 1, 3, 3) "
+                           f"and (F·14·14, 10) for the chapter's CNN on 28×28 digits"}
+    if not all(np.all(np.isfinite(np.asarray(params[k], dtype=np.float64))) for k in ("W1", "b1", "W2", "b2")):
+        return {"problem": "the trained params hold NaN/inf — the training diverged (learning rate too high?)"}
+    model = nn.Sequential([nn.Conv2D(1, W1.shape[0], kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2D(2),
+                           nn.Flatten(), nn.Dense(W2.shape[0], 10)])
+    for layer, (w, b) in ((model[0], ("W1", "b1")), (model[4], ("W2", "b2"))):
+        layer.params["W"][...], layer.params["b"][...] = params[w], params[b]
+    with np.errstate(all="ignore"):  # huge but finite weights: report the outcome, not a warning
+        scores = model.predict(held.astype(np.float64), batch_size=500)
+    if not np.all(np.isfinite(scores)):
+        return {"problem": "the trained CNN outputs NaN/inf — the training diverged (learning rate too high?)"}
+    return {"pred": scores.argmax(axis=1)}
+
+
+def _my_cnn_judge(case: Case, output: Any) -> str | None:
+    acc, problem = held_out_accuracy(output, case.secret["y_test"], "digits")
+    if problem:
+        return problem
+    if acc < MY_CNN_MIN_ACCURACY:
+        return (f"held-out accuracy {acc:.1%} is below {MY_CNN_MIN_ACCURACY:.0%} after training on "
+                f"{MY_CNN_CHECK['n_train']} digits — is the training loss going down? (learning rate, "
+                "initial weight scale, labels matching their images)")
+    return None
+
+
+define(name="train_my_cnn",
+       description=f"your CNN, trained by your cnn_loss on {MY_CNN_CHECK['n_train']} MNIST digits, classifies "
+                   f"held-out digits with ≥ {MY_CNN_MIN_ACCURACY:.0%} accuracy",
+       cases=_my_cnn_cases, run=_my_cnn_run, judge=_my_cnn_judge)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.support import fails_with, load_solution_functions, solution_variant
+from tests.support import fails_with, load_solution_functions, passes, solution_variant
 
 SOL = load_solution_functions("09")
 
@@ -255,6 +255,181 @@ def test_maxpool_backward_mistakes():
     assert "overlap" in m and "+=" in m
     assert "every position of its window" in fails_with("maxpool_backward", _pool_backward(route="spread"))
     assert "the shape of dout" in fails_with("maxpool_backward", lambda dout, x, size=2, stride=2: dout * 1.0)
+
+
+# --- layer_shapes: shapes and parameter counts ------------------------------------------------
+
+def _layer_shapes(conv_bias=True, dense_bias=True, pad=True, division="floor", pool_params=False,
+                  channels_last=False, conv_channels=True, per_position=False):
+    def layer_shapes(spec, input_shape):
+        rows, (c, h, w) = [], input_shape
+        flat = None
+        for layer in spec:
+            n_params = 0
+            if layer[0] in ("conv", "pool"):
+                k, s = layer[2:4] if layer[0] == "conv" else layer[1:3]
+                p = layer[4] if layer[0] == "conv" and pad else 0
+                if division == "floor":
+                    h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+                elif division == "ceil":
+                    h, w = -(-(h + 2 * p - k) // s) + 1, -(-(w + 2 * p - k) // s) + 1
+                else:
+                    h, w = (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1
+                if layer[0] == "conv":
+                    f = layer[1]
+                    n_params = f * (c if conv_channels else 1) * k * k + (f if conv_bias else 0)
+                    n_params *= (h * w) if per_position else 1
+                    c = f
+                elif pool_params:
+                    n_params = c * k * k
+            elif layer[0] == "flatten":
+                flat = c * h * w
+            elif layer[0] == "dense":
+                n_params = flat * layer[1] + (layer[1] if dense_bias else 0)
+                flat = layer[1]
+            shape = (flat,) if flat is not None else ((h, w, c) if channels_last else (c, h, w))
+            rows.append((shape, n_params))
+        return rows
+    return layer_shapes
+
+
+def test_layer_shapes_right_version_passes_and_the_catalogue_fails_with_its_cause():
+    passes("layer_shapes", _layer_shapes())
+    fails_with("layer_shapes", _layer_shapes(conv_bias=False), "layer 0 ('conv'", "the biases are missing")
+    fails_with("layer_shapes", _layer_shapes(dense_bias=False), "('dense', 10 units)", "the biases are missing")
+    fails_with("layer_shapes", _layer_shapes(pad=False), "output shape", "the padding was ignored")
+    fails_with("layer_shapes", _layer_shapes(division="true"), "not whole numbers", "rounded down")
+    fails_with("layer_shapes", _layer_shapes(division="ceil"), "rounded up")
+    fails_with("layer_shapes", _layer_shapes(pool_params=True), "layer 2 ('pool'", "a pool layer has no parameters")
+    fails_with("layer_shapes", _layer_shapes(channels_last=True), "channels-last (H, W, C)")
+    fails_with("layer_shapes", _layer_shapes(conv_channels=False), "each filter spans all C input channels")
+    fails_with("layer_shapes", _layer_shapes(per_position=True), "weight sharing")
+    fails_with("layer_shapes", lambda spec, shape: [((8, 28, 28), 80)], "got 1 (shape, parameters) pairs for a spec of 5")
+
+
+# --- cnn_loss: the student's own CNN ------------------------------------------------------------
+
+def _cnn_loss(loss_sum=False, d_scores_sum=False, relu_mask="z1", pool_input="a1", flat_p1=False, dW2_transposed=False,
+              pool_spread=False):
+    conv, conv_back = SOL["conv2d_im2col"], SOL["conv2d_backward"]
+    pool, pool_back = SOL["maxpool_forward"], SOL["maxpool_backward"]
+
+    def cnn_loss(params, X, y=None):
+        n = len(X)
+        z1 = conv(X, params["W1"], params["b1"], 1, 1)
+        a1 = np.maximum(z1, 0)
+        p1 = pool(a1, 2, 2)
+        flat = p1.reshape(n, -1)
+        scores = flat @ params["W2"] + params["b2"]
+        if y is None:
+            return scores
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -logp[np.arange(n), y].sum() if loss_sum else -logp[np.arange(n), y].mean()
+        d = np.exp(logp)
+        d[np.arange(n), y] -= 1
+        d = d if d_scores_sum else d / n
+        g = {"scores": d, "W2": d.T @ flat if dW2_transposed else flat.T @ d, "b2": d.sum(axis=0)}
+        d_flat = d @ params["W2"].T
+        g["p1"] = d_flat if flat_p1 else d_flat.reshape(p1.shape)
+        if pool_spread:  # average pooling's backward pass
+            g["a1"] = np.repeat(np.repeat(d_flat.reshape(p1.shape), 2, axis=2), 2, axis=3) / 4
+        else:
+            g["a1"] = pool_back(d_flat.reshape(p1.shape), a1 if pool_input == "a1" else z1, 2, 2)
+        g["z1"] = {"z1": g["a1"] * (z1 > 0), "none": g["a1"], "grad": np.maximum(g["a1"], 0)}[relu_mask]
+        _, g["W1"], g["b1"] = conv_back(g["z1"], X, params["W1"], 1, 1)
+        return float(loss), g
+    return cnn_loss
+
+
+def test_cnn_loss_right_versions_pass():
+    passes("cnn_loss", _cnn_loss())
+    # Routing the pooling gradient by z1 instead of a1 differs only in windows the ReLU zeroed:
+    # the same gradients once the ReLU's mask is applied, so it must not be called wrong.
+    passes("cnn_loss", _cnn_loss(pool_input="z1"))
+
+
+def test_cnn_loss_mistakes_name_the_first_wrong_layer():
+    fails_with("cnn_loss", _cnn_loss(loss_sum=True), "the sum over the", "the loss is their mean")
+    fails_with("cnn_loss", _cnn_loss(d_scores_sum=True), "grads['scores']", "N times too large",
+               "the softmax cross-entropy")
+    fails_with("cnn_loss", _cnn_loss(dW2_transposed=True), "grads['W2']", "the dense layer")
+    fails_with("cnn_loss", _cnn_loss(flat_p1=True), "grads['p1']", "still flat", "the dense layer and the flatten")
+    fails_with("cnn_loss", _cnn_loss(pool_spread=True), "grads['a1']", "The first wrong layer is the max-pooling",
+               "d_p1 and everything above it are right")
+    fails_with("cnn_loss", _cnn_loss(relu_mask="none"), "grads['z1']", "it equals d_a1", "the ReLU")
+    fails_with("cnn_loss", _cnn_loss(relu_mask="grad"), "grads['z1']", "max(0, d_a1)", "the ReLU")
+
+
+def test_cnn_loss_shape_and_contract_mistakes():
+    right = _cnn_loss()
+    fails_with("cnn_loss", lambda params, X, y=None: right(params, X, y if y is not None else np.zeros(len(X), int)),
+               "without labels returned tuple")
+
+    def no_intermediates(params, X, y=None):
+        out = right(params, X, y)
+        return out if y is None else (out[0], {k: v for k, v in out[1].items() if k in ("W1", "b1", "W2", "b2")})
+    fails_with("cnn_loss", no_intermediates, "grads has no 'scores', 'p1', 'a1', 'z1'")
+
+    def updates_params(params, X, y=None):
+        out = right(params, X, y)
+        if y is not None:
+            params["W1"] -= 0.1 * out[1]["W1"]
+        return out
+    fails_with("cnn_loss", updates_params, "changed the params it was given")
+
+
+def test_cnn_loss_reference_gradients_match_numerical_gradients():
+    """The check's expected parameter gradients are the loss's numerical gradients (not just a second
+    implementation agreeing with the first)."""
+    from mlcourse.checks import get_check
+    from mlcourse.gradcheck import numerical_gradient, rel_error
+
+    for case in get_check("cnn_loss").make_cases(0):
+        params, X, y = case.args
+        for name in ("W1", "b1", "W2", "b2"):
+            p = {k: v.copy() for k, v in params.items()}
+            numeric = numerical_gradient(lambda _: _cnn_loss()(p, X, y)[0], p[name])
+            assert rel_error(case.expected["grads"][name], numeric) < 1e-6, name
+
+
+def test_own_cnn_equals_the_library_cnn_on_the_same_weights():
+    from mlcourse import nn
+
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((5, 1, 8, 8)), rng.integers(0, 10, 5)
+    model = nn.Sequential([nn.Conv2D(1, 4, kernel_size=3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2D(2),
+                           nn.Flatten(), nn.Dense(4 * 4 * 4, 10, rng=1)])
+    model[0].params["b"][:] = rng.standard_normal(4)
+    params = {"W1": model[0].params["W"], "b1": model[0].params["b"], "W2": model[4].params["W"],
+              "b2": model[4].params["b"]}
+    loss, grads = SOL["cnn_loss"](params, X, y)
+    ce = nn.CrossEntropyLoss()
+    scores = model.forward(X, training=True)
+    np.testing.assert_allclose(SOL["cnn_loss"](params, X), scores, rtol=1e-10)
+    assert np.isclose(loss, ce.forward(scores, y))
+    model.backward(ce.backward())
+    for mine, i, name in (("W1", 0, "W"), ("b1", 0, "b"), ("W2", 4, "W"), ("b2", 4, "b")):
+        np.testing.assert_allclose(grads[mine], model[i].grads[name], rtol=1e-8, atol=1e-12)
+
+
+# --- train_my_cnn ------------------------------------------------------------------------------
+
+def test_train_my_cnn_mistakes():
+    def untrained(X, y, seed=0):
+        rng = np.random.default_rng(seed)
+        return {"W1": rng.standard_normal((8, 1, 3, 3)) * 0.3, "b1": np.zeros(8),
+                "W2": rng.standard_normal((8 * 14 * 14, 10)) * 0.03, "b2": np.zeros(10)}
+    fails_with("train_my_cnn", untrained, "below 87%", "is the training loss going down?")
+
+    def diverges(X, y, seed=0):
+        params = untrained(X, y, seed)
+        params["W2"][:] = np.inf
+        return params
+    fails_with("train_my_cnn", diverges, "NaN/inf", "diverged")
+    fails_with("train_my_cnn", lambda X, y, seed=0: (untrained(X, y, seed), []), "returned tuple", "a dict")
+    fails_with("train_my_cnn", lambda X, y, seed=0: {k: v.T for k, v in untrained(X, y, seed).items()},
+               "params['W1'] has shape (3, 3, 1, 8)")
 
 
 # --- verified diagnoses added for issue 14 (each wrong version is a planted student bug) -----
