@@ -904,7 +904,9 @@ def _layer_shapes_cases(rng: np.random.Generator) -> list[Case]:
     padded = [("conv", f2, 3, 1, 2), ("relu",), ("pool", 2, 2), ("conv", f1, 3, 2, 1), ("flatten",), ("dense", 5)]
     return [Case(args=(mnist, (1, 28, 28)), label=f"the chapter's CNN on MNIST, input (1, 28, 28): {mnist}"),
             Case(args=(colour, (3, 32, 39)), label=f"colour images (3, 32, 39): {colour}"),
-            Case(args=(padded, (2, 17, 20)), label=f"input (2, 17, 20): {padded}")]
+            # width 23: the pooling's (25 − 2)/2 and the strided conv's (12 − 3 + 2)/2 do not divide
+            # evenly on the width side either
+            Case(args=(padded, (2, 17, 23)), label=f"input (2, 17, 23): {padded}")]
 
 
 def _layer_shapes_run(fn: Callable, args: tuple) -> Any:
@@ -1032,8 +1034,9 @@ def _cnn_loss_ref(params: dict, X: np.ndarray, y: np.ndarray) -> dict:
     p1 = _maxpool_ref(a1, 2, 2)
     scores = p1.reshape(n, -1) @ params["W2"] + params["b2"]
     shifted = scores - scores.max(axis=1, keepdims=True)
-    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    loss = float(-np.mean(np.log(probs[np.arange(n), y])))
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    probs = np.exp(log_probs)
+    loss = float(-np.mean(log_probs[np.arange(n), y]))
     g = {"scores": (probs - np.eye(scores.shape[1])[y]) / n}
     g["W2"], g["b2"] = p1.reshape(n, -1).T @ g["scores"], g["scores"].sum(axis=0)
     g["p1"] = (g["scores"] @ params["W2"].T).reshape(p1.shape)
@@ -1061,6 +1064,20 @@ def _cnn_loss_cases(rng: np.random.Generator) -> list[Case]:
         X, y = rng.standard_normal((n, c, h, w)), rng.integers(0, k, n)
         cases.append(Case(args=(params, X, y), batch=n,
                           label=f"X {X.shape}, {f} filters 3×3, {k} classes"))
+    # One bright image whose class-0 score is in the thousands and one blank image whose scores are
+    # just b2: exp() of an unshifted score, or of a score shifted by the row's minimum, overflows, and
+    # shifting by the maximum of the whole batch underflows the blank row to 0/0. Only the per-row
+    # maximum shift is exact here.
+    f, k = 2, 3
+    W2 = -np.abs(rng.standard_normal((f * 2 * 2, k))) * 20
+    W2[:, 0] *= -1
+    params = {"W1": np.abs(rng.standard_normal((f, 1, 3, 3))), "b1": np.full(f, -0.1), "W2": W2,
+              "b2": rng.standard_normal(k)}
+    X = np.stack([np.abs(rng.standard_normal((1, 4, 4))) * 3, np.zeros((1, 4, 4))])
+    y = np.array([0, int(rng.integers(0, k))])
+    cases.append(Case(args=(params, X, y), batch=2, label="a bright and a blank image, scores in the thousands "
+                                                          "(a softmax that is exact only when each row is "
+                                                          "shifted by its own maximum)"))
     return cases
 
 

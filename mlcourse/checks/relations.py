@@ -142,12 +142,24 @@ def _values_elsewhere(name: str, got: np.ndarray, expected: np.ndarray) -> str |
     return None
 
 
+def _never_written(name: str, got: np.ndarray, expected: np.ndarray) -> str | None:
+    """Every element of got is 0 or below 1e-290 in size (leftover memory) where the expected is not."""
+    tiny = np.abs(got) < 1e-290
+    if got.size < 2 or not tiny.all() or np.all(got == 0) or not np.any(np.abs(expected) > 1e-200):
+        return None
+    return (f"{name} differs: every element is 0 or a leftover value below 1e-290 in size (e.g. "
+            f"{float(got[got != 0].flat[0]):.3g}), expected values up to {fmt(float(np.abs(expected).max()))} — "
+            "an array made with np.empty whose elements are never written")
+
+
 def _clipped(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
     """got = clip(expected, lo, hi) with lo/hi = got's own min/max, at ≥ 2 elements."""
     if expected.size < 3:
         return None
     lo, hi = float(got.min()), float(got.max())
-    if lo == hi or not _close(got, np.clip(expected, lo, hi), rtol, atol):
+    # a plateau needs two distinct levels: an output that is one value within the tolerance (e.g. an
+    # np.empty never written, ~1e-310 everywhere) is not "clipped"
+    if np.isclose(lo, hi, rtol=rtol, atol=atol) or not _close(got, np.clip(expected, lo, hi), rtol, atol):
         return None
     above = expected > hi + atol + rtol * abs(hi)
     below = expected < lo - atol - rtol * abs(lo)
@@ -221,7 +233,7 @@ def same_shape(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, at
         c = single_factor(got, expected)
         hint = factor_hint(c, batch, single=True) if c is not None else None
         return f"{name} {hint}" if hint else None
-    said = _one_value(name, got, expected)
+    said = _one_value(name, got, expected) or _never_written(name, got, expected)
     if said:
         return said
     c = constant_factor(got, expected)

@@ -108,3 +108,13 @@ def test_a_slice_is_named_only_when_it_is_a_minority_or_a_prefix_or_suffix():
     e = np.arange(1.0, 9.0)
     assert "only in elements 3, 5 of 8" in compare_array("g", e + np.isin(np.arange(8), [3, 5]), e)
     assert "max relative error" in compare_array("g", e + np.isin(np.arange(8), [1, 3, 5, 6, 7]) * e, e)
+
+
+def test_leftover_memory_is_named_and_not_called_clipped():
+    got = np.full(E.shape, 6.9e-310)
+    got[0, 0] = 1e-311
+    msg = compare_array("cols", got, E, rtol=1e-6, atol=1e-9)
+    assert "never written" in msg and "clipped" not in msg
+    near_miss = got.copy()
+    near_miss[0, 0] = 1e-3  # one real value: not leftover memory
+    assert "never written" not in compare_array("cols", near_miss, E, rtol=1e-6, atol=1e-9)
