@@ -23,7 +23,6 @@ no instructor file went in (``leaks``; tests/test_edition.py too).
 from __future__ import annotations
 
 import argparse
-import ast
 import base64
 import csv
 import hashlib
@@ -168,24 +167,6 @@ def _lines_of(name: str, text: str) -> set[str]:
     return _code_lines(text)
 
 
-# The one piece of solution code the edition must ship: the speed-up check (ch08's
-# batched_speedup) times the student's forward_batched against this trusted per-sample loop on
-# the student's own machine, and checks the timed outputs against it. A clock cannot be stored,
-# and any loop of the same cost is this network's per-sample forward — the solution of the
-# 0-point warm-up forward_per_sample. Its lines are the only solution lines allowed in the edition.
-RUNS_ON_STUDENT_MACHINE = {"mlcourse/checks/ch08.py": ("per_sample_reference",)}
-
-
-def _allowed_lines(member: str, text: str) -> set[str]:
-    """The stripped code lines of the RUNS_ON_STUDENT_MACHINE functions of ``member`` (a path in the wheel)."""
-    names = RUNS_ON_STUDENT_MACHINE.get(member, ())
-    if not names:
-        return set()
-    lines = text.splitlines()
-    return {line.strip() for node in ast.parse(text).body if isinstance(node, ast.FunctionDef) and node.name in names
-            for line in lines[node.lineno - 1:node.end_lineno]}
-
-
 def leaks(folder: Path) -> list[str]:
     """Every forbidden file and every solution line found in ``folder`` (wheels and zips opened,
     the public checks included), as "file: what"."""
@@ -194,8 +175,7 @@ def leaks(folder: Path) -> list[str]:
     found += [f"{name}: mentions hidden seeds" for name, text in texts.items() if "hidden_seeds" in text]
     secret = solution_lines()
     for name, text in texts.items():
-        allowed = _allowed_lines(name.split("!")[-1], text)
-        found += [f"{name}: solution line {line!r}" for line in sorted(secret & _lines_of(name, text) - allowed)]
+        found += [f"{name}: solution line {line!r}" for line in sorted(secret & _lines_of(name, text))]
     return found
 
 

@@ -32,6 +32,36 @@ class Timing:
     inputs: int = 100
     rounds: int = 3
     rtol: float = 1e-4
+    # The notebook function that is the clock where ``baseline`` is grader-side code the student
+    # edition strips (a per-sample reference would be an exercise's solution): there the speed-up
+    # is measured against the student's own version, once it passes its own check. The grader
+    # always times ``baseline``.
+    own_clock: str = ""
+
+
+class ClockUnavailable(Exception):
+    """The student's own clock is missing or fails its check (the sentence says which)."""
+
+
+def own_clock(timing: Timing, fn: Callable, passes: Callable[[str, Callable], bool]) -> Callable:
+    """The clock for ``timing`` in the student edition: the notebook function ``timing.own_clock``
+    from the namespace ``fn`` was defined in, looked up when first timed (so an unfinished ``fn``
+    is told so first). ``passes(name, clock)``: does it pass its own check? If not, timing it
+    raises :class:`ClockUnavailable`, which :func:`measure` turns into the verdict."""
+    name, found = timing.own_clock, []  # found: the clock, once looked up and checked
+
+    def clock(*args: Any) -> Any:
+        if not found:
+            mine = getattr(fn, "__globals__", {}).get(name)
+            if not callable(mine):
+                raise ClockUnavailable(f"this speed-up is timed against your own `{name}` (the per-sample "
+                                       f"version): define it first — run the cell that defines `{name}`")
+            if not passes(name, mine):
+                raise ClockUnavailable(f"`{name}` must pass its own check first: this speed-up is timed against it")
+            found.append(mine)
+        return found[0](*args)
+
+    return clock
 
 
 def fresh_inputs(timing: Timing, args: tuple, seed: int) -> list[tuple]:
@@ -69,7 +99,10 @@ def measure(timing: Timing, args: tuple, run_many: Callable[[int], Any]) -> dict
         got = run_many(seed)
         t_fn = time.perf_counter() - t0
         t0 = time.perf_counter()
-        expected = [timing.baseline(*a) for a in inputs]
+        try:
+            expected = [timing.baseline(*a) for a in inputs]
+        except ClockUnavailable as exc:
+            return {"problem": str(exc)}
         t_base = time.perf_counter() - t0
         if not _same_digest(got, expected, seed, timing.rtol):
             return {"problem": "gives wrong results on the timed inputs (fresh random inputs like the "

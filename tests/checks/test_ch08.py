@@ -15,9 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from mlcourse.checks import get_check
+from mlcourse.checks import evaluate, get_check
 from mlcourse.checks.ch08 import SPEEDUP_MIN, forward_reference
-from tests.support import fails_with, load_solution_functions, passes
+from tests.support import fails_with, load_solution_functions, passes, solution_variant, stored_mode
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -297,3 +297,23 @@ def test_forward_that_changes_its_inputs_in_place_is_rejected():
 
     assert "changed your input `X` in place" in fails_with("forward_batched", scales_X)
     assert "changed the arrays in params in place" in fails_with("forward_per_sample", relu_into_b1)
+
+
+def test_the_student_edition_times_the_speedup_against_the_students_own_per_sample_loop():
+    """The per-sample clock is the solution of forward_per_sample, so the edition strips it
+    (grader-side) and times the student's own forward_per_sample — once it passes its check."""
+    checks = stored_mode()
+    chk = checks.get_check("batched_speedup")
+    assert getattr(chk.timing.baseline, "__stripped__", False)  # no reference clock in the edition
+    right = solution_variant("08")
+    assert checks.evaluate(chk, right["forward_batched"]).passed
+    wrong = solution_variant("08", ("for i in range(len(X)):", "for i in range(len(X) - 1):"))
+    assert checks.get_check("forward_per_sample") and not checks.evaluate(
+        checks.get_check("forward_per_sample"), wrong["forward_per_sample"]).passed
+    msg = checks.evaluate(chk, wrong["forward_batched"]).message
+    assert "`forward_per_sample` must pass its own check first" in msg, msg
+    del right["forward_per_sample"]
+    msg = checks.evaluate(chk, right["forward_batched"]).message
+    assert "timed against your own `forward_per_sample`" in msg and "define it first" in msg, msg
+    # the grader's (live) check keeps its own trusted clock whatever the student's loop does
+    assert evaluate(get_check("batched_speedup"), wrong["forward_batched"]).passed
